@@ -1,0 +1,3 @@
+from mediadl.cli import main
+
+main()

@@ -1,0 +1,220 @@
+"""Download one or more links — a bar per item; Ctrl-C cancels cleanly at once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.markup import escape
+
+from mediadl import errors
+from mediadl.cli.common import (
+    DENY_PRIVATE_HELP,
+    EXIT_CANCELLED,
+    EXIT_FAILED,
+    cli_settings,
+    print_error,
+    print_json,
+    stderr,
+    unexpected,
+)
+from mediadl.cli.progress_view import ProgressView
+from mediadl.cli.render import plain
+from mediadl.engine import Engine
+from mediadl.models import (
+    AUDIO_FORMATS,
+    CONTAINERS,
+    QUALITY_LADDER,
+    CancelToken,
+    Choice,
+    MediaInfo,
+)
+
+__all__ = ["command"]
+
+
+@dataclass
+class ItemResult:
+    url: str
+    path: Path | None = None
+    title: str | None = None
+    duration: float | None = None
+    error: errors.MediadlError | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "path": str(self.path) if self.path else None,
+            "title": self.title,
+            "duration": self.duration,
+            "error": {"code": self.error.code, "message": self.error.message}
+            if self.error
+            else None,
+        }
+
+
+def command(  # noqa: PLR0917 - one parameter per flag is how typer declares them
+    urls: list[str] = typer.Argument(..., help="One or more shareable links."),
+    quality: str = typer.Option(
+        "best", "-q", "--quality", help=f"best or a height: {', '.join(map(str, QUALITY_LADDER))}."
+    ),
+    audio: str | None = typer.Option(
+        None, "-a", "--audio", help=f"Sound only: {', '.join(AUDIO_FORMATS)}."
+    ),
+    container: str = typer.Option("mp4", "--container", help=f"{', '.join(CONTAINERS)}."),
+    mute: bool = typer.Option(False, "--mute", help="Video without sound."),
+    output: Path = typer.Option(
+        Path(), "-o", "--output", help="Folder to save into.", file_okay=False
+    ),
+    name: str | None = typer.Option(
+        None,
+        "--name",
+        help="File name template: {title}, {id}, {uploader}, {site}, {height}. "
+        "The extension is added.",
+    ),
+    playlist: bool = typer.Option(
+        True, "--playlist/--no-playlist", help="Download every item of a playlist or post."
+    ),
+    selector: str | None = typer.Option(
+        None, "-f", "--format", help="A raw yt-dlp format selector (wins over -q/-a)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per item."),
+    no_metadata: bool = typer.Option(
+        False, "--no-metadata", help="Don't write title/artist tags or the cover."
+    ),
+    deny_private: bool = typer.Option(False, "--deny-private", help=DENY_PRIVATE_HELP),
+) -> None:
+    run = GetRun(
+        engine=Engine(cli_settings(deny_private=deny_private)),
+        choice=_choice(
+            quality=quality,
+            audio=audio,
+            container=container,
+            mute=mute,
+            selector=selector,
+            name=name,
+            metadata=not no_metadata,
+        ),
+        playlist=playlist,
+        output=output,
+        view=ProgressView(stderr, enabled=stderr.is_terminal),
+        as_json=as_json,
+    )
+    worker = threading.Thread(target=run.run_all, args=(urls,), name="mediadl-get", daemon=True)
+    with run.view:
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.1)
+        except KeyboardInterrupt:
+            run.cancel.cancel()
+            worker.join()
+    if run.cancel.cancelled:
+        stderr.print("cancelled", style="yellow")
+        raise typer.Exit(EXIT_CANCELLED)
+    if not run.results or any(r.error for r in run.results):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _choice(
+    *,
+    quality: str,
+    audio: str | None,
+    container: str,
+    mute: bool,
+    selector: str | None,
+    name: str | None,
+    metadata: bool,
+) -> Choice:
+    q = quality.lower().removesuffix("p")
+    if q != "best" and not (q.isdigit() and int(q) in QUALITY_LADDER):
+        raise typer.BadParameter(
+            f"use best or one of {', '.join(map(str, QUALITY_LADDER))}", param_hint="-q"
+        )
+    if audio is not None and audio not in AUDIO_FORMATS:
+        raise typer.BadParameter(f"use one of {', '.join(AUDIO_FORMATS)}", param_hint="-a")
+    if container not in CONTAINERS:
+        raise typer.BadParameter(f"use one of {', '.join(CONTAINERS)}", param_hint="--container")
+    return Choice(
+        quality="best" if q == "best" else int(q),
+        container=container,
+        audio=audio,
+        mute=mute,
+        format_selector=selector,
+        metadata=metadata,
+        name_template=name,
+    )
+
+
+@dataclass
+class GetRun:
+    """One ``mediadl get``: the choice, where to save, the bars, and what came of each item."""
+
+    engine: Engine
+    choice: Choice
+    playlist: bool
+    output: Path
+    view: ProgressView
+    as_json: bool
+    cancel: CancelToken = field(default_factory=CancelToken)
+    results: list[ItemResult] = field(default_factory=list)
+
+    def run_all(self, urls: list[str]) -> None:
+        for url in urls:
+            for result in self._run_url(url):
+                self.results.append(result)
+                _report(result, self.as_json, self.view)
+                if self.cancel.cancelled:
+                    return
+
+    def _run_url(self, url: str) -> Iterator[ItemResult]:
+        try:
+            with self.view.status(f"reading {escape(url)}"):
+                info = self.engine.resolve(url, playlist=self.playlist)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes an item's error
+            yield ItemResult(url, error=_as_error(exc))
+            return
+        if not info.is_playlist:
+            yield self._download(info, url)
+            return
+        for entry in info.entries:
+            if self.cancel.cancelled:
+                return
+            try:
+                with self.view.status(f"reading {escape(plain(entry.title or entry.url))}"):
+                    item = self.engine.resolve_entry(entry)
+            except Exception as exc:  # noqa: BLE001 - one bad item doesn't stop the others
+                yield ItemResult(entry.url, title=entry.title, error=_as_error(exc))
+                continue
+            yield self._download(item, entry.url)
+
+    def _download(self, info: MediaInfo, url: str) -> ItemResult:
+        result = ItemResult(url, title=info.title, duration=info.duration)
+        try:
+            plan = self.engine.plan(info, self.choice)
+            with self.view.task(plan.filename) as hook:
+                result.path = self.engine.download(
+                    plan, self.output, progress=hook, cancel=self.cancel
+                )
+        except Exception as exc:  # noqa: BLE001 - reported as the item's error
+            result.error = _as_error(exc)
+        return result
+
+
+def _as_error(exc: BaseException) -> errors.MediadlError:
+    return exc if isinstance(exc, errors.MediadlError) else unexpected(exc)
+
+
+def _report(result: ItemResult, as_json: bool, view: ProgressView) -> None:
+    if as_json:
+        print_json(result.to_dict())
+        return
+    if result.error is not None:
+        if not isinstance(result.error, errors.Cancelled):
+            print_error(result.error, prefix=f"{escape(plain(result.title or result.url))}: ")
+        return
+    view.console.print(f"[green]saved[/] {escape(str(result.path))}", highlight=False)

@@ -1,0 +1,61 @@
+"""The pipeline: resolve → plan → fetch → mux. Faces (service, CLI, jobs) call only this."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from yt_dlp.extractor.common import InfoExtractor
+
+from mediadl.engine.download import download
+from mediadl.engine.extract import normalize_url, resolve, select_formats
+from mediadl.engine.planner import available_heights, ladder_steps, pick_height, plan
+from mediadl.engine.ytdl import warm_up
+from mediadl.models import CancelToken, Choice, Entry, Format, MediaInfo, Plan, ProgressHook
+from mediadl.settings import Settings
+
+__all__ = [
+    "Engine",
+    "available_heights",
+    "download",
+    "ladder_steps",
+    "normalize_url",
+    "pick_height",
+    "plan",
+    "resolve",
+    "warm_up",
+]
+
+
+class Engine:
+    """The pipeline bound to one ``Settings`` and one set of extra site extractors."""
+
+    def __init__(self, settings: Settings, extractors: Sequence[InfoExtractor] = ()) -> None:
+        self.settings = settings
+        self.extractors = tuple(extractors)
+
+    def warm_up(self) -> None:
+        warm_up(self.settings)
+
+    def resolve(self, url: str, *, playlist: bool = True) -> MediaInfo:
+        return resolve(url, self.settings, extractors=self.extractors, playlist=playlist)
+
+    def resolve_entry(self, entry: Entry) -> MediaInfo:
+        """The full info of a playlist item (already there for multi-item posts)."""
+        return entry.info or self.resolve(entry.url, playlist=False)
+
+    def plan(self, info: MediaInfo, choice: Choice) -> Plan:
+        return plan(info, choice, select=self._select)
+
+    def download(
+        self,
+        plan: Plan,
+        out_dir: Path,
+        *,
+        progress: ProgressHook | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Path:
+        return download(plan, out_dir, settings=self.settings, progress=progress, cancel=cancel)
+
+    def _select(self, info: MediaInfo, selector: str) -> tuple[Format, ...]:
+        return select_formats(info, selector, self.settings)

@@ -1,0 +1,265 @@
+"""resolve(url) → MediaInfo: read a link with yt-dlp and check what comes back where it enters.
+
+Mandatory fields (``id``; ``url``/``formats`` for a video; ``entries`` for a playlist) raise
+``ContentInvalid`` when missing; every optional field defaults.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from yt_dlp.extractor.common import InfoExtractor
+
+from mediadl import errors
+from mediadl.engine.ytdl import map_ytdl_error, new_ydl
+from mediadl.models import Entry, Format, LiveStatus, MediaInfo
+from mediadl.settings import Settings
+
+__all__ = ["info_to_media", "normalize_url", "resolve", "select_formats"]
+
+_AUDIO_EXTS = frozenset({"m4a", "mp3", "opus", "ogg", "oga", "wav", "flac", "aac", "weba", "mka"})
+UNKNOWN_CODEC = "unknown"
+MAX_URL_LENGTH = 4096
+
+
+def normalize_url(url: str) -> str:
+    """Check a pasted link and bring it to one form: trimmed, scheme added, fragment dropped."""
+    text = url.strip() if isinstance(url, str) else ""
+    if not text or len(text) > MAX_URL_LENGTH or any(c.isspace() for c in text):
+        raise errors.LinkInvalid(url=text[:200] or None)
+    if "://" not in text and not text.lower().startswith(("http:", "https:")):
+        if ":" in text.split("/", 1)[0] and not text.split(":", 1)[1][:1].isdigit():
+            raise errors.LinkUnsupported(
+                "Only web links (http:// or https://) can be downloaded.", url=text[:200]
+            )
+        host = text.split("/", 1)[0].split(":", 1)[0]
+        if "." not in host and host.lower() != "localhost":
+            raise errors.LinkInvalid(url=text[:200])
+        text = f"https://{text}"
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise errors.LinkInvalid(url=text[:200]) from exc
+    if parts.scheme.lower() not in ("http", "https"):
+        raise errors.LinkUnsupported(
+            "Only web links (http:// or https://) can be downloaded.", url=text[:200]
+        )
+    host = parts.hostname or ""
+    if not host or (port is not None and not 0 < port < 65536):
+        raise errors.LinkInvalid(url=text[:200])
+    return urlunsplit((parts.scheme.lower(), parts.netloc, parts.path or "/", parts.query, ""))
+
+
+def resolve(
+    url: str,
+    settings: Settings,
+    *,
+    extractors: Sequence[InfoExtractor] = (),
+    playlist: bool = True,
+) -> MediaInfo:
+    """Read ``url`` and return what it points at. Blocking: run it in a worker thread."""
+    clean = normalize_url(url)
+    try:
+        with new_ydl(settings, extractors, noplaylist=not playlist) as ydl:
+            raw = ydl.extract_info(clean, download=False)
+    except errors.MediadlError:
+        raise
+    except Exception as exc:
+        raise map_ytdl_error(exc, clean) from exc
+    if not isinstance(raw, Mapping):
+        raise errors.ContentNoMedia(url=clean)
+    info = info_to_media(raw, fallback_url=clean)
+    _check_bounds(info, settings)
+    return info
+
+
+def _check_bounds(info: MediaInfo, settings: Settings) -> None:
+    if info.live_status in (LiveStatus.IS_LIVE, LiveStatus.IS_UPCOMING) and not settings.allow_live:
+        raise errors.ContentLive(url=info.webpage_url)
+    if settings.max_duration and info.duration and info.duration > settings.max_duration:
+        raise errors.ContentTooLong(
+            f"This video is {info.duration / 60:.0f} minutes long; this server accepts up to "
+            f"{settings.max_duration / 60:.0f}.",
+            url=info.webpage_url,
+        )
+
+
+def info_to_media(raw: Mapping[str, Any], *, fallback_url: str = "") -> MediaInfo:
+    """Turn yt-dlp's info dict into a ``MediaInfo``; the one place its shape is trusted."""
+    media_id = _text(raw.get("id"))
+    if not media_id:
+        raise errors.ContentInvalid(detail="no id", url=fallback_url or None)
+    is_playlist = raw.get("_type") in ("playlist", "multi_video")
+    entries: tuple[Entry, ...] = ()
+    formats: tuple[Format, ...] = ()
+    if is_playlist:
+        entries = tuple(e for e in map(_entry, raw.get("entries") or ()) if e is not None)
+        if not entries:
+            raise errors.ContentNoMedia(url=fallback_url or None)
+    else:
+        formats = _formats(raw)
+        if not formats:
+            raise errors.ContentInvalid(detail="no formats", url=fallback_url or None)
+    webpage_url = _text(raw.get("webpage_url")) or _text(raw.get("original_url")) or fallback_url
+    return MediaInfo(
+        id=media_id,
+        title=_text(raw.get("title")) or _text(raw.get("fulltitle")) or media_id,
+        webpage_url=webpage_url,
+        extractor=_text(raw.get("extractor_key")) or _text(raw.get("extractor")) or "generic",
+        uploader=_text(raw.get("uploader"))
+        or _text(raw.get("channel"))
+        or _text(raw.get("artist")),
+        duration=_number(raw.get("duration")),
+        thumbnail=_absolute(_thumbnail(raw), webpage_url),
+        live_status=_live_status(raw),
+        formats=formats,
+        entries=entries,
+        is_playlist=is_playlist,
+        raw=raw,
+    )
+
+
+def _formats(raw: Mapping[str, Any]) -> tuple[Format, ...]:
+    listed = raw.get("formats")
+    if not listed and raw.get("url"):
+        listed = [raw]
+    out = []
+    for item in listed or ():
+        if isinstance(item, Mapping) and _text(item.get("url")):
+            out.append(_format(item, raw))
+    return tuple(out)
+
+
+def _format(item: Mapping[str, Any], parent: Mapping[str, Any]) -> Format:
+    ext = _text(item.get("ext")) or "mp4"
+    vcodec, acodec = _codecs(item, ext)
+    headers = item.get("http_headers") or parent.get("http_headers") or {}
+    return Format(
+        id=_text(item.get("format_id")) or "0",
+        url=str(item["url"]),
+        protocol=_text(item.get("protocol")) or "https",
+        ext=ext,
+        vcodec=vcodec,
+        acodec=acodec,
+        width=_int(item.get("width")),
+        height=_int(item.get("height")),
+        fps=_number(item.get("fps")),
+        tbr=_number(item.get("tbr")),
+        filesize=_int(item.get("filesize")),
+        filesize_approx=_int(item.get("filesize_approx")),
+        language=_text(item.get("language")),
+        note=_text(item.get("format_note")),
+        http_headers={str(k): str(v) for k, v in dict(headers).items()},
+        raw=item,
+    )
+
+
+def _codecs(item: Mapping[str, Any], ext: str) -> tuple[str | None, str | None]:
+    """yt-dlp says ``'none'`` for an absent stream and ``None`` for an unknown one."""
+    vcodec, acodec = item.get("vcodec"), item.get("acodec")
+    if vcodec is None and acodec is None and ext in _AUDIO_EXTS:
+        return None, UNKNOWN_CODEC
+    return _codec(vcodec), _codec(acodec)
+
+
+def _codec(value: object) -> str | None:
+    if value == "none":
+        return None
+    return _text(value) or UNKNOWN_CODEC
+
+
+def _entry(item: object) -> Entry | None:
+    if not isinstance(item, Mapping):
+        return None
+    url = _text(item.get("webpage_url")) or _text(item.get("url"))
+    if not url:
+        return None
+    info = None
+    if item.get("formats") or (item.get("_type", "video") == "video" and item.get("id")):
+        try:
+            info = info_to_media(item, fallback_url=url)
+        except errors.MediadlError:
+            info = None
+    return Entry(
+        url=url,
+        id=_text(item.get("id")),
+        title=_text(item.get("title")),
+        duration=_number(item.get("duration")),
+        thumbnail=_absolute(_thumbnail(item), url),
+        info=info,
+    )
+
+
+def _thumbnail(raw: Mapping[str, Any]) -> str | None:
+    direct = _text(raw.get("thumbnail"))
+    if direct:
+        return direct
+    thumbs = [t for t in raw.get("thumbnails") or () if isinstance(t, Mapping) and t.get("url")]
+    if not thumbs:
+        return None
+    best = max(thumbs, key=lambda t: (_number(t.get("preference")) or 0, _int(t.get("width")) or 0))
+    return str(best["url"])
+
+
+def _absolute(link: str | None, base: str) -> str | None:
+    """Sites write relative thumbnail links; yt-dlp passes them on as written."""
+    if not link:
+        return None
+    absolute = urljoin(base, link)
+    return absolute if absolute.startswith(("http://", "https://")) else None
+
+
+def _live_status(raw: Mapping[str, Any]) -> LiveStatus:
+    value = str(raw.get("live_status"))
+    if value in LiveStatus._value2member_map_:
+        return LiveStatus(value)
+    return LiveStatus.IS_LIVE if raw.get("is_live") else LiveStatus.NOT_LIVE
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
+def _int(value: object) -> int | None:
+    number = _number(value)
+    return int(number) if number is not None else None
+
+
+def select_formats(info: MediaInfo, selector: str, settings: Settings) -> tuple[Format, ...]:
+    """Apply a raw yt-dlp format selector to ``info``'s formats."""
+    by_id = {f.id: f for f in info.formats}
+    raw_formats = [dict(f.raw) for f in info.formats]
+    with new_ydl(settings) as ydl:
+        try:
+            build = ydl.build_format_selector(selector)
+        except Exception as exc:
+            raise errors.FormatUnavailable(
+                f"The format selector {selector!r} isn't valid: {exc}", selector=selector
+            ) from exc
+        chosen = ydl._select_formats(raw_formats, build)
+    if not chosen:
+        raise errors.FormatUnavailable(
+            f"No format matches {selector!r}. Use 'mediadl info --formats' to list them.",
+            selector=selector,
+        )
+    first = chosen[0]
+    parts = first.get("requested_formats") or [first]
+    try:
+        return tuple(by_id[str(p["format_id"])] for p in parts)
+    except KeyError as exc:
+        raise errors.FormatUnavailable(selector=selector) from exc

@@ -1,0 +1,27 @@
+"""The tiny interface of a fetcher."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from mediadl.models import CancelToken, Format
+
+__all__ = ["FetchProgress", "Fetcher"]
+
+FetchProgress = Callable[[int, int | None, bool], None]
+"""``(bytes_done, total_or_None, total_is_estimate)``, called at most a few times a second."""
+
+
+class Fetcher(Protocol):
+    def fetch(
+        self,
+        fmt: Format,
+        dest: Path,
+        *,
+        progress: FetchProgress | None = None,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        """Write all of ``fmt`` to ``dest`` or raise; ``dest`` appears only when complete."""
+        ...

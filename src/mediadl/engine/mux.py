@@ -1,0 +1,178 @@
+"""Turning fetched parts into the file a person asked for, with one ffmpeg run.
+
+The plan decided copy or transcode from what the site claimed; before running ffmpeg the parts
+are probed and a claimed copy that the container can't hold becomes a transcode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from mediadl.engine.codecs import AUDIO_OUTPUTS, CONTAINER_RULES, codec_family
+from mediadl.engine.ffmpeg import run_ffmpeg
+from mediadl.engine.probe import MediaProbe, probe
+from mediadl.models import CancelToken, Plan, StreamPlan
+
+__all__ = ["THUMBNAIL_EXTS", "build_args", "mux"]
+
+THUMBNAIL_EXTS = frozenset({"mp4", "m4a", "mp3", "mkv"})
+"""Outputs that carry a cover picture."""
+
+_VIDEO_ENCODER_ARGS = {
+    "libx264": ["-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"],
+    "libvpx-vp9": [
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+        "-row-mt",
+        "1",
+        "-b:v",
+        "0",
+        "-crf",
+        "33",
+    ],
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    video: tuple[int, StreamPlan] | None
+    audio: tuple[int, StreamPlan] | None
+
+
+def mux(
+    plan: Plan,
+    parts: Sequence[Path],
+    out: Path,
+    *,
+    thumbnail: Path | None = None,
+    ffmpeg: str | None = None,
+    cancel: CancelToken | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> None:
+    """Write ``out`` from the fetched ``parts`` (in ``plan.formats`` order)."""
+    probes = [probe(p) for p in parts]
+    refined = refine(plan, probes)
+    args = build_args(refined, parts, out, thumbnail=thumbnail)
+    duration = plan.info.duration or next((p.duration for p in probes if p.duration), None)
+
+    def on_line(line: str) -> None:
+        if progress and duration and line.startswith("out_time_us="):
+            value = line.partition("=")[2]
+            if value.isdigit():
+                progress(min(1.0, int(value) / 1_000_000 / duration))
+
+    run_ffmpeg(args, cancel=cancel, ffmpeg=ffmpeg, on_progress=on_line if progress else None)
+
+
+def refine(plan: Plan, probes: Sequence[MediaProbe]) -> Plan:
+    """Correct copy/transcode decisions with the codecs the parts really carry."""
+    by_format = {f.id: pr for f, pr in zip(plan.formats, probes, strict=True)}
+    video, audio = plan.video, plan.audio
+    rule = CONTAINER_RULES.get(plan.ext)
+    if video is not None and rule is not None:
+        real = by_format[video.source.id].video
+        if real is not None:
+            family = codec_family(real.codec) or ""
+            video = (
+                StreamPlan(video.source, "copy", family)
+                if family in rule.video
+                else StreamPlan(video.source, "transcode", rule.video_encoder)
+            )
+    if audio is not None:
+        real_audio = by_format[audio.source.id].audio
+        if real_audio is not None:
+            audio = _refine_audio(plan.ext, audio, codec_family(real_audio.codec) or "")
+    return replace(plan, video=video, audio=audio)
+
+
+def _refine_audio(ext: str, audio: StreamPlan, family: str) -> StreamPlan:
+    rule = CONTAINER_RULES.get(ext)
+    if rule is not None:
+        if family in rule.audio:
+            return StreamPlan(audio.source, "copy", family)
+        return StreamPlan(audio.source, "transcode", rule.audio_encoder)
+    target = next((o for o in AUDIO_OUTPUTS.values() if o.ext == ext), None)
+    if target is None:
+        return audio
+    if family == target.codec:
+        return StreamPlan(audio.source, "copy", family)
+    return StreamPlan(audio.source, "transcode", target.encoder)
+
+
+def build_args(
+    plan: Plan, parts: Sequence[Path], out: Path, *, thumbnail: Path | None
+) -> list[str]:
+    """The ffmpeg arguments for ``plan`` (inputs, maps, codecs, tags, container)."""
+    index = {f.id: i for i, f in enumerate(plan.formats)}
+    args: list[str] = []
+    for part in parts:
+        args += ["-i", str(part)]
+    cover = thumbnail if thumbnail and plan.ext in THUMBNAIL_EXTS and plan.choice.metadata else None
+    if cover and plan.ext != "mkv":
+        args += ["-i", str(cover)]
+    args += ["-map_metadata", "-1", "-map_chapters", "-1"]
+    video_streams = 0
+    if plan.video is not None:
+        args += ["-map", f"{index[plan.video.source.id]}:v:0"]
+        args += _codec_args("v:0", plan.video)
+        video_streams = 1
+    if plan.audio is not None:
+        args += ["-map", f"{index[plan.audio.source.id]}:a:0"]
+        args += _codec_args("a:0", plan.audio, bitrate=plan.choice.audio_bitrate)
+    args += _cover_args(plan.ext, cover, len(parts), video_streams)
+    if plan.choice.metadata:
+        args += _tag_args(plan)
+    return [*args, *_container_args(plan.ext), "-y", str(out)]
+
+
+def _codec_args(spec: str, stream: StreamPlan, *, bitrate: int = 128) -> list[str]:
+    if stream.action == "copy":
+        return [f"-c:{spec}", "copy"]
+    args = [f"-c:{spec}", stream.codec]
+    if spec.startswith("v"):
+        return args + _VIDEO_ENCODER_ARGS.get(stream.codec, [])
+    if stream.codec == "flac":
+        return args
+    return [*args, f"-b:{spec}", f"{bitrate}k"]
+
+
+def _cover_args(ext: str, cover: Path | None, n_parts: int, video_streams: int) -> list[str]:
+    if cover is None:
+        return []
+    if ext == "mkv":
+        return [
+            "-attach",
+            str(cover),
+            "-metadata:s:t:0",
+            "mimetype=image/jpeg",
+            "-metadata:s:t:0",
+            "filename=cover.jpg",
+        ]
+    spec = f"v:{video_streams}"
+    args = ["-map", f"{n_parts}:v:0", f"-c:{spec}", "mjpeg", f"-disposition:{spec}", "attached_pic"]
+    if ext == "mp3":
+        args += ["-id3v2_version", "3", f"-metadata:s:{spec}", "comment=Cover (front)"]
+    return args
+
+
+def _tag_args(plan: Plan) -> list[str]:
+    info = plan.info
+    tags = {"title": info.title, "artist": info.uploader, "comment": info.webpage_url}
+    args: list[str] = []
+    for key, value in tags.items():
+        if value:
+            args += ["-metadata", f"{key}={value}"]
+    return args
+
+
+def _container_args(ext: str) -> list[str]:
+    if ext in CONTAINER_RULES:
+        muxer = CONTAINER_RULES[ext].muxer
+        extra = ["-movflags", "+faststart"] if muxer == "mp4" else []
+        return [*extra, "-f", muxer]
+    output = next((o for o in AUDIO_OUTPUTS.values() if o.ext == ext), None)
+    return ["-f", output.muxer] if output else []

@@ -1,0 +1,66 @@
+"""What a media file really holds, read with PyAV (no ffprobe needed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+
+from mediadl import errors
+
+__all__ = ["MediaProbe", "StreamProbe", "probe"]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamProbe:
+    kind: str
+    """``video``, ``audio``, ``subtitle``, ``data`` or ``attachment``."""
+    codec: str
+    width: int | None = None
+    height: int | None = None
+    attached_pic: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MediaProbe:
+    container: str
+    duration: float | None
+    streams: tuple[StreamProbe, ...]
+    tags: dict[str, str]
+
+    @property
+    def video(self) -> StreamProbe | None:
+        return next((s for s in self.streams if s.kind == "video" and not s.attached_pic), None)
+
+    @property
+    def audio(self) -> StreamProbe | None:
+        return next((s for s in self.streams if s.kind == "audio"), None)
+
+
+def probe(path: Path) -> MediaProbe:
+    """Open ``path`` and describe its container, duration and streams."""
+    try:
+        with av.open(str(path)) as container:
+            streams = tuple(_stream(s) for s in container.streams)
+            duration = container.duration / 1_000_000 if container.duration else None
+            tags = {str(k).lower(): str(v) for k, v in (container.metadata or {}).items()}
+            return MediaProbe(container.format.name, duration, streams, tags)
+    except (av.FFmpegError, OSError) as exc:
+        raise errors.ProcessingFailed(
+            "The downloaded file couldn't be read as media.", detail=str(exc)
+        ) from exc
+
+
+def _stream(stream: av.stream.Stream) -> StreamProbe:
+    codec_context = getattr(stream, "codec_context", None)
+    codec = getattr(codec_context, "name", None) or "unknown"
+    disposition = getattr(stream, "disposition", 0)
+    attached = bool(int(disposition) & int(av.stream.Disposition.attached_pic))
+    return StreamProbe(
+        kind=stream.type,
+        codec=codec,
+        width=getattr(codec_context, "width", None) or None,
+        height=getattr(codec_context, "height", None) or None,
+        attached_pic=attached,
+    )

@@ -1,0 +1,60 @@
+"""Fetching a thumbnail, small and bounded, and turning it into a JPEG cover."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from yt_dlp.networking import Request
+
+from mediadl import errors
+from mediadl.engine.ffmpeg import run_ffmpeg
+from mediadl.engine.ytdl import new_ydl
+from mediadl.settings import Settings
+
+__all__ = ["MAX_THUMBNAIL_BYTES", "fetch_cover"]
+
+log = logging.getLogger(__name__)
+
+MAX_THUMBNAIL_BYTES = 5 * 1024 * 1024
+
+
+def fetch_cover(
+    url: str, work_dir: Path, settings: Settings, headers: dict[str, str] | None = None
+) -> Path | None:
+    """A JPEG cover of at most 1280 px wide in ``work_dir``, or ``None`` if it can't be had.
+
+    A missing cover never fails a download: it is logged and skipped.
+    """
+    raw = work_dir / "cover.src"
+    cover = work_dir / "cover.jpg"
+    try:
+        with new_ydl(settings) as ydl, ydl.urlopen(Request(url, headers=headers or {})) as resp:
+            data = resp.read(MAX_THUMBNAIL_BYTES + 1)
+        if len(data) > MAX_THUMBNAIL_BYTES or not data:
+            log.info("thumbnail skipped: %d bytes", len(data))
+            return None
+        raw.write_bytes(data)
+        run_ffmpeg(
+            [
+                "-i",
+                str(raw),
+                "-frames:v",
+                "1",
+                "-vf",
+                "scale='min(1280,iw)':-2",
+                "-q:v",
+                "3",
+                "-f",
+                "image2",
+                "-y",
+                str(cover),
+            ],
+            ffmpeg=settings.ffmpeg,
+        )
+    except errors.Cancelled:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a cover is optional; why is logged
+        log.info("thumbnail skipped: %s", exc)
+        return None
+    return cover

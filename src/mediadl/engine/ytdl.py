@@ -1,0 +1,174 @@
+"""The one place that constructs yt-dlp: params, our extractors ahead of the generic one, errors.
+
+A ``YoutubeDL`` holds per-run state, so each call gets a fresh instance built from a fresh params
+dict, used as a context manager and never shared across threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import yt_dlp
+import yt_dlp.globals
+from yt_dlp.extractor.common import InfoExtractor
+from yt_dlp.networking.exceptions import HTTPError, TransportError
+from yt_dlp.utils import (
+    DownloadCancelled,
+    DownloadError,
+    ExtractorError,
+    GeoRestrictedError,
+    UnsupportedError,
+)
+
+from mediadl import errors
+from mediadl.engine.ffmpeg import ffmpeg_on_path
+from mediadl.settings import Settings
+
+__all__ = ["map_ytdl_error", "new_ydl", "warm_up"]
+
+log = logging.getLogger("mediadl.ytdl")
+
+# yt-dlp loads plugins from well-known folders on first use; a service must not run strangers' code.
+yt_dlp.globals.plugin_dirs.value = []
+
+
+class _Logger:
+    """Sends yt-dlp's chatter to logging instead of the terminal."""
+
+    def debug(self, msg: str) -> None:
+        if not msg.startswith("[debug] "):
+            log.debug("%s", msg)
+
+    def info(self, msg: str) -> None:
+        log.debug("%s", msg)
+
+    def warning(self, msg: str) -> None:
+        log.info("%s", msg)
+
+    def error(self, msg: str) -> None:
+        log.info("%s", msg)
+
+
+def base_params(settings: Settings) -> dict[str, Any]:
+    """A fresh params dict: yt-dlp keeps and mutates the one it is given."""
+    return {
+        "logger": _Logger(),
+        "quiet": True,
+        "no_warnings": False,
+        "noprogress": True,
+        "noplaylist": False,
+        "extract_flat": "in_playlist",
+        "playlistend": settings.max_playlist_items,
+        "socket_timeout": settings.read_timeout,
+        "retries": settings.fetch_retries,
+        "fragment_retries": settings.fetch_retries,
+        "extractor_retries": 2,
+        "file_access_retries": 0,
+        "skip_unavailable_fragments": False,
+        "cachedir": False,
+        "color": {"stdout": "no_color", "stderr": "no_color"},
+        "ignoreerrors": False,
+        "overwrites": True,
+        "continuedl": True,
+        "compat_opts": set(),
+    }
+
+
+@contextmanager
+def new_ydl(
+    settings: Settings,
+    extractors: Sequence[InfoExtractor] = (),
+    **overrides: Any,
+) -> Iterator[yt_dlp.YoutubeDL]:
+    """A fresh ``YoutubeDL`` with ``extractors`` registered ahead of yt-dlp's own."""
+    ffmpeg_on_path(settings.ffmpeg)
+    params = base_params(settings)
+    params.update(overrides)
+    ydl = yt_dlp.YoutubeDL(params, auto_init=False)
+    for ie in extractors:
+        ydl.add_info_extractor(ie)
+    ydl.add_default_info_extractors()
+    with ydl:
+        yield ydl
+
+
+def warm_up(settings: Settings) -> None:
+    """Compile every extractor's URL pattern once, so the first real request doesn't pay it."""
+    with new_ydl(settings) as ydl:
+        for ie in ydl._ies.values():
+            ie.suitable("https://example.invalid/")
+
+
+_PRIVATE = re.compile(r"private|sign in|log ?in|members[- ]only|account", re.I)
+_UNAVAILABLE = re.compile(
+    r"not available|unavailable|removed|deleted|does not exist|not found", re.I
+)
+_DRM = re.compile(r"\bDRM\b", re.I)
+_LIVE = re.compile(r"live event will begin|premieres in|is not live|has not started", re.I)
+
+
+def map_ytdl_error(exc: BaseException, url: str) -> errors.MediadlError:
+    """Turn what yt-dlp raised into our error tree, keeping the cause for the log."""
+    if isinstance(exc, DownloadCancelled):
+        return errors.Cancelled()
+    cause: BaseException = exc
+    if isinstance(exc, DownloadError) and exc.exc_info and exc.exc_info[1] is not None:
+        cause = exc.exc_info[1]
+    while isinstance(cause, ExtractorError) and isinstance(cause.cause, BaseException):
+        if not isinstance(cause.cause, (HTTPError, TransportError, ExtractorError)):
+            break
+        cause = cause.cause
+    message = getattr(cause, "orig_msg", None) or str(cause)
+    return _classify(cause, message, url)
+
+
+def _classify(cause: BaseException, message: str, url: str) -> errors.MediadlError:
+    if isinstance(cause, HTTPError):
+        return _from_status(cause.status, url)
+    if isinstance(cause, TransportError):
+        if "timed out" in str(cause).lower():
+            return errors.FetchTimeout(url=url)
+        return errors.FetchFailed(
+            "We couldn't reach the site. Check the link, or try again in a moment.", url=url
+        )
+    if isinstance(cause, UnsupportedError):
+        return errors.ContentNoMedia(url=url)
+    if isinstance(cause, GeoRestrictedError):
+        return errors.ContentRegion(url=url)
+    if _DRM.search(message):
+        return errors.ContentDrm(url=url)
+    if _LIVE.search(message):
+        return errors.ContentLive("This live stream hasn't started yet.", url=url)
+    if _PRIVATE.search(message):
+        return errors.ContentPrivate(url=url)
+    if _UNAVAILABLE.search(message):
+        return errors.ContentUnavailable(url=url)
+    if isinstance(cause, ExtractorError) and cause.expected:
+        return errors.ContentUnavailable(url=url, detail=message)
+    return errors.FetchFailed(
+        "The site answered in a way we didn't understand. Try again later.", url=url
+    )
+
+
+def _from_status(status: int, url: str) -> errors.MediadlError:
+    if status in (404, 410):
+        return errors.ContentUnavailable(url=url, status=status)
+    if status in (401, 403):
+        return errors.ContentPrivate(
+            "The site refused access to this video: it may be private or need a login.",
+            url=url,
+            status=status,
+        )
+    if status == 429:
+        return errors.FetchRateLimited(url=url, status=status)
+    if status == 451:
+        return errors.ContentRegion(url=url, status=status)
+    return errors.FetchFailed(
+        f"The site answered with an error ({status}). Try again in a moment.",
+        url=url,
+        status=status,
+    )

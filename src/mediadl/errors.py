@@ -1,0 +1,244 @@
+"""One error tree for every face of mediadl.
+
+Each error carries a stable, namespaced ``code``, the HTTP ``status`` the service answers with and a
+``message`` a person can act on. Expected errors (the person's input, the site's answer) are shown
+as they are, never with a traceback; anything else is a bug and is logged with one.
+
+    MediadlError
+    ├── LinkError                     the URL itself
+    │   ├── LinkInvalid               link.invalid            400
+    │   ├── LinkUnsupported           link.unsupported        400
+    │   └── LinkForbidden             link.forbidden          403  (egress guard)
+    ├── ContentError                  what the link points at
+    │   ├── ContentUnavailable        content.unavailable     404
+    │   ├── ContentInvalid            content.invalid         502  (data we can't read)
+    │   ├── ContentNoMedia            content.no_media        422
+    │   ├── ContentLive               content.live            422
+    │   ├── ContentPrivate            content.private         403
+    │   ├── ContentRegion             content.region          451
+    │   ├── ContentDrm                content.drm             422
+    │   ├── ContentTooLong            content.too_long        422
+    │   ├── ContentTooLarge           content.too_large       413
+    │   └── ContentTooManyItems       content.too_many_items  422
+    ├── FormatUnavailable             format.unavailable      422
+    ├── FetchError                    getting the bytes
+    │   ├── FetchFailed               fetch.failed            502
+    │   ├── FetchTimeout              fetch.timeout           504
+    │   ├── FetchRateLimited          fetch.rate              429
+    │   ├── FetchForbidden            fetch.forbidden         502  (upstream 403/410)
+    │   └── FetchIncomplete           fetch.incomplete        502
+    ├── ProcessingFailed              processing.failed       500  (ffmpeg)
+    ├── Cancelled                     cancelled               499
+    └── InternalError                 internal                500
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "Cancelled",
+    "ContentDrm",
+    "ContentError",
+    "ContentInvalid",
+    "ContentLive",
+    "ContentNoMedia",
+    "ContentPrivate",
+    "ContentRegion",
+    "ContentTooLarge",
+    "ContentTooLong",
+    "ContentTooManyItems",
+    "ContentUnavailable",
+    "FetchError",
+    "FetchFailed",
+    "FetchForbidden",
+    "FetchIncomplete",
+    "FetchRateLimited",
+    "FetchTimeout",
+    "FormatUnavailable",
+    "InternalError",
+    "LinkError",
+    "LinkForbidden",
+    "LinkInvalid",
+    "LinkUnsupported",
+    "MediadlError",
+    "ProcessingFailed",
+    "error_classes",
+]
+
+
+class MediadlError(Exception):
+    """Base of every error mediadl shows to a person."""
+
+    code: ClassVar[str] = "internal"
+    status: ClassVar[int] = 500
+    default_message: ClassVar[str] = "Something went wrong on our side. Please try again."
+
+    def __init__(self, message: str | None = None, **context: Any) -> None:
+        self.message = message or self.default_message
+        self.context = context
+        super().__init__(self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The one JSON shape of an error: ``{"code", "message"}`` plus safe context."""
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.context:
+            body["context"] = {k: v for k, v in self.context.items() if v is not None}
+        return body
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
+
+
+class LinkError(MediadlError):
+    code = "link.invalid"
+    status = 400
+
+
+class LinkInvalid(LinkError):
+    code = "link.invalid"
+    default_message = "That doesn't look like a link. Copy the video's share URL and paste it here."
+
+
+class LinkUnsupported(LinkError):
+    code = "link.unsupported"
+    default_message = "This site isn't supported, or this link doesn't point at a video."
+
+
+class LinkForbidden(LinkError):
+    code = "link.forbidden"
+    status = 403
+    default_message = "This link points at an address this server is not allowed to reach."
+
+
+class ContentError(MediadlError):
+    code = "content.unavailable"
+    status = 404
+
+
+class ContentUnavailable(ContentError):
+    code = "content.unavailable"
+    default_message = (
+        "The video isn't available: it may have been deleted, or the link is wrong. "
+        "Check the link in your browser."
+    )
+
+
+class ContentInvalid(ContentError):
+    code = "content.invalid"
+    status = 502
+    default_message = "The site sent information about this video that we couldn't read."
+
+
+class ContentNoMedia(ContentError):
+    code = "content.no_media"
+    status = 422
+    default_message = "The page was found, but there is no video or audio on it to download."
+
+
+class ContentLive(ContentError):
+    code = "content.live"
+    status = 422
+    default_message = "This is a live stream. Try again once the broadcast has ended."
+
+
+class ContentPrivate(ContentError):
+    code = "content.private"
+    status = 403
+    default_message = "This video is private or needs a login, so it can't be downloaded."
+
+
+class ContentRegion(ContentError):
+    code = "content.region"
+    status = 451
+    default_message = "This video isn't available in the server's region."
+
+
+class ContentDrm(ContentError):
+    code = "content.drm"
+    status = 422
+    default_message = "This video is protected by DRM and can't be downloaded."
+
+
+class ContentTooLong(ContentError):
+    code = "content.too_long"
+    status = 422
+    default_message = "This video is longer than this server allows."
+
+
+class ContentTooLarge(ContentError):
+    code = "content.too_large"
+    status = 413
+    default_message = "This file is larger than this server allows."
+
+
+class ContentTooManyItems(ContentError):
+    code = "content.too_many_items"
+    status = 422
+    default_message = "This playlist has more items than this server allows at once."
+
+
+class FormatUnavailable(MediadlError):
+    code = "format.unavailable"
+    status = 422
+    default_message = "That quality or format isn't available for this video. Pick another one."
+
+
+class FetchError(MediadlError):
+    code = "fetch.failed"
+    status = 502
+
+
+class FetchFailed(FetchError):
+    code = "fetch.failed"
+    default_message = "The site didn't send the file. Please try again in a moment."
+
+
+class FetchTimeout(FetchError):
+    code = "fetch.timeout"
+    status = 504
+    default_message = "The site stopped answering while sending the file. Please try again."
+
+
+class FetchRateLimited(FetchError):
+    code = "fetch.rate"
+    status = 429
+    default_message = "The site is limiting how fast we can ask. Wait a minute and try again."
+
+
+class FetchForbidden(FetchError):
+    code = "fetch.forbidden"
+    default_message = "The site refused to send the file. Please try again."
+
+
+class FetchIncomplete(FetchError):
+    code = "fetch.incomplete"
+    default_message = "The file arrived incomplete. Please try again."
+
+
+class ProcessingFailed(MediadlError):
+    code = "processing.failed"
+    status = 500
+    default_message = "We got the file but couldn't convert it. Try another format."
+
+
+class Cancelled(MediadlError):
+    code = "cancelled"
+    status = 499
+    default_message = "The download was cancelled."
+
+
+class InternalError(MediadlError):
+    code = "internal"
+    status = 500
+
+
+def error_classes() -> list[type[MediadlError]]:
+    """Every concrete error class, for documentation and the tests that pin codes."""
+    seen: list[type[MediadlError]] = []
+    stack: list[type[MediadlError]] = [MediadlError]
+    while stack:
+        cls = stack.pop()
+        seen.append(cls)
+        stack.extend(cls.__subclasses__())
+    return seen

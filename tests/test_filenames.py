@@ -1,0 +1,52 @@
+"""File names from titles strangers write: safe, capped, every script kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from mediadl.engine.filenames import MAX_NAME_BYTES, render_name, safe_name
+
+HOSTILE = "Çılgın Şarkı / ../ Песня 歌 🎵 \u202etxt.exe\u202c \x00\x1b[31m"
+
+
+def test_letters_of_every_script_survive() -> None:
+    name = safe_name("Çılgın Şarkı Песня 歌 🎵", "mp4")
+    assert name == "Çılgın Şarkı Песня 歌 🎵.mp4"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [HOSTILE, "../../etc/passwd", "..", ".", "/", "a\\b", "\u202e", "con", "a\nb\tc", "...hidden"],
+)
+def test_names_never_form_a_path_or_hide(title: str) -> None:
+    name = safe_name(title, "mp4")
+    assert "/" not in name and "\\" not in name and "\x00" not in name
+    assert not name.startswith(".")
+    assert name not in (".", "..")
+    assert all(ord(c) >= 32 for c in name)
+    assert "\u202e" not in name and "\u202c" not in name
+    assert name.endswith(".mp4")
+    assert name.lower() != "con.mp4"
+
+
+def test_length_is_capped_in_bytes_without_splitting_a_letter() -> None:
+    name = safe_name("歌" * 500, "webm")
+    assert len(name.encode()) <= MAX_NAME_BYTES
+    name.encode().decode("utf-8")
+    assert name.endswith(".webm")
+
+
+def test_empty_title_falls_back_to_id() -> None:
+    assert safe_name("  \u202e ", "mp3", fallback="abc123") == "abc123.mp3"
+
+
+def test_template_fields_cannot_add_path_components() -> None:
+    name = render_name(
+        "{uploader} - {title} [{id}]", {"title": "../x", "uploader": "a/b", "id": "../../id"}, "mp4"
+    )
+    assert "/" not in name
+    assert name == "a_b - .._x [.._.._id].mp4"
+
+
+def test_unknown_template_field_is_empty() -> None:
+    assert render_name("{title}{nope}", {"title": "T"}, "mp4") == "T.mp4"
