@@ -104,15 +104,24 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
         view=ProgressView(stderr, enabled=stderr.is_terminal),
         as_json=as_json,
     )
-    worker = threading.Thread(target=run.run_all, args=(urls,), name="mediadl-get", daemon=True)
-    with run.view:
-        worker.start()
+    finished = threading.Event()
+
+    def work() -> None:
         try:
-            while worker.is_alive():
-                worker.join(0.1)
+            run.run_all(urls)
+        finally:
+            finished.set()
+
+    # Wait on an Event, not Thread.join: a join interrupted by Ctrl-C can report the thread
+    # finished while it is still cleaning up.
+    with run.view:
+        threading.Thread(target=work, name="mediadl-get", daemon=True).start()
+        try:
+            while not finished.wait(0.1):
+                pass
         except KeyboardInterrupt:
             run.cancel.cancel()
-            worker.join()
+            finished.wait()
     if run.cancel.cancelled:
         stderr.print("cancelled", style="yellow")
         raise typer.Exit(EXIT_CANCELLED)

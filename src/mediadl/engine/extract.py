@@ -7,6 +7,7 @@ Mandatory fields (``id``; ``url``/``formats`` for a video; ``entries`` for a pla
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -23,6 +24,8 @@ __all__ = ["info_to_media", "normalize_url", "resolve", "select_formats"]
 _AUDIO_EXTS = frozenset({"m4a", "mp3", "opus", "ogg", "oga", "wav", "flac", "aac", "weba", "mka"})
 UNKNOWN_CODEC = "unknown"
 MAX_URL_LENGTH = 4096
+EXTRACT_ATTEMPTS = 3
+"""A page answering 429 or 5xx is asked again, twice, with a short backoff."""
 
 
 def normalize_url(url: str) -> str:
@@ -63,18 +66,34 @@ def resolve(
 ) -> MediaInfo:
     """Read ``url`` and return what it points at. Blocking: run it in a worker thread."""
     clean = normalize_url(url)
-    try:
-        with new_ydl(settings, extractors, noplaylist=not playlist) as ydl:
-            raw = ydl.extract_info(clean, download=False)
-    except errors.MediadlError:
-        raise
-    except Exception as exc:
-        raise map_ytdl_error(exc, clean) from exc
+    for attempt in range(EXTRACT_ATTEMPTS):
+        try:
+            raw = _extract(clean, settings, extractors, playlist)
+            break
+        except (errors.FetchRateLimited, errors.FetchFailed) as err:
+            transient = isinstance(err, errors.FetchRateLimited) or (
+                int(err.context.get("status") or 0) >= 500
+            )
+            if not transient or attempt == EXTRACT_ATTEMPTS - 1:
+                raise
+            time.sleep(0.25 * 2**attempt)
     if not isinstance(raw, Mapping):
         raise errors.ContentNoMedia(url=clean)
     info = info_to_media(raw, fallback_url=clean)
     _check_bounds(info, settings)
     return info
+
+
+def _extract(
+    url: str, settings: Settings, extractors: Sequence[InfoExtractor], playlist: bool
+) -> object:
+    try:
+        with new_ydl(settings, extractors, noplaylist=not playlist) as ydl:
+            return ydl.extract_info(url, download=False)
+    except errors.MediadlError:
+        raise
+    except Exception as exc:
+        raise map_ytdl_error(exc, url) from exc
 
 
 def _check_bounds(info: MediaInfo, settings: Settings) -> None:

@@ -99,7 +99,8 @@ def run_ffmpeg(
     proc = FFmpegProcess([*extra, *args], ffmpeg=ffmpeg)
     unregister = cancel.on_cancel(proc.kill) if cancel else (lambda: None)
     try:
-        stderr = _drain(proc, on_progress)
+        with proc.proc:
+            stderr = _drain(proc, on_progress)
     finally:
         unregister()
     if proc.killed or (cancel and cancel.cancelled):

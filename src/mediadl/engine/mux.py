@@ -104,13 +104,23 @@ def _refine_audio(ext: str, audio: StreamPlan, family: str) -> StreamPlan:
 
 
 def build_args(
-    plan: Plan, parts: Sequence[Path], out: Path, *, thumbnail: Path | None
+    plan: Plan,
+    parts: Sequence[Path | str],
+    out: Path | str,
+    *,
+    thumbnail: Path | None,
+    input_args: Sequence[str] = (),
+    streaming: bool = False,
 ) -> list[str]:
-    """The ffmpeg arguments for ``plan`` (inputs, maps, codecs, tags, container)."""
+    """The ffmpeg arguments for ``plan`` (inputs, maps, codecs, tags, container).
+
+    ``parts`` may be URLs; ``input_args`` go before each ``-i``. ``streaming`` writes a container
+    that needs no seeking back (fragmented MP4), for an output that is a pipe.
+    """
     index = {f.id: i for i, f in enumerate(plan.formats)}
     args: list[str] = []
     for part in parts:
-        args += ["-i", str(part)]
+        args += [*input_args, "-i", str(part)]
     cover = thumbnail if thumbnail and plan.ext in THUMBNAIL_EXTS and plan.choice.metadata else None
     if cover and plan.ext != "mkv":
         args += ["-i", str(cover)]
@@ -126,7 +136,7 @@ def build_args(
     args += _cover_args(plan.ext, cover, len(parts), video_streams)
     if plan.choice.metadata:
         args += _tag_args(plan)
-    return [*args, *_container_args(plan.ext), "-y", str(out)]
+    return [*args, *_container_args(plan.ext, streaming=streaming), "-y", str(out)]
 
 
 def _codec_args(spec: str, stream: StreamPlan, *, bitrate: int = 128) -> list[str]:
@@ -169,10 +179,19 @@ def _tag_args(plan: Plan) -> list[str]:
     return args
 
 
-def _container_args(ext: str) -> list[str]:
+_STREAMING_MP4 = ["-movflags", "+empty_moov+default_base_moof+frag_keyframe"]
+_STREAMING_M4A = ["-movflags", "+empty_moov+default_base_moof", "-frag_duration", "1000000"]
+
+
+def _container_args(ext: str, *, streaming: bool = False) -> list[str]:
     if ext in CONTAINER_RULES:
         muxer = CONTAINER_RULES[ext].muxer
-        extra = ["-movflags", "+faststart"] if muxer == "mp4" else []
+        extra: list[str] = []
+        if muxer == "mp4":
+            extra = _STREAMING_MP4 if streaming else ["-movflags", "+faststart"]
         return [*extra, "-f", muxer]
     output = next((o for o in AUDIO_OUTPUTS.values() if o.ext == ext), None)
-    return ["-f", output.muxer] if output else []
+    if output is None:
+        return []
+    extra = _STREAMING_M4A if streaming and output.muxer == "ipod" else []
+    return [*extra, "-f", output.muxer]

@@ -9,14 +9,32 @@ from yt_dlp.networking import Request
 
 from mediadl import errors
 from mediadl.engine.ffmpeg import run_ffmpeg
-from mediadl.engine.ytdl import new_ydl
+from mediadl.engine.ytdl import map_ytdl_error, new_ydl
 from mediadl.settings import Settings
 
-__all__ = ["MAX_THUMBNAIL_BYTES", "fetch_cover"]
+__all__ = ["MAX_THUMBNAIL_BYTES", "fetch_cover", "fetch_image"]
 
 log = logging.getLogger(__name__)
 
 MAX_THUMBNAIL_BYTES = 5 * 1024 * 1024
+
+
+def fetch_image(
+    url: str, settings: Settings, headers: dict[str, str] | None = None
+) -> bytes | None:
+    """A thumbnail's bytes (at most ``MAX_THUMBNAIL_BYTES``), or ``None`` when empty or larger.
+
+    Blocking; raises the engine's errors when the site doesn't answer.
+    """
+    try:
+        with new_ydl(settings) as ydl, ydl.urlopen(Request(url, headers=headers or {})) as resp:
+            data: bytes = resp.read(MAX_THUMBNAIL_BYTES + 1)
+    except Exception as exc:
+        raise map_ytdl_error(exc, url) from exc
+    if len(data) > MAX_THUMBNAIL_BYTES or not data:
+        log.info("thumbnail skipped: %d bytes", len(data))
+        return None
+    return data
 
 
 def fetch_cover(
@@ -29,10 +47,8 @@ def fetch_cover(
     raw = work_dir / "cover.src"
     cover = work_dir / "cover.jpg"
     try:
-        with new_ydl(settings) as ydl, ydl.urlopen(Request(url, headers=headers or {})) as resp:
-            data = resp.read(MAX_THUMBNAIL_BYTES + 1)
-        if len(data) > MAX_THUMBNAIL_BYTES or not data:
-            log.info("thumbnail skipped: %d bytes", len(data))
+        data = fetch_image(url, settings, headers)
+        if data is None:
             return None
         raw.write_bytes(data)
         run_ffmpeg(

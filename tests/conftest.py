@@ -1,0 +1,45 @@
+"""Shared fixtures: the offline fixture site (one per test process) and engine settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mediadl.engine import Engine
+from mediadl.settings import Settings
+from mediadl_fixtures.server import FixtureSite
+from mediadl_fixtures.threaded import running_site
+
+FIXTURE_HOST = "127.0.0.2"
+"""The fixture site's own loopback address; other loopback addresses stay out of reach."""
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[FixtureSite]:
+    with running_site(FIXTURE_HOST) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counters(request: pytest.FixtureRequest) -> None:
+    """Fault knobs count tries per path; each test starts from zero."""
+    if "site" in request.fixturenames:
+        request.getfixturevalue("site").reset_counters()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        allow_loopback=True,
+        data_dir=tmp_path / "data",
+        read_timeout=5.0,
+        connect_timeout=5.0,
+        fetch_retries=4,
+    )
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Engine:
+    return Engine(settings)

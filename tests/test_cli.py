@@ -1,0 +1,126 @@
+"""The command line as a person uses it: a real process against the fixture site."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mediadl.engine.probe import probe
+from mediadl_fixtures.server import FixtureSite
+
+
+def mediadl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mediadl", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def test_get_720_gives_a_720p_mp4(site: FixtureSite, tmp_path: Path) -> None:
+    done = mediadl("get", site.pages["hls"], "-q", "720", "-o", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    (path,) = tmp_path.iterdir()
+    assert path.suffix == ".mp4"
+    result = probe(path)
+    assert result.video is not None and result.video.height == 720
+    assert result.audio is not None and result.audio.codec == "aac"
+
+
+def test_get_mp3_gives_an_mp3(site: FixtureSite, tmp_path: Path) -> None:
+    done = mediadl("get", site.pages["hls"], "-a", "mp3", "-o", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    (path,) = tmp_path.iterdir()
+    assert path.suffix == ".mp3"
+    assert probe(path).audio is not None
+
+
+def test_json_reports_each_item_of_a_playlist(site: FixtureSite, tmp_path: Path) -> None:
+    done = mediadl("get", site.pages["post"], "--json", "-o", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    items = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(items) == 2
+    for item in items:
+        assert item["error"] is None
+        assert Path(item["path"]).parent == tmp_path and Path(item["path"]).exists()
+        assert item["title"]
+        assert {"path", "title", "duration", "error"} <= item.keys()
+
+
+def test_no_playlist_flag_is_accepted(site: FixtureSite, tmp_path: Path) -> None:
+    done = mediadl("get", site.pages["video"], "--no-playlist", "--json", "-o", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("link", "code"),
+    [
+        ("not a link", "link.invalid"),
+        ("ftp://example.com/a.mp4", "link.unsupported"),
+    ],
+)
+def test_bad_input_gives_its_code_and_no_traceback(link: str, code: str, tmp_path: Path) -> None:
+    done = mediadl("get", link, "-o", str(tmp_path))
+    assert done.returncode == 1
+    assert code in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_site_errors_in_json(site: FixtureSite, tmp_path: Path) -> None:
+    done = mediadl(
+        "get", site.pages["nomedia"], site.url("/pages/gone.html"), "--json", "-o", str(tmp_path)
+    )
+    assert done.returncode == 1
+    codes = [json.loads(line)["error"]["code"] for line in done.stdout.splitlines()]
+    assert codes == ["content.no_media", "content.unavailable"]
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_flag_values_are_refused(site: FixtureSite) -> None:
+    done = mediadl("get", site.pages["video"], "-q", "999")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+
+
+def test_info_lists_the_real_choices(site: FixtureSite) -> None:
+    done = mediadl("info", "--json", site.pages["hls"])
+    assert done.returncode == 0, done.stderr
+    body = json.loads(done.stdout)
+    assert [v["height"] for v in body["choices"]["video"]] == [1080, 720, 360]
+    assert [a["format"] for a in body["choices"]["audio"]] == ["best", "mp3", "m4a", "opus"]
+    text = mediadl("info", "--formats", site.pages["hls"])
+    assert text.returncode == 0 and "720p" in text.stdout and "m3u8" in text.stdout
+
+
+def test_ctrl_c_cancels_at_once_and_leaves_nothing(site: FixtureSite, tmp_path: Path) -> None:
+    url = site.url("video", rate=100_000)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mediadl", "get", url, "-o", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    deadline = time.monotonic() + 30
+    while not any(tmp_path.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert any(tmp_path.iterdir()), "the download started"
+    time.sleep(0.5)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=20)
+    assert time.monotonic() - sent < 3
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert list(tmp_path.iterdir()) == []
