@@ -17,6 +17,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import IO
 
 from mediadl.errors import Cancelled, ProcessingFailed
 from mediadl.models import CancelToken
@@ -62,11 +63,18 @@ def ffmpeg_on_path(configured: str | None = None) -> str:
 class FFmpegProcess:
     """One ffmpeg run in its own process group, killed as a group on cancel or error."""
 
-    def __init__(self, args: Sequence[str], *, ffmpeg: str | None = None) -> None:
+    def __init__(
+        self,
+        args: Sequence[str],
+        *,
+        ffmpeg: str | None = None,
+        stdin: int | IO[bytes] | None = None,
+    ) -> None:
+        """``stdin``: what ``pipe:0`` reads (another ffmpeg's stdout); nothing by default."""
         self.args = [ffmpeg_exe(ffmpeg), "-hide_banner", "-nostdin", "-loglevel", "error", *args]
         self.proc = subprocess.Popen(
             self.args,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin is None else stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,

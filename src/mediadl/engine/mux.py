@@ -133,10 +133,24 @@ def build_args(
     if plan.audio is not None:
         args += ["-map", f"{index[plan.audio.source.id]}:a:0"]
         args += _codec_args("a:0", plan.audio, bitrate=plan.choice.audio_bitrate)
+        if streaming and _adts_to_asc(plan):
+            # A header written before the first packet (empty moov) can't wait for ffmpeg to
+            # notice ADTS framing (AAC from MPEG-TS): convert it explicitly.
+            args += ["-bsf:a", "aac_adtstoasc"]
     args += _cover_args(plan.ext, cover, len(parts), video_streams)
     if plan.choice.metadata:
         args += _tag_args(plan)
     return [*args, *_container_args(plan.ext, streaming=streaming), "-y", str(out)]
+
+
+def _adts_to_asc(plan: Plan) -> bool:
+    """Whether copied AAC (or audio of unknown codec) goes into an MP4-family container."""
+    audio = plan.audio
+    if audio is None or audio.action != "copy":
+        return False
+    muxer = CONTAINER_RULES[plan.ext].muxer if plan.ext in CONTAINER_RULES else None
+    muxer = muxer or next((o.muxer for o in AUDIO_OUTPUTS.values() if o.ext == plan.ext), None)
+    return muxer in ("mp4", "ipod") and codec_family(audio.codec) in ("aac", "unknown")
 
 
 def _codec_args(spec: str, stream: StreamPlan, *, bitrate: int = 128) -> list[str]:
@@ -179,8 +193,15 @@ def _tag_args(plan: Plan) -> list[str]:
     return args
 
 
-_STREAMING_MP4 = ["-movflags", "+empty_moov+default_base_moof+frag_keyframe"]
-_STREAMING_M4A = ["-movflags", "+empty_moov+default_base_moof", "-frag_duration", "1000000"]
+# delay_moov: the header waits for the first fragment, so codec configs that only show up in the
+# first packets (AAC from MPEG-TS) still get into it.
+_STREAMING_MP4 = ["-movflags", "+empty_moov+default_base_moof+frag_keyframe+delay_moov"]
+_STREAMING_M4A = [
+    "-movflags",
+    "+empty_moov+default_base_moof+delay_moov",
+    "-frag_duration",
+    "1000000",
+]
 
 
 def _container_args(ext: str, *, streaming: bool = False) -> list[str]:

@@ -1,0 +1,101 @@
+"""The ASGI app: routes of both faces, the error shape, CORS, body limits, start and stop.
+
+Middleware, outermost first: CORS (every answer carries ``Access-Control-Allow-Origin``, errors
+included — cobalt's client takes a bare error for a dead server), :class:`ErrorGuard` (a bug is a
+logged ``500 internal``), :class:`BodyLimit` (1 KiB at ``POST /``, as cobalt), then the routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from mediadl.engine import Engine
+from mediadl.service import cobalt, home, native, thumbs, tunnel
+from mediadl.service.auth import BodyLimit
+from mediadl.service.context import ServiceContext, mediadl_version
+from mediadl.service.feeder import Feeder
+from mediadl.service.problems import ErrorGuard, install_handlers
+from mediadl.service.resolver import Resolver
+from mediadl.service.secret import load_secret
+from mediadl.service.source import Opener, open_format
+from mediadl.service.tokens import Signer
+from mediadl.settings import Settings
+
+__all__ = ["COBALT_BODY_LIMIT", "create_app"]
+
+COBALT_BODY_LIMIT = 1024
+BODY_LIMIT = 16 * 1024
+EXPOSED_HEADERS = (
+    "Content-Disposition",
+    "Content-Length",
+    "Content-Range",
+    "Accept-Ranges",
+    "Estimated-Content-Length",
+    "ETag",
+    "X-Mediadl-Mode",
+)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    opener: Opener = open_format,
+) -> FastAPI:
+    """The whole server for ``settings``.
+
+    ``engine`` defaults to one with yt-dlp's extractors only; ``opener`` is where upstream bytes
+    come from (the engine's fetcher; tests pass a wrapper to play a misbehaving site).
+    """
+    engine = engine or Engine(settings)
+    executor = ThreadPoolExecutor(settings.resolve_workers, thread_name_prefix="extract")
+    ctx = ServiceContext(
+        settings=settings,
+        engine=engine,
+        signer=Signer(load_secret(settings)),
+        opener=opener,
+        executor=executor,
+        resolver=Resolver(engine, executor),
+        feeder=Feeder(settings, opener),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await ctx.start()
+        try:
+            yield
+        finally:
+            await ctx.close()
+
+    app = FastAPI(
+        title="mediadl",
+        version=mediadl_version(),
+        summary="Fast and free all-in-one video downloader: native and cobalt-compatible APIs.",
+        lifespan=lifespan,
+    )
+    app.state.mediadl = ctx
+    install_handlers(app)
+    for module in (native, tunnel, thumbs, cobalt, home):
+        app.include_router(module.router)
+    app.include_router(native.health_router)
+    _add_middleware(app, settings)
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """The last added runs first: CORS, then the error guard, then the body limit."""
+    app.add_middleware(BodyLimit, default=BODY_LIMIT, root=COBALT_BODY_LIMIT)
+    app.add_middleware(ErrorGuard)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Accept", "Range", "If-Range"],
+        expose_headers=EXPOSED_HEADERS,
+        max_age=600,
+    )

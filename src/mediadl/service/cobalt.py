@@ -1,0 +1,207 @@
+"""cobalt-compatible API (API 11) at the root of the origin: ``POST /`` and ``GET /`` info.
+
+Shapes and codes follow cobalt's public documentation: answers are ``tunnel``, ``redirect``,
+``picker`` or ``error`` objects with a ``status`` key; errors are ``error.api.*`` codes with
+HTTP 400 (``rate_exceeded`` 429, ``generic`` 500), as cobalt answers them. Tunnel links are
+this server's ``/api/v1/tunnel?t=…``: they carry a query string, so cobalt's ``&p=1`` probe works.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from mediadl import errors
+from mediadl.engine import normalize_url
+from mediadl.models import MediaInfo
+from mediadl.service.auth import check_key, key_allowed
+from mediadl.service.cobalt_schema import (
+    CobaltRequest,
+    name_template,
+    normalize_body,
+    to_choice,
+    with_template,
+)
+from mediadl.service.context import ServiceContext, get_context, mediadl_version
+from mediadl.service.delivery import delivery_mode
+from mediadl.service.native import tunnel_links
+from mediadl.service.problems import log as service_log
+from mediadl.service.thumbs import thumbnail_link
+
+__all__ = ["COBALT_API_VERSION", "cobalt_code", "router", "server_info"]
+
+router = APIRouter(tags=["cobalt"])
+
+COBALT_API_VERSION = "11.7"
+"""The cobalt API generation this face follows."""
+SERVICES = (
+    "bilibili", "bluesky", "dailymotion", "facebook", "instagram", "reddit", "soundcloud",
+    "tiktok", "twitch", "twitter", "vimeo", "youtube", "generic video pages",
+)  # fmt: skip
+"""Shown by cobalt clients; informational: yt-dlp's extractors cover far more."""
+
+_ACCEPTED = ("application/json", "application/json; charset=utf-8")
+_CODES = {
+    "link.invalid": "link.invalid",
+    "link.unsupported": "service.unsupported",
+    "link.forbidden": "link.invalid",
+    "content.unavailable": "content.video.unavailable",
+    "content.no_media": "fetch.empty",
+    "content.live": "content.video.live",
+    "content.private": "content.video.private",
+    "content.region": "content.video.region",
+    "content.drm": "content.video.unavailable",
+    "content.too_long": "content.too_long",
+    "format.unavailable": "fetch.empty",
+    "fetch.rate": "fetch.rate",
+    "request.invalid": "invalid_body",
+    "request.too_large": "invalid_body",
+    "internal": "generic",
+}
+
+
+def cobalt_code(err: errors.MediadlError) -> str:
+    """The ``error.api.*`` code a cobalt client knows for one of our errors."""
+    return "error.api." + _CODES.get(err.code, "fetch.fail")
+
+
+def _error(code: str, context: dict[str, Any] | None = None, status: int = 400) -> JSONResponse:
+    body: dict[str, Any] = {"status": "error", "error": {"code": code}}
+    if context:
+        body["error"]["context"] = context
+    return JSONResponse(body, status_code=status)
+
+
+def _from_error(err: errors.MediadlError, service: str | None) -> JSONResponse:
+    context: dict[str, Any] = {"service": service} if service else {}
+    if err.code == "content.too_long" and "limit" in err.context:
+        context["limit"] = err.context["limit"]
+    return _error(cobalt_code(err), context, 500 if err.code == "internal" else 400)
+
+
+@router.post(
+    "/",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": CobaltRequest.model_json_schema()}},
+        }
+    },
+)
+async def process(request: Request) -> JSONResponse:
+    """cobalt's main endpoint: a link and settings in, a `tunnel`/`picker`/`error` out."""
+    ctx = get_context(request)
+    if request.headers.get("accept", "").lower() not in _ACCEPTED:
+        return _error("error.api.header.accept")
+    if request.headers.get("content-type", "").lower() not in _ACCEPTED:
+        return _error("error.api.header.content_type")
+    outcome = check_key(ctx.settings, request.headers.get("authorization"))
+    if not key_allowed(ctx.settings, outcome):
+        return _error(f"error.api.auth.key.{outcome.value}")
+    try:
+        raw = json.loads(await request.body())
+    except (errors.MediadlError, ValueError):
+        return _error("error.api.invalid_body")
+    if not isinstance(raw, dict):
+        return _error("error.api.invalid_body")
+    if not raw.get("url"):
+        return _error("error.api.link.missing")
+    try:
+        req = CobaltRequest.model_validate(normalize_body(raw))
+        normalize_url(req.url)
+    except ValidationError:
+        return _error("error.api.invalid_body")
+    except errors.MediadlError as exc:
+        return _from_error(exc, None)
+    return await _answer(ctx, request, req)
+
+
+async def _answer(ctx: ServiceContext, request: Request, req: CobaltRequest) -> JSONResponse:
+    info: MediaInfo | None = None
+    try:
+        choice = to_choice(req)
+        info = await ctx.resolver.resolve(req.url)
+        if info.is_playlist:
+            return _picker(ctx, request, req, info)
+        first = ctx.engine.plan(info, choice)
+        choice = with_template(choice, name_template(req, info, first))
+        plan = ctx.engine.plan(info, choice)
+    except errors.MediadlError as exc:
+        return _from_error(exc, info.site.lower() if info else None)
+    except Exception as exc:  # noqa: BLE001 - a bug still gets cobalt's shape; logged
+        service_log.error("unexpected error in POST /", exc_info=exc)
+        return _error("error.api.generic", status=500)
+    fmt = plan.formats[0]
+    if (
+        ctx.settings.cobalt_redirect
+        and not req.alwaysProxy
+        and delivery_mode(plan) == "passthrough"
+        and fmt.protocol in ("http", "https")
+    ):
+        return JSONResponse({"status": "redirect", "url": fmt.url, "filename": plan.filename})
+    tunnel, _events = tunnel_links(ctx, request, req.url, choice, None)
+    return JSONResponse({"status": "tunnel", "url": tunnel, "filename": plan.filename})
+
+
+def _picker(
+    ctx: ServiceContext, request: Request, req: CobaltRequest, info: MediaInfo
+) -> JSONResponse:
+    choice = with_template(to_choice(req), name_template(req, info, None))
+    items = []
+    for index, entry in enumerate(info.entries, 1):
+        tunnel, _events = tunnel_links(ctx, request, req.url, choice, index)
+        item: dict[str, Any] = {"type": "video", "url": tunnel}
+        thumb = thumbnail_link(ctx, request, entry.thumbnail)
+        if thumb:
+            item["thumb"] = thumb
+        items.append(item)
+    return JSONResponse({"status": "picker", "picker": items})
+
+
+def server_info(ctx: ServiceContext, request: Request) -> dict[str, Any]:
+    """``GET /`` for API clients: what cobalt clients read on load (no turnstile key)."""
+    return {
+        "cobalt": {
+            "version": COBALT_API_VERSION,
+            "url": ctx.public_base(request) + "/",
+            "startTime": str(ctx.started_ms),
+            "services": list(SERVICES),
+        },
+        "git": git_info(),
+        "mediadl": {"version": mediadl_version()},
+    }
+
+
+@functools.cache
+def git_info() -> dict[str, str]:
+    """Commit, branch and remote of the running code when it is a git checkout."""
+    here = Path(__file__).resolve().parent
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(here), *args],
+                capture_output=True,
+                text=True,
+                timeout=2,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return "unknown"
+        return done.stdout.strip() if done.returncode == 0 else "unknown"
+
+    remote = urlsplit(git("config", "--get", "remote.origin.url"))
+    host = remote.hostname or ""  # never show credentials written into the remote's URL
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "branch": git("rev-parse", "--abbrev-ref", "HEAD"),
+        "remote": f"{host}{remote.path}" if host else remote.path or "unknown",
+    }

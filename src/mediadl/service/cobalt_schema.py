@@ -1,0 +1,98 @@
+"""cobalt's API 11 request body and how it maps onto mediadl's ``Choice``.
+
+Facts from cobalt's public API documentation (``docs/api.md``, ``api/src/processing/schema.js``):
+every key but ``url`` is optional, unknown keys are refused, values are strings from fixed lists
+(no coercion: ``"128"``, not ``128``), ``localProcessing`` may still come as a boolean.
+Service-specific options are accepted and, where mediadl has no such knob, ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mediadl import errors
+from mediadl.models import AudioFormat, Choice, MediaInfo, Plan
+
+__all__ = ["CobaltRequest", "name_template", "normalize_body", "to_choice"]
+
+_LANG = Field(default=None, min_length=2, max_length=8, pattern=r"^[0-9a-zA-Z\-]+$")
+_AUDIO: dict[str, AudioFormat] = {"best": "best", "mp3": "mp3", "opus": "opus", "ogg": "opus"}
+
+
+class CobaltRequest(BaseModel):
+    """``POST /`` body, with cobalt's defaults."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    url: str = Field(min_length=1, max_length=4096)
+    audioBitrate: Literal["320", "256", "128", "96", "64", "8"] = "128"
+    audioFormat: Literal["best", "mp3", "ogg", "wav", "opus"] = "mp3"
+    downloadMode: Literal["auto", "audio", "mute"] = "auto"
+    filenameStyle: Literal["classic", "pretty", "basic", "nerdy"] = "basic"
+    youtubeVideoCodec: Literal["h264", "av1", "vp9"] = "h264"
+    youtubeVideoContainer: Literal["auto", "mp4", "webm", "mkv"] = "auto"
+    videoQuality: Literal[
+        "max", "4320", "2160", "1440", "1080", "720", "480", "360", "240", "144"
+    ] = "1080"
+    localProcessing: Literal["disabled", "preferred", "forced"] = "disabled"
+    youtubeDubLang: str | None = _LANG
+    subtitleLang: str | None = _LANG
+    disableMetadata: bool = False
+    allowH265: bool = False
+    convertGif: bool = True
+    tiktokFullAudio: bool = False
+    alwaysProxy: bool = False
+    youtubeHLS: bool = False
+    youtubeBetterAudio: bool = False
+
+
+def normalize_body(body: dict[str, Any]) -> dict[str, Any]:
+    """cobalt still accepts the older boolean ``localProcessing``."""
+    value = body.get("localProcessing")
+    if isinstance(value, bool):
+        return {**body, "localProcessing": "preferred" if value else "disabled"}
+    return body
+
+
+def to_choice(req: CobaltRequest) -> Choice:
+    """What the person asked for, in mediadl's words."""
+    audio: AudioFormat | None = None
+    if req.downloadMode == "audio":
+        if req.audioFormat not in _AUDIO:
+            raise errors.FormatUnavailable(
+                "WAV isn't offered by this server: choose mp3, opus, ogg or best."
+            )
+        audio = _AUDIO[req.audioFormat]
+    container = req.youtubeVideoContainer
+    return Choice(
+        quality="best" if req.videoQuality == "max" else int(req.videoQuality),
+        container="mp4" if container == "auto" else container,
+        audio=audio,
+        audio_bitrate=int(req.audioBitrate),
+        mute=req.downloadMode == "mute",
+        metadata=not req.disableMetadata,
+    )
+
+
+def name_template(req: CobaltRequest, info: MediaInfo, plan: Plan | None) -> str:
+    """cobalt's file name styles (classic, basic, pretty, nerdy) as a mediadl name template."""
+    audio_only = req.downloadMode == "audio"
+    title = "{title} - {uploader}" if info.uploader else "{title}"
+    tags = []
+    if plan is not None and plan.video is not None and plan.video.source.height:
+        tags.append("{height}p")
+    if req.downloadMode == "mute":
+        tags.append("mute")
+    style = req.filenameStyle
+    if style == "classic":
+        return "{site}_{id}_audio" if audio_only else "_".join(["{site}", "{id}", *tags])
+    extra = {"basic": [], "pretty": ["{site}"], "nerdy": ["{site}", "{id}"]}[style]
+    parts = extra if audio_only else [*tags, *extra]
+    return f"{title} ({', '.join(parts)})" if parts else title
+
+
+def with_template(choice: Choice, template: str) -> Choice:
+    return dataclasses.replace(choice, name_template=template)

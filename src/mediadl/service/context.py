@@ -1,0 +1,93 @@
+"""What every route of one server shares: settings, the engine, the caches, the signer, the feeder.
+
+One :class:`ServiceContext` per app, built by ``create_app`` and started by its lifespan; routes
+reach it through the ``Context`` dependency. Nothing here is a module-level global.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib.metadata
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from mediadl.engine import Engine
+from mediadl.service.feeder import Feeder
+from mediadl.service.progress import ProgressHub
+from mediadl.service.resolver import Resolver
+from mediadl.service.source import Opener
+from mediadl.service.tokens import Signer
+from mediadl.settings import Settings
+
+__all__ = ["Context", "ServiceContext", "get_context", "mediadl_version"]
+
+log = logging.getLogger("mediadl.service")
+
+
+@dataclass(eq=False)
+class ServiceContext:
+    settings: Settings
+    engine: Engine
+    signer: Signer
+    opener: Opener
+    executor: ThreadPoolExecutor
+    resolver: Resolver
+    feeder: Feeder
+    hub: ProgressHub = field(default_factory=ProgressHub)
+    started_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+    warm: asyncio.Future[None] | None = None
+
+    @property
+    def is_warm(self) -> bool:
+        return self.warm is not None and self.warm.done() and not self.warm.cancelled()
+
+    async def start(self) -> None:
+        """Open the feeder and warm yt-dlp in a thread: the server is ready meanwhile."""
+        await self.feeder.start()
+        loop = asyncio.get_running_loop()
+        self.warm = loop.run_in_executor(self.executor, self._warm_up)
+
+    async def close(self) -> None:
+        await self.resolver.close()
+        await self.feeder.close()
+        if self.warm is not None and not self.warm.done():
+            self.warm.cancel()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    def _warm_up(self) -> None:
+        started = time.monotonic()
+        try:
+            self.engine.warm_up()
+        except Exception:
+            log.exception("warming up the extractors failed")
+            return
+        log.info("extractors warm in %.2f s", time.monotonic() - started)
+
+    def public_base(self, request: Request) -> str:
+        """The origin to put in links: ``base_url`` when set, else the one the client used."""
+        if self.settings.base_url:
+            return self.settings.base_url.rstrip("/")
+        return str(request.base_url).rstrip("/")
+
+
+@functools.cache
+def mediadl_version() -> str:
+    try:
+        return importlib.metadata.version("mediadl")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def get_context(request: Request) -> ServiceContext:
+    ctx = request.app.state.mediadl
+    assert isinstance(ctx, ServiceContext)
+    return ctx
+
+
+Context = Annotated[ServiceContext, Depends(get_context)]

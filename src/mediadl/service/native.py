@@ -1,0 +1,168 @@
+"""The native API (``/api/v1``), made for the web page: resolve, download, progress, health.
+
+POST /api/v1/resolve          {url, item?}          → the media, its choices, its entries
+GET  /api/v1/resolve/events   ?url=&item=           → SSE: progress…, then result or error
+POST /api/v1/download         {url, item?, choice}  → a tunnel link and what it will send
+GET  /api/v1/tunnel           ?t=                   → the file          (tunnel.py)
+GET  /api/v1/tunnel/events    ?t=                   → SSE: the tunnel's progress
+GET  /api/v1/thumbnail        ?t=                   → a picture         (thumbs.py)
+GET  /api/v1/info                                   → what this server offers
+GET  /healthz                                       → up, and warm yet?
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from mediadl import errors
+from mediadl.engine import normalize_url
+from mediadl.engine.summary import summarize
+from mediadl.models import AUDIO_FORMATS, CONTAINERS, QUALITY_LADDER, Choice, MediaInfo, Plan
+from mediadl.service.auth import require_key
+from mediadl.service.context import Context, ServiceContext, mediadl_version
+from mediadl.service.delivery import delivery_mode
+from mediadl.service.problems import error_body
+from mediadl.service.remux import estimate_output
+from mediadl.service.schemas import (
+    DownloadOut,
+    DownloadRequest,
+    ErrorOut,
+    HealthOut,
+    InfoOut,
+    MediaOut,
+    ResolveRequest,
+)
+from mediadl.service.thumbs import thumbnail_link
+
+__all__ = ["health_router", "media_out", "router", "tunnel_links"]
+
+router = APIRouter(prefix="/api/v1", tags=["native"])
+health_router = APIRouter(tags=["native"])
+
+Authorization = Annotated[str | None, Header(description="`Api-Key <uuid>` when required.")]
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 422, 429, 451, 502, 504)
+}
+PROGRESS_EVERY = 0.5
+
+
+@router.post("/resolve", response_model=MediaOut, responses=_ERRORS)
+async def resolve(
+    body: ResolveRequest, request: Request, ctx: Context, authorization: Authorization = None
+) -> MediaOut:
+    """Read a link: the media, the qualities and audio formats it really has, its entries."""
+    require_key(ctx.settings, authorization)
+    info = await ctx.resolver.resolve_item(body.url, body.item)
+    return media_out(ctx, request, info, body.item)
+
+
+@router.get("/resolve/events", response_class=EventSourceResponse)
+async def resolve_events(
+    request: Request,
+    ctx: Context,
+    url: Annotated[str, Query(min_length=1, max_length=4096)],
+    item: Annotated[int | None, Query(ge=1)] = None,
+    key: Annotated[str | None, Query(description="API key, as EventSource sends no headers.")] = (
+        None
+    ),
+) -> AsyncIterator[ServerSentEvent]:
+    """Like `POST /resolve`, as Server-Sent Events: `progress` every half second while the
+    site is read (`{"stage": "resolve", "elapsed": s}`), then `result` (the media) or `error`."""
+    job = asyncio.ensure_future(_checked_resolve(ctx, url, item, key))
+    started = time.monotonic()
+    try:
+        while not job.done():
+            elapsed = round(time.monotonic() - started, 1)
+            yield ServerSentEvent(event="progress", data={"stage": "resolve", "elapsed": elapsed})
+            await asyncio.wait({job}, timeout=PROGRESS_EVERY)
+        try:
+            info = job.result()
+        except errors.MediadlError as exc:
+            yield ServerSentEvent(event="error", data=error_body(exc))
+            return
+        yield ServerSentEvent(event="result", data=media_out(ctx, request, info, item))
+    finally:
+        job.cancel()
+
+
+async def _checked_resolve(
+    ctx: ServiceContext, url: str, item: int | None, key: str | None
+) -> MediaInfo:
+    require_key(ctx.settings, f"Api-Key {key}" if key else None)
+    return await ctx.resolver.resolve_item(url, item)
+
+
+@router.post("/download", response_model=DownloadOut, responses=_ERRORS)
+async def download(
+    body: DownloadRequest, request: Request, ctx: Context, authorization: Authorization = None
+) -> DownloadOut:
+    """Turn a choice into a tunnel link: GET it for the file, subscribe to `events` for progress.
+    The link is valid for `tunnel_ttl` seconds, on any replica sharing this server's secret."""
+    require_key(ctx.settings, authorization)
+    choice = body.choice()
+    info = await ctx.resolver.resolve_item(body.url, body.item)
+    plan = ctx.engine.plan(info, choice)
+    tunnel, events = tunnel_links(ctx, request, body.url, choice, body.item)
+    mode = delivery_mode(plan)
+    size, estimated = _size(plan, mode)
+    return DownloadOut(
+        tunnel=tunnel,
+        events=events,
+        filename=plan.filename,
+        ext=plan.ext,
+        kind=plan.kind,
+        mode=mode,
+        size=size,
+        size_is_estimate=estimated,
+        expires_at=int(time.time() + ctx.settings.tunnel_ttl),
+    )
+
+
+@router.get("/info", response_model=InfoOut)
+async def info(ctx: Context) -> InfoOut:
+    """What this server offers: qualities, containers, audio formats, link lifetime."""
+    return InfoOut(
+        version=mediadl_version(),
+        qualities=list(QUALITY_LADDER),
+        containers=list(CONTAINERS),
+        audio_formats=list(AUDIO_FORMATS),
+        tunnel_ttl=ctx.settings.tunnel_ttl,
+        api_key_required=ctx.settings.api_key_required,
+    )
+
+
+@health_router.get("/healthz", response_model=HealthOut)
+async def healthz(ctx: Context) -> HealthOut:
+    """Up; `warm` turns true once the extractors are compiled (first requests are fast)."""
+    return HealthOut(status="ok", warm=ctx.is_warm, version=mediadl_version())
+
+
+def tunnel_links(
+    ctx: ServiceContext, request: Request, url: str, choice: Choice, item: int | None
+) -> tuple[str, str]:
+    """The tunnel link and its events link, signed, on this server's public origin."""
+    token = ctx.signer.tunnel(normalize_url(url), choice, item=item, ttl=ctx.settings.tunnel_ttl)
+    base = f"{ctx.public_base(request)}/api/v1/tunnel"
+    return f"{base}?t={token}", f"{base}/events?t={token}"
+
+
+def media_out(ctx: ServiceContext, request: Request, info: MediaInfo, item: int | None) -> MediaOut:
+    body = summarize(info)
+    body["thumbnail"] = thumbnail_link(ctx, request, info.thumbnail)
+    for entry in body.get("entries") or ():
+        entry["thumbnail"] = thumbnail_link(ctx, request, entry["thumbnail"])
+    body["item"] = item
+    return MediaOut.model_validate(body)
+
+
+def _size(plan: Plan, mode: str) -> tuple[int | None, bool]:
+    if mode == "passthrough":
+        fmt = plan.formats[0]
+        return fmt.size, fmt.filesize is None
+    return estimate_output(plan), True

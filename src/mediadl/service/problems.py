@@ -1,0 +1,200 @@
+"""Errors of the service's own making, and the one JSON shape every error is answered with.
+
+The engine's tree (``mediadl.errors``) covers links, content and fetching; these cover requests:
+
+    MediadlError
+    └── ServiceError
+        ├── RequestInvalid        request.invalid        422  (body or query)
+        ├── RequestTooLarge       request.too_large      413
+        ├── RouteNotFound         request.not_found      404
+        ├── MethodNotAllowed      request.method         405
+        ├── RangeNotSatisfiable   request.range          416
+        ├── AuthMissing           auth.missing           401
+        ├── AuthInvalid           auth.invalid           401
+        ├── TunnelInvalid         tunnel.invalid         403  (tampered or not ours)
+        └── TunnelExpired         tunnel.expired         410
+
+Every error reaches a client as ``{"error": {"code", "message"[, "context"]}}``; anything else
+that escapes a handler is a bug: logged with its traceback, answered ``500 internal``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mediadl import errors
+
+__all__ = [
+    "AuthInvalid",
+    "AuthMissing",
+    "ErrorGuard",
+    "MethodNotAllowed",
+    "RangeNotSatisfiable",
+    "RequestInvalid",
+    "RequestTooLarge",
+    "RouteNotFound",
+    "ServiceError",
+    "TunnelExpired",
+    "TunnelInvalid",
+    "error_body",
+    "error_response",
+    "install_handlers",
+]
+
+log = logging.getLogger("mediadl.service")
+
+_HIDDEN_CONTEXT = frozenset({"detail", "returncode"})
+"""Context that may carry internal details (ffmpeg's stderr, loopback links): logged, not sent."""
+
+
+class ServiceError(errors.MediadlError):
+    code = "request.invalid"
+    status = 400
+
+
+class RequestInvalid(ServiceError):
+    code = "request.invalid"
+    status = 422
+    default_message = "The request isn't valid. Check its fields against the API documentation."
+
+
+class RequestTooLarge(ServiceError):
+    code = "request.too_large"
+    status = 413
+    default_message = "The request body is too large."
+
+
+class RouteNotFound(ServiceError):
+    code = "request.not_found"
+    status = 404
+    default_message = "There is nothing at this address."
+
+
+class MethodNotAllowed(ServiceError):
+    code = "request.method"
+    status = 405
+    default_message = "This address doesn't accept that method."
+
+
+class RangeNotSatisfiable(ServiceError):
+    code = "request.range"
+    status = 416
+    default_message = "The requested byte range lies outside the file."
+
+
+class AuthMissing(ServiceError):
+    code = "auth.missing"
+    status = 401
+    default_message = "This server needs an API key: send 'Authorization: Api-Key <key>'."
+
+
+class AuthInvalid(ServiceError):
+    code = "auth.invalid"
+    status = 401
+    default_message = "This API key isn't valid on this server."
+
+
+class TunnelInvalid(ServiceError):
+    code = "tunnel.invalid"
+    status = 403
+    default_message = "This download link isn't valid. Ask for a new one."
+
+
+class TunnelExpired(ServiceError):
+    code = "tunnel.expired"
+    status = 410
+    default_message = "This download link has expired. Ask for a new one."
+
+
+def error_body(err: errors.MediadlError) -> dict[str, Any]:
+    """``{"error": {"code", "message"[, "context"]}}`` without internal details."""
+    body = err.to_dict()
+    context = {k: v for k, v in body.pop("context", {}).items() if k not in _HIDDEN_CONTEXT}
+    if context:
+        body["context"] = context
+    return {"error": body}
+
+
+def error_response(err: errors.MediadlError, headers: dict[str, str] | None = None) -> JSONResponse:
+    if err.status >= 500:
+        log.warning("%s: %s %s", err.code, err.message, err.context)
+    return JSONResponse(error_body(err), status_code=err.status, headers=headers)
+
+
+def unexpected(exc: BaseException) -> errors.InternalError:
+    """A bug: the traceback goes to the log, the client gets ``internal``."""
+    log.error("unexpected error", exc_info=exc)
+    return errors.InternalError()
+
+
+async def _on_mediadl_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.MediadlError)
+    return error_response(exc)
+
+
+async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = exc.errors()
+    first = problems[0] if problems else {}
+    loc = [p for p in first.get("loc", ()) if p not in ("body", "query", "header")]
+    where = ".".join(str(p) for p in loc if isinstance(p, int) or str(p).isidentifier())
+    message = f"{where}: {first.get('msg', 'invalid')}." if where else "The request isn't valid."
+    return error_response(RequestInvalid(message, field=where or None))
+
+
+async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    err: errors.MediadlError
+    if exc.status_code == 404:
+        err = RouteNotFound()
+    elif exc.status_code == 405:
+        err = MethodNotAllowed()
+    else:
+        err = RequestInvalid(str(exc.detail) if exc.detail else None)
+    return error_response(err, headers=dict(exc.headers or {}))
+
+
+def install_handlers(app: Any) -> None:
+    """Map every exception a route can raise onto the one error shape."""
+    app.add_exception_handler(errors.MediadlError, _on_mediadl_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(HTTPException, _on_http_error)
+
+
+class ErrorGuard:
+    """Innermost safety net (inside CORS, so even a 500 carries the CORS headers).
+
+    An exception that escapes the routes becomes ``500 internal`` if no byte was sent yet;
+    after that the connection is cut, so a client never takes a truncated body for a whole one.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                log.exception("error after the response started")
+                raise
+            response = error_response(unexpected(exc))
+            await response(scope, receive, send)

@@ -1,0 +1,216 @@
+"""Remuxing or transcoding on the fly: ffmpeg reads the feeder, writes a streamable file to a pipe.
+
+Video + audio become fragmented MP4, WebM or MKV with ``-c copy``; audio is copied or transcoded
+(mp3, m4a, opus). The response starts once ffmpeg wrote its first bytes (the container header,
+a few hundred milliseconds in), so a failure before that is still a proper JSON error; a failure
+after it cuts the connection, so a client never keeps a truncated file for a whole one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import IO
+
+import av
+
+from mediadl import errors
+from mediadl.engine.codecs import CONTAINER_RULES, codec_family
+from mediadl.engine.ffmpeg import FFmpegProcess
+from mediadl.engine.mux import build_args
+from mediadl.models import Plan
+from mediadl.service.feeder import Feed, Feeder
+from mediadl.settings import Settings
+
+__all__ = ["INPUT_ARGS", "RemuxStream", "commands", "estimate_output"]
+
+log = logging.getLogger("mediadl.service.remux")
+
+CHUNK = 1 << 16
+STDERR_KEEP = 8192
+PROBE_TIMEOUT = 5.0
+FEED_FORMATS = "mov,mpegts,matroska,webm,mp3,aac,ogg,flac,wav,flv"
+INPUT_ARGS = (
+    "-protocol_whitelist",
+    "http,tcp",
+    "-format_whitelist",
+    FEED_FORMATS,
+    "-probesize",
+    "1000000",
+    "-analyzeduration",
+    "1000000",
+)
+"""Per input: ffmpeg may only read our feeder over HTTP and only media containers (no playlist
+formats that would make it fetch other links itself), and probes briefly (fast first bytes)."""
+
+
+class RemuxStream:
+    """``await start()`` (ffmpeg running, first bytes read) then ``chunks()``; ``aclose()``."""
+
+    def __init__(self, plan: Plan, feeder: Feeder, feeds: Sequence[Feed], settings: Settings):
+        self.plan = plan
+        self.feeds = list(feeds)
+        self._feeder = feeder
+        self._settings = settings
+        self._forget: list[Callable[[], None]] = []
+        self._procs: list[FFmpegProcess] = []
+        self._stdout = asyncio.StreamReader(limit=CHUNK * 4)
+        self._stderr = bytearray()
+        self._drains: list[asyncio.Task[None]] = []
+        self._first = b""
+        self.urls: list[str] = []
+        """The feeder's links to the inputs, once started."""
+
+    @property
+    def received(self) -> int:
+        """Bytes read from the site so far, all inputs together."""
+        return sum(f.received for f in self.feeds)
+
+    async def start(self) -> None:
+        for feed in self.feeds:
+            url, forget = self._feeder.register(feed)
+            self.urls.append(url)
+            self._forget.append(forget)
+        stdin: IO[bytes] | None = None
+        for args in commands(self.plan, self.urls):
+            proc = await asyncio.to_thread(
+                FFmpegProcess, args, ffmpeg=self._settings.ffmpeg, stdin=stdin
+            )
+            if stdin is not None:
+                stdin.close()  # the next ffmpeg holds it now
+            self._procs.append(proc)
+            assert proc.proc.stderr is not None
+            self._drains.append(asyncio.create_task(self._drain_stderr(proc.proc.stderr)))
+            stdin = proc.proc.stdout
+        assert stdin is not None
+        await asyncio.get_running_loop().connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(self._stdout), stdin
+        )
+        self._first = await self._stdout.read(CHUNK)
+        if not self._first:
+            await self._finish()
+            raise errors.ProcessingFailed(detail=self._stderr_tail())
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        if self._first:
+            first, self._first = self._first, b""
+            yield first
+        while data := await self._stdout.read(CHUNK):
+            yield data
+        await self._finish()
+
+    async def aclose(self) -> None:
+        for proc in self._procs:
+            if proc.proc.returncode is None:
+                proc.kill()
+        for forget in self._forget:
+            forget()
+        self._forget.clear()
+        for proc in self._procs:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(proc.proc.wait, 5)
+        for task in self._drains:
+            task.cancel()
+        await asyncio.gather(*self._drains, return_exceptions=True)
+
+    async def source_duration(self) -> float | None:
+        """Seconds of media in the first input, read from its header with PyAV (``None``: unknown).
+
+        For size estimates when the site gave no duration; reads through the feeder like ffmpeg.
+        """
+        if not self.urls:
+            return None
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(_duration, self.urls[0]), PROBE_TIMEOUT)
+        except (TimeoutError, av.FFmpegError, OSError):
+            return None
+
+    async def _finish(self) -> None:
+        """ffmpeg ended its output: it must have exited cleanly and every feed be whole."""
+        codes = [await asyncio.to_thread(proc.proc.wait) for proc in self._procs]
+        await asyncio.gather(*self._drains, return_exceptions=True)
+        failed = next((f.error for f in self.feeds if f.error is not None), None)
+        if failed is not None:
+            raise failed
+        if any(codes):
+            raise errors.ProcessingFailed(detail=self._stderr_tail(), returncode=max(codes))
+
+    async def _drain_stderr(self, pipe: IO[bytes]) -> None:
+        reader = asyncio.StreamReader()
+        loop = asyncio.get_running_loop()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+        while data := await reader.read(CHUNK):
+            self._stderr += data
+            del self._stderr[:-STDERR_KEEP]
+
+    def _stderr_tail(self) -> str:
+        lines = self._stderr.decode("utf-8", "replace").strip().splitlines()
+        return "\n".join(lines[-5:])
+
+
+def _duration(url: str) -> float | None:
+    options = {"protocol_whitelist": "http,tcp", "format_whitelist": FEED_FORMATS}
+    with av.open(url, options=options, timeout=PROBE_TIMEOUT) as container:
+        return container.duration / 1_000_000 if container.duration else None
+
+
+def commands(plan: Plan, inputs: Sequence[str]) -> list[list[str]]:
+    """The ffmpeg runs, each reading the previous one's output: one, or two for MKV with AAC.
+
+    Matroska written to a pipe needs every codec's configuration in its header, and AAC from
+    MPEG-TS only has one once its first packet passed ``aac_adtstoasc``. MP4's ``delay_moov``
+    waits for it; so such an MKV is made as fragmented MP4 first, then copied into Matroska.
+    """
+    if plan.ext == "mkv" and _aac_copy(plan) and _fits_mp4(plan):
+        first = build_args(
+            dataclasses.replace(plan, ext="mp4"),
+            inputs,
+            "pipe:1",
+            thumbnail=None,
+            input_args=INPUT_ARGS,
+            streaming=True,
+        )
+        second = ["-f", "mp4", "-i", "pipe:0", "-map", "0", "-c", "copy", "-f", "matroska"]
+        return [first, [*second, "-y", "pipe:1"]]
+    return [
+        build_args(plan, inputs, "pipe:1", thumbnail=None, input_args=INPUT_ARGS, streaming=True)
+    ]
+
+
+def _aac_copy(plan: Plan) -> bool:
+    audio = plan.audio
+    return (
+        audio is not None
+        and audio.action == "copy"
+        and codec_family(audio.codec) in ("aac", "unknown")
+    )
+
+
+def _fits_mp4(plan: Plan) -> bool:
+    video = plan.video
+    if video is None:
+        return True
+    family = codec_family(video.codec) or "unknown"
+    return video.action == "copy" and family in (*CONTAINER_RULES["mp4"].video, "unknown")
+
+
+def estimate_output(
+    plan: Plan, feeds: Sequence[Feed] = (), duration: float | None = None
+) -> int | None:
+    """Size the output will have, roughly: copied streams keep their size, transcoded audio
+    takes bitrate × duration. ``None`` when nothing says."""
+    duration = plan.info.duration or duration
+    audio = plan.audio
+    if audio is not None and audio.action == "transcode" and plan.video is None:
+        if duration:
+            return int(duration * plan.choice.audio_bitrate * 125 * 1.02)
+        return None
+    if plan.video is not None and plan.video.action == "transcode":
+        return None
+    sizes = [f.total or f.estimate for f in feeds]
+    if feeds and all(sizes):
+        return sum(s for s in sizes if s)
+    return plan.estimated_size

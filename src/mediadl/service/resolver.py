@@ -1,0 +1,90 @@
+"""Extraction for the server: in worker threads, cached per normalized URL, shared while in flight.
+
+yt-dlp blocks for a page load or more, so it never runs on the event loop. Identical requests
+arriving together wait on one extraction (``async-lru`` shares the running task); a result is kept
+``resolve_cache_ttl`` seconds; failures are never cached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures import Executor
+
+from async_lru import alru_cache
+
+from mediadl import errors
+from mediadl.engine import Engine, normalize_url
+from mediadl.models import MediaInfo
+
+__all__ = ["Resolver"]
+
+log = logging.getLogger("mediadl.service.resolve")
+
+CACHE_SIZE = 512
+
+
+class Resolver:
+    """``await resolver.resolve(url)``: a ``MediaInfo``, from the cache when fresh."""
+
+    def __init__(self, engine: Engine, executor: Executor) -> None:
+        self.engine = engine
+        self._executor = executor
+        ttl = engine.settings.resolve_cache_ttl
+        self._cached = alru_cache(maxsize=CACHE_SIZE, ttl=ttl)(self._extract)
+
+    async def resolve(self, url: str, *, playlist: bool = True) -> MediaInfo:
+        return await self._cached(normalize_url(url), playlist)
+
+    async def resolve_item(self, url: str, item: int | None) -> MediaInfo:
+        """The info of ``url`` or, with ``item`` (1-based), of that entry of it."""
+        info = await self.resolve(url)
+        if item is None:
+            return info
+        if not info.is_playlist:
+            if item == 1:
+                return info
+            raise errors.ContentUnavailable("This link has one item only.", item=item)
+        if not 1 <= item <= len(info.entries):
+            raise errors.ContentUnavailable(
+                f"This link has {len(info.entries)} items; there is no item {item}.", item=item
+            )
+        entry = info.entries[item - 1]
+        if entry.info is not None:
+            return entry.info
+        return await self.resolve(entry.url, playlist=False)
+
+    def forget(self, url: str) -> None:
+        """Drop what was cached for ``url`` (and its entry), e.g. once its media links expired."""
+        key = normalize_url(url)
+        for playlist in (True, False):
+            self._cached.cache_invalidate(key, playlist)
+
+    async def forget_item(self, url: str, item: int | None) -> None:
+        """Forget ``url`` and, for a playlist entry resolved on its own, that entry's link."""
+        if item is not None:
+            info = await self.resolve(url)
+            if info.is_playlist and 1 <= item <= len(info.entries):
+                entry = info.entries[item - 1]
+                if entry.info is None:
+                    self.forget(entry.url)
+        self.forget(url)
+
+    async def close(self) -> None:
+        await self._cached.cache_close()
+
+    async def _extract(self, url: str, playlist: bool) -> MediaInfo:
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        job = loop.run_in_executor(
+            self._executor, lambda: self.engine.resolve(url, playlist=playlist)
+        )
+        try:
+            info = await asyncio.wait_for(job, self.engine.settings.extract_timeout)
+        except TimeoutError:
+            raise errors.FetchTimeout(
+                "The site took too long to answer. Please try again in a moment.", url=url
+            ) from None
+        log.info("resolved %s in %.2f s", url, time.monotonic() - started)
+        return info

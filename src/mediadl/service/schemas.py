@@ -1,0 +1,153 @@
+"""Request and response bodies of the native API (``/api/v1``): validated in, documented out."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mediadl.models import Choice
+
+__all__ = [
+    "AudioChoiceOut",
+    "ChoicesOut",
+    "DownloadOut",
+    "DownloadRequest",
+    "EntryOut",
+    "ErrorOut",
+    "HealthOut",
+    "InfoOut",
+    "MediaOut",
+    "ResolveRequest",
+    "VideoChoiceOut",
+]
+
+Quality = Literal["best"] | int
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ResolveRequest(_Strict):
+    url: str = Field(min_length=1, max_length=4096, description="The page's link, as pasted.")
+    item: int | None = Field(
+        default=None, ge=1, description="1-based entry of a playlist or post to resolve alone."
+    )
+
+
+class DownloadRequest(_Strict):
+    url: str = Field(min_length=1, max_length=4096, description="The page's link, as pasted.")
+    item: int | None = Field(
+        default=None, ge=1, description="1-based entry of a playlist or post (its `index`)."
+    )
+    quality: Quality = Field(
+        default="best", description="`best` or a height from the choices (nearest not above)."
+    )
+    container: Literal["mp4", "webm", "mkv"] = "mp4"
+    audio: Literal["best", "mp3", "m4a", "opus"] | None = Field(
+        default=None, description="Sound only, in this format (`best`: as the site has it)."
+    )
+    audio_bitrate: int = Field(default=128, ge=8, le=320, description="kbit/s when transcoding.")
+    mute: bool = Field(default=False, description="Video without sound.")
+    metadata: bool = Field(default=True, description="Write title and artist tags.")
+    filename: str | None = Field(
+        default=None,
+        max_length=200,
+        description="File name template: {title}, {id}, {uploader}, {site}, {height}.",
+    )
+
+    def choice(self) -> Choice:
+        return Choice(
+            quality=self.quality,
+            container=self.container,
+            audio=self.audio,
+            audio_bitrate=self.audio_bitrate,
+            mute=self.mute,
+            metadata=self.metadata,
+            name_template=self.filename,
+        )
+
+
+class VideoChoiceOut(BaseModel):
+    quality: Quality = Field(description="What to send as `quality` for this choice.")
+    height: int | None
+    size: int | None = Field(description="Bytes, exact or estimated; null when unknown.")
+    fps: float | None
+    codec: str | None
+
+
+class AudioChoiceOut(BaseModel):
+    format: str = Field(description="What to send as `audio` for this choice.")
+    ext: str
+    transcode: bool
+    size: int | None
+
+
+class ChoicesOut(BaseModel):
+    video: list[VideoChoiceOut]
+    audio: list[AudioChoiceOut]
+    mute: bool = Field(description="Whether video without sound is a distinct choice.")
+    default_quality: int | None
+
+
+class EntryOut(BaseModel):
+    index: int = Field(description="Send as `item` to resolve or download this entry.")
+    url: str
+    id: str | None
+    title: str | None
+    duration: float | None
+    thumbnail: str | None = Field(description="Thumbnail through this server (signed link).")
+
+
+class MediaOut(BaseModel):
+    id: str
+    title: str
+    uploader: str | None
+    duration: float | None
+    thumbnail: str | None = Field(description="Thumbnail through this server (signed link).")
+    webpage_url: str
+    site: str
+    extractor: str
+    live_status: str
+    is_playlist: bool
+    item: int | None = None
+    choices: ChoicesOut | None = Field(default=None, description="For one video; null for lists.")
+    entries: list[EntryOut] | None = Field(default=None, description="For playlists and posts.")
+
+
+class DownloadOut(BaseModel):
+    tunnel: str = Field(description="GET it for the file (Range works for `passthrough`).")
+    events: str = Field(description="Server-Sent Events about this download's progress.")
+    filename: str
+    ext: str
+    kind: Literal["video", "audio"]
+    mode: Literal["passthrough", "remux", "transcode"]
+    size: int | None = Field(description="Bytes, exact for passthrough when the site said.")
+    size_is_estimate: bool
+    expires_at: int = Field(description="Unix time after which the tunnel answers 410.")
+
+
+class InfoOut(BaseModel):
+    version: str
+    qualities: list[int]
+    containers: list[str]
+    audio_formats: list[str]
+    tunnel_ttl: float
+    api_key_required: bool
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    warm: bool = Field(description="Whether the extractors are warmed up yet.")
+    version: str
+
+
+class _ErrorDetail(BaseModel):
+    code: str
+    message: str
+    context: dict[str, object] | None = None
+
+
+class ErrorOut(BaseModel):
+    error: _ErrorDetail

@@ -1,0 +1,107 @@
+"""The service's one door to upstream bytes: a format's bytes, in order, from a byte offset.
+
+Every byte a tunnel sends, and every byte ffmpeg reads, comes through :func:`open_format`, which
+sits on the engine's fetcher (``engine.fetch.stream_format``: parallel ranges, fragment pools,
+retries), so one egress path carries all traffic. The rest of the service sees only
+:class:`Upstream`.
+
+A passthrough answer needs the file's size before its first byte (``Content-Length``,
+``Content-Range``), which the fetcher's stream doesn't report: for progressive files one
+``Range: bytes=0-0`` request through the engine's HTTP client asks for it (skipped when the site
+already said); for HLS the media playlist's durations times the bitrate give an estimate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+from mediadl.engine.fetch import stream_format
+from mediadl.engine.fetch.client import HttpClient, RequestFailed
+from mediadl.engine.fetch.headers import RequestHeaders
+from mediadl.models import Format
+from mediadl.settings import Settings
+
+__all__ = ["Opener", "Upstream", "open_format"]
+
+PLAYLIST_LIMIT = 4 << 20
+TYPICAL_AUDIO_KBPS = 128.0
+_EXTINF = re.compile(r"^#EXTINF:\s*([0-9.]+)", re.M)
+
+
+@dataclass(eq=False)
+class Upstream:
+    """An open stream of one format's bytes, starting at ``start``."""
+
+    start: int
+    total: int | None
+    """Exact size of the whole format, when known."""
+    estimate: int | None
+    """Approximate size when ``total`` is unknown (bitrate × duration)."""
+    chunks: AsyncIterator[bytes]
+
+    async def aclose(self) -> None:
+        close = getattr(self.chunks, "aclose", None)
+        if close is not None:
+            await close()
+
+
+Opener = Callable[[Format, Settings, int], Awaitable[Upstream]]
+"""``(format, settings, start) -> Upstream``; what tests replace to play a misbehaving site."""
+
+
+async def open_format(fmt: Format, settings: Settings, start: int = 0) -> Upstream:
+    """Open ``fmt`` at byte ``start``; ``fetch.*`` errors (``fetch.forbidden``: 403/410)."""
+    total, estimate = await _size(fmt, settings)
+    return Upstream(start, total, estimate, stream_format(fmt, settings, start=start))
+
+
+async def _size(fmt: Format, settings: Settings) -> tuple[int | None, int | None]:
+    if fmt.protocol in ("http", "https"):
+        if fmt.filesize:
+            return fmt.filesize, None
+        return await _probe_size(fmt, settings), None
+    if fmt.protocol == "http_dash_segments":
+        fragments = fmt.raw.get("fragments") or ()
+        return None, _estimate(fmt, sum(float(f.get("duration") or 0) for f in fragments))
+    if fmt.protocol.startswith("m3u8") and _kbps(fmt):
+        return None, _estimate(fmt, await _playlist_seconds(fmt, settings))
+    return None, fmt.size
+
+
+async def _probe_size(fmt: Format, settings: Settings) -> int | None:
+    """The size a server gives for the first byte (``Content-Range``), or for all of it."""
+    headers = _headers(fmt)(fmt.url)
+    try:
+        async with HttpClient(settings) as client, client.get(fmt.url, headers, end=1) as reply:
+            reply.abandon()
+            return reply.total
+    except RequestFailed as exc:
+        raise exc.error(format_id=fmt.id, status=exc.status) from exc
+
+
+async def _playlist_seconds(fmt: Format, settings: Settings) -> float:
+    try:
+        async with HttpClient(settings) as client:
+            text = await client.read_small(fmt.url, _headers(fmt)(fmt.url), limit=PLAYLIST_LIMIT)
+    except RequestFailed as exc:
+        raise exc.error(format_id=fmt.id, status=exc.status) from exc
+    return sum(float(m) for m in _EXTINF.findall(text.decode("utf-8", "replace")))
+
+
+def _headers(fmt: Format) -> RequestHeaders:
+    cookies = fmt.raw.get("cookies")
+    return RequestHeaders(fmt.http_headers, cookies if isinstance(cookies, str) else None)
+
+
+def _kbps(fmt: Format) -> float | None:
+    """The format's bitrate; for sound alone, a typical one when the site doesn't say."""
+    return fmt.tbr or (None if fmt.has_video else TYPICAL_AUDIO_KBPS)
+
+
+def _estimate(fmt: Format, seconds: float) -> int | None:
+    kbps = _kbps(fmt)
+    if kbps and seconds:
+        return int(kbps * 125 * seconds)
+    return fmt.size

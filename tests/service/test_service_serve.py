@@ -1,0 +1,193 @@
+"""``mediadl serve`` as a real process: every media kind through tunnels, probed with PyAV;
+resumes, replicas sharing a secret, restarts."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+import av
+import httpx
+import pytest
+
+from mediadl.engine.probe import probe
+from mediadl_fixtures.server import FixtureSite
+
+pytestmark = pytest.mark.slow
+
+
+class Server(Protocol):
+    """What the ``server`` and ``launch`` fixtures give (``conftest.Server``)."""
+
+    base: str
+    proc: subprocess.Popen[bytes]
+
+    def stop(self) -> None: ...
+
+
+DURATION = 60.0
+
+CASES = [
+    # page, download body, mode, container, video codec, height, audio codec
+    ("video", {}, "passthrough", "mp4", "h264", 360, "aac"),
+    ("hls", {"quality": 720}, "remux", "mp4", "h264", 720, "aac"),
+    ("hls_fmp4", {"quality": 1080}, "remux", "mp4", "h264", 1080, "aac"),
+    ("dash", {"quality": 360}, "remux", "mp4", "h264", 360, "aac"),
+    ("hls", {"quality": 360, "container": "mkv"}, "remux", "matroska", "h264", 360, "aac"),
+    ("hls", {"quality": 720, "mute": True}, "remux", "mp4", "h264", 720, None),
+    ("audio", {"audio": "best"}, "passthrough", "mp4", None, None, "aac"),
+    ("audio", {"audio": "mp3"}, "transcode", "mp3", None, None, "mp3"),
+    ("hls", {"audio": "m4a"}, "remux", "mp4", None, None, "aac"),
+    ("dash", {"audio": "opus"}, "transcode", "ogg", None, None, "opus"),
+    ("mp3", {"audio": "best"}, "passthrough", "mp3", None, None, "mp3"),
+]
+
+
+def download(server: Server, page: str, body: dict[str, Any]) -> dict[str, Any]:
+    r = httpx.post(f"{server.base}/api/v1/download", json={"url": page, **body}, timeout=60)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def fetch(url: str, dest: Path, **headers: str) -> tuple[httpx.Response, float]:
+    """Stream ``url`` into ``dest``; the response and the seconds to its first body byte."""
+    started = time.monotonic()
+    first = 0.0
+    with httpx.stream("GET", url, headers=headers, timeout=60) as r, dest.open("wb") as out:
+        for chunk in r.iter_bytes():
+            first = first or time.monotonic() - started
+            out.write(chunk)
+    return r, first
+
+
+def duration(path: Path, declared: float | None) -> float:
+    """The container's duration, or for a streamed Matroska (which has none) the last packet's
+    end, read with PyAV."""
+    if declared is not None:
+        return declared
+    end = 0.0
+    with av.open(str(path)) as container:
+        for packet in container.demux():
+            if packet.pts is not None and packet.time_base is not None:
+                end = max(end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
+    return end
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{c[2]}-{c[3]}")
+def test_every_media_kind_through_a_tunnel(
+    case: tuple[Any, ...], server: Server, site: FixtureSite, tmp_path: Path
+) -> None:
+    page, body, mode, container, vcodec, height, acodec = case
+    answer = download(server, site.pages[page], body)
+    assert answer["mode"] == mode
+    out = tmp_path / answer["filename"]
+    r, _ = fetch(answer["tunnel"], out)
+    assert r.status_code == 200
+    assert "filename*=UTF-8''" in r.headers["content-disposition"] or answer["filename"].isascii()
+    assert "content-length" in r.headers or "estimated-content-length" in r.headers
+    result = probe(out)
+    assert container in result.container.split(",")
+    assert duration(out, result.duration) == pytest.approx(DURATION, abs=0.5)
+    if vcodec is None:
+        assert result.video is None
+    else:
+        assert result.video is not None
+        assert (result.video.codec, result.video.height) == (vcodec, height)
+    if acodec is None:
+        assert result.audio is None
+    else:
+        assert result.audio is not None
+        assert result.audio.codec.removesuffix("float") == acodec
+
+
+def test_remux_sends_its_first_bytes_at_once(
+    server: Server, site: FixtureSite, tmp_path: Path
+) -> None:
+    answer = download(server, site.pages["hls"], {"quality": 720})
+    _r, first = fetch(answer["tunnel"], tmp_path / "out.mp4")
+    assert first < 1.0, f"first byte after {first:.3f} s"
+
+
+def test_range_resume_is_byte_identical(server: Server, site: FixtureSite, tmp_path: Path) -> None:
+    answer = download(server, site.pages["video"], {})
+    whole, _ = fetch(answer["tunnel"], tmp_path / "whole.mp4")
+    size = int(whole.headers["content-length"])
+    half = tmp_path / "half.mp4"
+    with httpx.stream("GET", answer["tunnel"], timeout=60) as r, half.open("wb") as out:
+        for chunk in r.iter_bytes():
+            out.write(chunk)
+            if out.tell() >= size // 2:
+                break  # the connection drops halfway
+    have = half.stat().st_size
+    rest, _ = fetch(answer["tunnel"], tmp_path / "rest.mp4", Range=f"bytes={have}-")
+    assert rest.status_code == 206
+    resumed = half.read_bytes() + (tmp_path / "rest.mp4").read_bytes()
+    assert resumed == (tmp_path / "whole.mp4").read_bytes()
+    assert resumed == site.media["progressive"].read_bytes()
+
+
+def test_a_replica_with_the_same_secret_serves_the_tunnel(
+    server: Server, launch: Callable[..., Server], site: FixtureSite, tmp_path: Path
+) -> None:
+    answer = download(server, site.pages["dash"], {"quality": 720})
+    replica = launch("replica")
+    stranger = launch("stranger", secret="a-different-secret-0123456789")
+    moved = answer["tunnel"].replace(server.base, replica.base)
+    r, _ = fetch(moved, tmp_path / "out.mp4")
+    assert r.status_code == 200
+    assert probe(tmp_path / "out.mp4").video is not None
+    refused = httpx.get(answer["tunnel"].replace(server.base, stranger.base))
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "tunnel.invalid")
+
+
+def test_a_restart_breaks_no_tunnel(
+    launch: Callable[..., Server], site: FixtureSite, tmp_path: Path
+) -> None:
+    first = launch("first", secret=None, data="kept")
+    answer = download(first, site.pages["video"], {})
+    first.stop()
+    second = launch("second", secret=None, data="kept")
+    r = httpx.get(answer["tunnel"].replace(first.base, second.base), timeout=60)
+    assert r.status_code == 200
+    assert r.content == site.media["progressive"].read_bytes()
+
+
+def test_cobalt_720p_as_a_new_user_tries_it(
+    server: Server, site: FixtureSite, tmp_path: Path
+) -> None:
+    r = httpx.post(
+        f"{server.base}/",
+        json={"url": site.pages["hls"], "videoQuality": "720"},
+        headers={"Accept": "application/json"},
+    )
+    assert r.json()["status"] == "tunnel"
+    out = tmp_path / "cobalt.mp4"
+    fetch(r.json()["url"], out)
+    result = probe(out)
+    assert result.video is not None and result.video.height == 720
+    assert result.duration == pytest.approx(DURATION, abs=0.5)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def test_a_client_leaving_mid_remux_stops_ffmpeg(
+    launch: Callable[..., Server], site: FixtureSite
+) -> None:
+    alone = launch("alone")
+    pid = alone.proc.pid
+    answer = download(alone, site.pages["hls"], {"quality": 1080})
+    with httpx.stream("GET", answer["tunnel"], timeout=60) as r:
+        next(r.iter_bytes())
+        assert children(pid), "ffmpeg runs while the file streams"
+    deadline = time.monotonic() + 5
+    while children(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert children(pid) == []
