@@ -163,6 +163,9 @@ async def test_info_health_and_openapi(client: httpx.AsyncClient) -> None:
         assert path in spec["paths"], path
     docs = await client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert "cdn" not in docs.text.lower() and "https://" not in docs.text
+    script = await client.get("/docs/assets/swagger-ui-bundle.js")
+    assert script.status_code == 200 and len(script.content) > 100_000
 
 
 async def test_warm_up_finishes_soon_after_start(client: httpx.AsyncClient) -> None:

@@ -18,6 +18,7 @@ from mediadl.engine import Engine
 from mediadl.service import cobalt, home, native, thumbs, tunnel
 from mediadl.service.auth import BodyLimit
 from mediadl.service.context import ServiceContext, mediadl_version
+from mediadl.service.docs import mount_docs
 from mediadl.service.feeder import Feeder
 from mediadl.service.problems import ErrorGuard, install_handlers
 from mediadl.service.resolver import Resolver
@@ -77,7 +78,10 @@ def create_app(
         version=mediadl_version(),
         summary="Fast and free all-in-one video downloader: native and cobalt-compatible APIs.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    mount_docs(app)
     app.state.mediadl = ctx
     install_handlers(app)
     for module in (native, tunnel, thumbs, cobalt, home):
