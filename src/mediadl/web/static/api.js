@@ -1,0 +1,101 @@
+// The native API (/api/v1), as the page uses it: read a link, get a tunnel, follow its progress.
+
+/** An error the server named (`code` from its stable list), or one of the page's own. */
+export class ApiError extends Error {
+  constructor(code, message = '', retryAfter = 0) {
+    super(message || code);
+    this.code = code;
+    /** Seconds the server asked us to wait (429, 503), else 0. */
+    this.retryAfter = retryAfter;
+  }
+}
+
+const API = '/api/v1';
+
+async function call(url, init = {}) {
+  let response;
+  try {
+    response = await fetch(url, init);
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    throw new ApiError('network');
+  }
+  if (!response.ok) throw await problem(response);
+  return response;
+}
+
+async function problem(response) {
+  const wait = Number(response.headers.get('Retry-After')) || 0;
+  try {
+    const body = await response.json();
+    if (body && body.error && body.error.code) {
+      return new ApiError(body.error.code, body.error.message, wait);
+    }
+  } catch {
+    // not our JSON: a proxy in between, or the server is gone
+  }
+  return new ApiError(response.status >= 500 ? 'internal' : 'generic');
+}
+
+/** Server-Sent Events of a response body, as {event, data} with data parsed from JSON. */
+async function* events(response) {
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer = (buffer + value).replace(/\r\n/g, '\n').replace(/\r(?!$)/g, '\n');
+    let cut;
+    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      let event = 'message';
+      const data = [];
+      for (const line of block.split('\n')) {
+        const colon = line.indexOf(':');
+        if (colon === 0) continue;
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const text = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+        if (field === 'event') event = text;
+        else if (field === 'data') data.push(text);
+      }
+      if (data.length) yield { event, data: JSON.parse(data.join('\n')) };
+    }
+  }
+}
+
+/** Read a link: resolves to the media (MediaOut); `onWait(seconds)` while the site is read. */
+export async function resolve(url, { item = null, signal, onWait = () => {} } = {}) {
+  const query = new URLSearchParams({ url });
+  if (item) query.set('item', String(item));
+  const response = await call(`${API}/resolve/events?${query}`, {
+    headers: { Accept: 'text/event-stream' },
+    signal,
+  });
+  for await (const { event, data } of events(response)) {
+    if (event === 'progress') onWait(data.elapsed || 0);
+    else if (event === 'result') return data;
+    else if (event === 'error') throw new ApiError(data.error.code, data.error.message);
+  }
+  throw new ApiError('network');
+}
+
+/** A tunnel for one choice: resolves to DownloadOut ({tunnel, events, filename, size, …}). */
+export async function prepare(body, { signal } = {}) {
+  const response = await call(`${API}/download`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify(body),
+    signal,
+  });
+  return response.json();
+}
+
+/** The states the server publishes for a tunnel, until `done` or `error`. */
+export async function* follow(eventsUrl, { signal } = {}) {
+  const response = await call(eventsUrl, { headers: { Accept: 'text/event-stream' }, signal });
+  for await (const { data } of events(response)) {
+    yield data;
+    if (data.stage === 'done' || data.stage === 'error') return;
+  }
+}

@@ -1,0 +1,112 @@
+// The page: paste a link, see what it holds, save it. Errors in words, with a way to try again.
+import { ApiError, resolve } from './api.js';
+import { $, plain } from './dom.js';
+import { has, t } from './i18n.js';
+import { renderList } from './list.js';
+import { renderMedia } from './media.js';
+
+const form = $('paste');
+const input = $('url');
+const result = $('result');
+const status = $('status');
+const busy = $('busy');
+const busyText = $('busy-text');
+const problem = $('problem');
+const problemText = $('problem-text');
+const retryButton = $('retry');
+
+let again = null;
+let lookup = null;
+
+/** Words for an error: the catalog's message for its code, else a general one. */
+function explain(err) {
+  if (typeof err === 'string') return err;
+  const key = err instanceof ApiError ? `error.${err.code}` : '';
+  return key && has(key) ? t(key) : t('error.generic');
+}
+
+const ui = {
+  announce(text) {
+    status.textContent = text;
+  },
+  /** Show `err` inline; `retry` (if any) runs again from the Try again button. */
+  fail(err, retry = null) {
+    if (err && err.name === 'AbortError') return;
+    if (err && !(err instanceof ApiError) && typeof err !== 'string') console.error(err);
+    problemText.textContent = explain(err);
+    again = retry;
+    retryButton.hidden = !retry;
+    problem.hidden = false;
+    status.textContent = '';
+  },
+  clear() {
+    problem.hidden = true;
+    again = null;
+  },
+};
+
+/** The link in what was pasted: share sheets often add words around it. */
+function cleanLink(text) {
+  const trimmed = text.trim();
+  const found = trimmed.match(/https?:\/\/\S+/i);
+  if (found) return found[0];
+  if (/^[\w-]+(\.[\w-]+)+(\/\S*)?$/.test(trimmed)) return `https://${trimmed}`;
+  return trimmed;
+}
+
+async function look() {
+  const url = cleanLink(input.value);
+  lookup?.abort();
+  ui.clear();
+  if (!url) {
+    ui.fail(t('form.empty'));
+    input.focus();
+    return;
+  }
+  const controller = new AbortController();
+  lookup = controller;
+  result.hidden = true;
+  result.replaceChildren();
+  busyText.textContent = t('status.resolving');
+  busy.hidden = false;
+  ui.announce(t('status.resolving'));
+  try {
+    const media = await resolve(url, {
+      signal: controller.signal,
+      onWait: (seconds) => {
+        const whole = Math.floor(seconds);
+        busyText.textContent = whole
+          ? t('status.resolving_for', { seconds: whole })
+          : t('status.resolving');
+      },
+    });
+    const card = media.is_playlist
+      ? renderList(media, { url, ui })
+      : renderMedia(media, { url, item: media.item, ui });
+    result.replaceChildren(card);
+    result.hidden = false;
+    ui.announce(media.is_playlist
+      ? t('status.found_list', { count: (media.entries || []).length })
+      : t('status.found', { title: plain(media.title) }));
+    $('media-title')?.focus();
+  } catch (err) {
+    ui.fail(err, look);
+  } finally {
+    if (lookup === controller) {
+      busy.hidden = true;
+      lookup = null;
+    }
+  }
+}
+
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  look();
+});
+input.addEventListener('paste', () => {
+  setTimeout(() => { if (input.value.trim()) look(); }, 0);
+});
+retryButton.addEventListener('click', () => {
+  if (again) again();
+});
+document.documentElement.classList.add('js');
