@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 ## run: install and start the server on http://$(HOST):$(PORT)
 run: $(STAMP)
-	$(BIN)/mediadl serve --host $(HOST) --port $(PORT) --allow-loopback
+	$(BIN)/mediadl serve --host $(HOST) --port $(PORT) --allow-network 127.0.0.2/32
 
 ## test: install what the tests need (system packages too) and run the whole suite
 test: system-deps $(STAMP) check pytest

@@ -80,7 +80,7 @@ class Server:
         env |= {"MEDIADL_SECRET": SECRET, "MEDIADL_DATA_DIR": str(data)}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mediadl", "serve", "--port", str(self.port),
-             "--allow-loopback", "--log-level", "warning"],
+             "--allow-network", "127.0.0.2/32", "--log-level", "warning"],
             env=env,
         )  # fmt: skip
         self.base = f"http://127.0.0.1:{self.port}"

@@ -7,6 +7,7 @@ need() { command -v "$1" >/dev/null 2>&1 || needed+=("$2"); }
 
 # (each later capability adds its packages here: command, Debian package)
 need chromium chromium   # the web page's browser tests (Playwright drives it)
+need redis-server redis-server   # rate limits shared through Redis (tests/security)
 
 if [ ${#needed[@]} -eq 0 ]; then
     exit 0

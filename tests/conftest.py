@@ -14,6 +14,8 @@ from mediadl_fixtures.threaded import running_site
 
 FIXTURE_HOST = "127.0.0.2"
 """The fixture site's own loopback address; other loopback addresses stay out of reach."""
+FIXTURE_NETWORK = f"{FIXTURE_HOST}/32"
+"""What the tests' settings let the egress guard reach: the fixture site alone."""
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +34,7 @@ def _fresh_counters(request: pytest.FixtureRequest) -> None:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
-        allow_loopback=True,
+        allow_networks=[FIXTURE_NETWORK],
         data_dir=tmp_path / "data",
         read_timeout=5.0,
         connect_timeout=5.0,

@@ -27,6 +27,10 @@ as they are, never with a traceback; anything else is a bug and is logged with o
     │   ├── FetchRateLimited          fetch.rate              429
     │   ├── FetchForbidden            fetch.forbidden         502  (upstream 403/410)
     │   └── FetchIncomplete           fetch.incomplete        502
+    ├── LimitError                    the server's own limits on one client
+    │   ├── RateLimited               rate.limited            429  (+ Retry-After)
+    │   ├── TooManyStreams            rate.streams            429  (downloads open at once)
+    │   └── ServerBusy                server.busy             503  (all download slots taken)
     ├── ProcessingFailed              processing.failed       500  (ffmpeg)
     ├── Cancelled                     cancelled               499
     └── InternalError                 internal                500
@@ -57,12 +61,16 @@ __all__ = [
     "FetchTimeout",
     "FormatUnavailable",
     "InternalError",
+    "LimitError",
     "LinkError",
     "LinkForbidden",
     "LinkInvalid",
     "LinkUnsupported",
     "MediadlError",
     "ProcessingFailed",
+    "RateLimited",
+    "ServerBusy",
+    "TooManyStreams",
     "error_classes",
 ]
 
@@ -214,6 +222,29 @@ class FetchForbidden(FetchError):
 class FetchIncomplete(FetchError):
     code = "fetch.incomplete"
     default_message = "The file arrived incomplete. Please try again."
+
+
+class LimitError(MediadlError):
+    code = "rate.limited"
+    status = 429
+
+
+class RateLimited(LimitError):
+    code = "rate.limited"
+    default_message = "You're sending requests faster than this server allows. Wait a moment."
+
+
+class TooManyStreams(LimitError):
+    code = "rate.streams"
+    default_message = (
+        "You have as many downloads running as this server allows. Let one finish first."
+    )
+
+
+class ServerBusy(LimitError):
+    code = "server.busy"
+    status = 503
+    default_message = "This server is serving as many downloads as it can. Try again shortly."
 
 
 class ProcessingFailed(MediadlError):

@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings", "default_data_dir"]
 
+MiB = 1 << 20
+GiB = 1 << 30
+
 
 def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/mediadl`` or ``~/.local/share/mediadl``."""
@@ -44,10 +47,11 @@ class Settings(BaseSettings):
 
     # --- fetching ------------------------------------------------------------------------------
     fetch_connections: int = Field(
-        default=8,
+        default=64,
         ge=1,
         le=64,
-        description="Most parallel connections for one progressive download or fragment pool.",
+        description="Most parallel connections for one progressive download or fragment pool. "
+        "The fetcher starts with 2 and adds more only while each one adds throughput.",
     )
     fetch_retries: int = Field(
         default=10,
@@ -64,25 +68,64 @@ class Settings(BaseSettings):
         description="Seconds without a byte from upstream before a request counts as stalled.",
     )
     extract_timeout: float = Field(
-        default=60.0, gt=0, description="Seconds one extraction (reading a page) may take."
+        default=60.0,
+        gt=0,
+        description="Seconds one extraction (reading a page) may take in the server; past it the "
+        "extraction's process is killed.",
+    )
+
+    # --- where links may lead (the egress guard) -------------------------------------------------
+    allow_private: bool = Field(
+        default=False,
+        description="Let links lead to this machine and the local networks (loopback, private, "
+        "shared and link-local addresses). The server denies them; the CLI allows them unless "
+        "told --deny-private.",
+    )
+    allow_networks: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Networks (CIDRs, comma-separated, e.g. 127.0.0.2/32,fd00:1::/64) that links "
+        "may lead to even when they are loopback, private or reserved.",
+    )
+    allow_other_protocols: bool = Field(
+        default=False,
+        description="Accept formats in protocols mediadl's fetcher can't bound (RTMP, RTSP, F4M, "
+        "ISM…), which yt-dlp's or ffmpeg's own downloaders would fetch.",
     )
 
     # --- what strangers may make us do -----------------------------------------------------------
-    allow_loopback: bool = Field(
-        default=False,
-        description="Let extraction and fetching reach loopback addresses (local development).",
+    max_page_size: int = Field(
+        default=10 * MiB,
+        ge=64 * 1024,
+        description="Largest page, playlist or manifest, in bytes (decoded), read while "
+        "extracting or fetching.",
+    )
+    max_fragments: int = Field(
+        default=30_000,
+        ge=1,
+        description="Most fragments (segments) one format's manifest may list.",
     )
     max_playlist_items: int = Field(
         default=200, ge=1, description="Most entries read from one playlist or multi-item post."
     )
     max_duration: float | None = Field(
-        default=None, gt=0, description="Longest media, in seconds, accepted for download."
+        default=12 * 3600.0,
+        gt=0,
+        description="Longest media, in seconds, accepted for download (empty: no limit).",
     )
     max_filesize: int | None = Field(
-        default=None, gt=0, description="Largest file, in bytes, accepted for download."
+        default=16 * GiB,
+        gt=0,
+        description="Largest file, in bytes, accepted for download; counted on the bytes "
+        "received, not only on what the site announced (empty: no limit).",
     )
     allow_live: bool = Field(
         default=False, description="Accept live streams (they have no end, so they're refused)."
+    )
+    extract_memory: int = Field(
+        default=1 * GiB,
+        ge=256 * MiB,
+        description="Most memory (address space, bytes) one extraction may use in the server; "
+        "it runs in a child process that is killed past it or past extract_timeout.",
     )
 
     # --- the service (mediadl serve) -----------------------------------------------------------
@@ -121,13 +164,50 @@ class Settings(BaseSettings):
         default=["*"],
         description="Origins (comma-separated) whose web pages may call the API; * for any.",
     )
+    max_request_body: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        description="Largest request body, in bytes, of the native API (cobalt's POST / takes "
+        "at most 1 KiB, as cobalt does).",
+    )
+    max_streams_per_client: int = Field(
+        default=4,
+        ge=1,
+        description="Downloads (tunnels) one client may have open at once.",
+    )
+    max_streams: int = Field(
+        default=64, ge=1, description="Downloads (tunnels) the server serves at once in total."
+    )
+    rate_limit: str = Field(
+        default="20/minute;200/hour",
+        description="Requests that read a link (resolve, download, cobalt's POST /) one client "
+        "may make, in 'N/period' items separated by ';' (e.g. 20/minute;200/hour).",
+    )
+    rate_limit_media: str = Field(
+        default="300/minute",
+        description="Tunnel, thumbnail and progress requests one client may make.",
+    )
+    rate_limit_keyed: str = Field(
+        default="200/minute",
+        description="Link-reading requests allowed per API key (instead of rate_limit).",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where rate-limit counters live: memory:// (one process) or redis://host:port "
+        "(shared by replicas).",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Networks (CIDRs, comma-separated) of reverse proxies whose X-Forwarded-For "
+        "header names the client; from anyone else it is ignored.",
+    )
     cobalt_redirect: bool = Field(
         default=False,
         description="Answer cobalt requests for one plain file with a redirect to the site's "
         "own link instead of a tunnel (saves bandwidth; the link may only work from the server).",
     )
 
-    @field_validator("api_keys", "cors_origins", mode="before")
+    @field_validator("api_keys", "cors_origins", "allow_networks", "trusted_proxies", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         """Environment values are comma-separated (a JSON list works too)."""
@@ -144,6 +224,27 @@ class Settings(BaseSettings):
         for key in keys:
             UUID(key)  # raises ValueError: "badly formed hexadecimal UUID string"
         return [key.lower() for key in keys]
+
+    @field_validator("allow_networks", "trusted_proxies")
+    @classmethod
+    def _check_networks(cls, values: list[str]) -> list[str]:
+        import ipaddress
+
+        out = []
+        for value in values:
+            try:
+                out.append(str(ipaddress.ip_network(value.strip(), strict=False)))
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a network (CIDR) or an address") from exc
+        return out
+
+    @field_validator("rate_limit", "rate_limit_media", "rate_limit_keyed")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        from limits import parse_many
+
+        parse_many(value)  # raises ValueError naming what it couldn't read
+        return value
 
 
 def settings_table() -> str:

@@ -105,7 +105,7 @@ def test_cancel_stops_at_once_and_leaves_nothing(
 
 
 def test_size_limit_is_enforced_on_bytes_received(site: FixtureSite, tmp_path: Path) -> None:
-    engine = Engine(Settings(allow_loopback=True, max_filesize=300_000))
+    engine = Engine(Settings(allow_networks=["127.0.0.2/32"], max_filesize=300_000))
     info = engine.resolve(site.pages["hls"])
     with pytest.raises(errors.ContentTooLarge) as caught:
         engine.download(engine.plan(info, Choice(quality=360)), tmp_path)

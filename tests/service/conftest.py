@@ -109,7 +109,16 @@ def start_server(
     environ |= env
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "mediadl", "serve", "--port", str(port), "--allow-loopback"],
+            [
+                sys.executable,
+                "-m",
+                "mediadl",
+                "serve",
+                "--port",
+                str(port),
+                "--allow-network",
+                "127.0.0.2/32",
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=environ,

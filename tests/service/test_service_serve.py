@@ -3,6 +3,7 @@ resumes, replicas sharing a secret, restarts."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import time
 from collections.abc import Callable
@@ -172,9 +173,13 @@ def test_cobalt_720p_as_a_new_user_tries_it(
 
 
 def children(pid: int) -> list[int]:
+    """The ffmpeg processes of server ``pid`` (it also keeps its extraction forkserver)."""
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(c) for c in (task / "children").read_text().split()]
+        for child in (task / "children").read_text().split():
+            with contextlib.suppress(OSError):
+                if "ffmpeg" in Path(f"/proc/{child}/comm").read_text():
+                    found.append(int(child))
     return found
 
 

@@ -40,7 +40,7 @@ DENY_PRIVATE_HELP = (
 def cli_settings(*, deny_private: bool = False, **overrides: Any) -> Settings:
     """Settings from the environment, with the CLI's defaults and the given flags on top."""
     values = {k: v for k, v in overrides.items() if v is not None}
-    values.setdefault("allow_loopback", not deny_private)
+    values.setdefault("allow_private", not deny_private)
     try:
         return Settings(**values)
     except ValueError as exc:

@@ -17,29 +17,42 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 def command(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    allow_loopback: bool | None = typer.Option(
+    allow_network: list[str] = typer.Option(
+        [],
+        "--allow-network",
+        metavar="CIDR",
+        help="A network links may lead to even when it is local (127.0.0.2/32, fd00::/8); "
+        "repeat for more. Added to MEDIADL_ALLOW_NETWORKS.",
+    ),
+    allow_private: bool | None = typer.Option(
         None,
-        "--allow-loopback/--deny-loopback",
-        help="Let links lead to this machine (local development, the fixture site). "
-        "Default: MEDIADL_ALLOW_LOOPBACK, else denied.",
+        "--allow-private/--deny-private",
+        help="Let links lead to this machine and local networks. Default: "
+        "MEDIADL_ALLOW_PRIVATE, else denied (a public server must deny them).",
     ),
     log_level: str = typer.Option("info", help="debug, info, warning or error."),
 ) -> None:
     import uvicorn
 
     from mediadl.service import create_app
+    from mediadl.service.logs import install_redaction
     from mediadl.settings import Settings
 
     values: dict[str, Any] = {}
-    if allow_loopback is not None:
-        values["allow_loopback"] = allow_loopback
+    if allow_private is not None:
+        values["allow_private"] = allow_private
     try:
         settings = Settings(**values)
+        if allow_network:
+            networks = [*settings.allow_networks, *allow_network]
+            values = {**settings.model_dump(), "allow_networks": networks}
+            settings = Settings.model_validate(values)
         app = create_app(settings)
     except ValueError as exc:
         stderr.print(f"mediadl serve: invalid setting: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from exc
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
+    install_redaction()
     uvicorn.run(
         app,
         host=host,
@@ -47,4 +60,5 @@ def command(
         log_level=log_level,
         timeout_graceful_shutdown=5,
         server_header=False,
+        proxy_headers=False,  # X-Forwarded-For counts only from MEDIADL_TRUSTED_PROXIES
     )

@@ -15,7 +15,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from yt_dlp.extractor.common import InfoExtractor
 
 from mediadl import errors
-from mediadl.engine.ytdl import map_ytdl_error, new_ydl
+from mediadl.engine.bounds import check_info
+from mediadl.engine.ytdl import guard_of, map_ytdl_error, new_ydl
 from mediadl.models import Entry, Format, LiveStatus, MediaInfo
 from mediadl.settings import Settings
 
@@ -79,32 +80,21 @@ def resolve(
             time.sleep(0.25 * 2**attempt)
     if not isinstance(raw, Mapping):
         raise errors.ContentNoMedia(url=clean)
-    info = info_to_media(raw, fallback_url=clean)
-    _check_bounds(info, settings)
-    return info
+    return check_info(info_to_media(raw, fallback_url=clean), settings)
 
 
 def _extract(
     url: str, settings: Settings, extractors: Sequence[InfoExtractor], playlist: bool
 ) -> object:
-    try:
-        with new_ydl(settings, extractors, noplaylist=not playlist) as ydl:
+    with new_ydl(settings, extractors, noplaylist=not playlist) as ydl:
+        guard = guard_of(ydl)
+        try:
             return ydl.extract_info(url, download=False)
-    except errors.MediadlError:
-        raise
-    except Exception as exc:
-        raise map_ytdl_error(exc, url) from exc
-
-
-def _check_bounds(info: MediaInfo, settings: Settings) -> None:
-    if info.live_status in (LiveStatus.IS_LIVE, LiveStatus.IS_UPCOMING) and not settings.allow_live:
-        raise errors.ContentLive(url=info.webpage_url)
-    if settings.max_duration and info.duration and info.duration > settings.max_duration:
-        raise errors.ContentTooLong(
-            f"This video is {info.duration / 60:.0f} minutes long; this server accepts up to "
-            f"{settings.max_duration / 60:.0f}.",
-            url=info.webpage_url,
-        )
+        except errors.MediadlError:
+            raise
+        except Exception as exc:
+            refused = guard.refused if guard is not None else None
+            raise (refused or map_ytdl_error(exc, url)) from exc
 
 
 def info_to_media(raw: Mapping[str, Any], *, fallback_url: str = "") -> MediaInfo:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from mediadl.engine.ffmpeg import run_ffmpeg
 from mediadl.engine.ytdl import map_ytdl_error, new_ydl
 from mediadl.settings import Settings
 
-__all__ = ["MAX_THUMBNAIL_BYTES", "fetch_cover", "fetch_image"]
+__all__ = ["MAX_THUMBNAIL_BYTES", "fetch_cover", "fetch_image", "fetch_image_async"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,30 @@ def fetch_image(
         log.info("thumbnail skipped: %d bytes", len(data))
         return None
     return data
+
+
+async def fetch_image_async(
+    url: str, settings: Settings, headers: dict[str, str] | None = None
+) -> bytes | None:
+    """Like :func:`fetch_image`, on the running loop, through the fetcher's guarded client.
+
+    The whole fetch has one deadline (connect plus read timeout), so a site dripping bytes
+    can't hold it; raises ``fetch.*`` errors and ``link.forbidden``.
+    """
+    from mediadl.engine.fetch.client import HttpClient, RequestFailed
+
+    deadline = settings.connect_timeout + settings.read_timeout
+    try:
+        async with asyncio.timeout(deadline), HttpClient(settings) as client:
+            data = await client.read_small(url, headers or {}, limit=MAX_THUMBNAIL_BYTES)
+    except RequestFailed as exc:
+        if "larger than" in exc.detail:
+            log.info("thumbnail skipped: larger than %d bytes", MAX_THUMBNAIL_BYTES)
+            return None
+        raise exc.error(status=exc.status) from exc
+    except TimeoutError:
+        raise errors.FetchTimeout() from None
+    return data or None
 
 
 def fetch_cover(

@@ -1,7 +1,9 @@
 """The one place that constructs yt-dlp: params, our extractors ahead of the generic one, errors.
 
 A ``YoutubeDL`` holds per-run state, so each call gets a fresh instance built from a fresh params
-dict, used as a context manager and never shared across threads.
+dict, used as a context manager and never shared across threads. Each one gets the egress guard
+(:mod:`mediadl.engine.egress_ytdl`) before its first request: only guarded handlers, no proxies
+from the environment, no file/ftp/data URLs, bounded bodies.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 import yt_dlp
 import yt_dlp.globals
@@ -25,10 +27,18 @@ from yt_dlp.utils import (
 )
 
 from mediadl import errors
+from mediadl.engine.egress import EgressPolicy
+from mediadl.engine.egress_ytdl import Guard, GuardRefusal, guard_of, install_guard
 from mediadl.engine.ffmpeg import ffmpeg_on_path
 from mediadl.settings import Settings
 
-__all__ = ["map_ytdl_error", "new_ydl", "warm_up"]
+__all__ = ["Purpose", "guard_of", "map_ytdl_error", "new_ydl", "warm_up"]
+
+Purpose = Literal["extract", "download"]
+NO_FFMPEG = "/nonexistent/mediadl-ffmpeg-is-not-for-downloads"
+"""``ffmpeg_location`` of a downloading ``YoutubeDL``: yt-dlp's HLS downloader hands streams it
+can't read itself to ffmpeg, which would fetch the internet past the egress guard. With this
+location that hand-over fails instead (unless ``allow_other_protocols``)."""
 
 log = logging.getLogger("mediadl.ytdl")
 
@@ -75,6 +85,10 @@ def base_params(settings: Settings) -> dict[str, Any]:
         "overwrites": True,
         "continuedl": True,
         "compat_opts": set(),
+        "proxy": "",
+        "enable_file_urls": False,
+        "hls_prefer_native": True,
+        "external_downloader": {"default": "native"},
     }
 
 
@@ -82,18 +96,36 @@ def base_params(settings: Settings) -> dict[str, Any]:
 def new_ydl(
     settings: Settings,
     extractors: Sequence[InfoExtractor] = (),
+    *,
+    purpose: Purpose = "extract",
+    policy: EgressPolicy | None = None,
     **overrides: Any,
 ) -> Iterator[yt_dlp.YoutubeDL]:
-    """A fresh ``YoutubeDL`` with ``extractors`` registered ahead of yt-dlp's own."""
+    """A fresh, guarded ``YoutubeDL`` with ``extractors`` registered ahead of yt-dlp's own.
+
+    ``purpose`` sets the body limits: ``extract`` reads pages (each at most ``max_page_size``),
+    ``download`` reads media (all bytes together at most ``max_filesize``). ``policy`` replaces
+    the one made from ``settings`` (tests inject a resolver).
+    """
     ffmpeg_on_path(settings.ffmpeg)
     params = base_params(settings)
+    if purpose == "download" and not settings.allow_other_protocols:
+        params["ffmpeg_location"] = NO_FFMPEG
     params.update(overrides)
     ydl = yt_dlp.YoutubeDL(params, auto_init=False)
+    install_guard(ydl, _guard(settings, purpose, policy))
     for ie in extractors:
         ydl.add_info_extractor(ie)
     ydl.add_default_info_extractors()
     with ydl:
         yield ydl
+
+
+def _guard(settings: Settings, purpose: Purpose, policy: EgressPolicy | None) -> Guard:
+    policy = policy or EgressPolicy.from_settings(settings)
+    if purpose == "download":
+        return Guard(policy, total_limit=settings.max_filesize)
+    return Guard(policy, response_limit=settings.max_page_size)
 
 
 def warm_up(settings: Settings) -> None:
@@ -115,6 +147,9 @@ def map_ytdl_error(exc: BaseException, url: str) -> errors.MediadlError:
     """Turn what yt-dlp raised into our error tree, keeping the cause for the log."""
     if isinstance(exc, DownloadCancelled):
         return errors.Cancelled()
+    refusal = _guard_refusal(exc)
+    if refusal is not None:
+        return refusal
     cause: BaseException = exc
     if isinstance(exc, DownloadError) and exc.exc_info and exc.exc_info[1] is not None:
         cause = exc.exc_info[1]
@@ -124,6 +159,36 @@ def map_ytdl_error(exc: BaseException, url: str) -> errors.MediadlError:
         cause = cause.cause
     message = getattr(cause, "orig_msg", None) or str(cause)
     return _classify(cause, message, url)
+
+
+def _guard_refusal(exc: BaseException) -> errors.MediadlError | None:
+    """The egress guard's own error (or running out of memory), wherever yt-dlp wrapped it."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, GuardRefusal):
+            return current.error
+        if isinstance(current, errors.MediadlError):
+            return current
+        if isinstance(current, MemoryError):  # a manifest bomb met the process's memory cap
+            return errors.ContentTooLarge(
+                "Reading this page needs more memory than this server allows."
+            )
+        info = getattr(current, "exc_info", None)
+        inner = info[1] if isinstance(info, tuple) and len(info) > 1 else None
+        stack.extend(
+            [
+                current.__cause__,
+                current.__context__,
+                getattr(current, "cause", None),
+                inner if isinstance(inner, BaseException) else None,
+            ]
+        )
+    return None
 
 
 def _classify(cause: BaseException, message: str, url: str) -> errors.MediadlError:

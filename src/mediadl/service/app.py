@@ -15,12 +15,14 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from mediadl.engine import Engine
+from mediadl.engine.sandbox import ExtractorPool
 from mediadl.service import cobalt, home, native, thumbs, tunnel
 from mediadl.service.auth import BodyLimit
 from mediadl.service.context import ServiceContext, mediadl_version
 from mediadl.service.docs import mount_docs
 from mediadl.service.feeder import Feeder
 from mediadl.service.problems import ErrorGuard, install_handlers
+from mediadl.service.ratelimit import RATE_HEADERS, RateLimits
 from mediadl.service.resolver import Resolver
 from mediadl.service.secret import load_secret
 from mediadl.service.source import Opener, open_format
@@ -39,6 +41,7 @@ EXPOSED_HEADERS = (
     "Estimated-Content-Length",
     "ETag",
     "X-Mediadl-Mode",
+    *RATE_HEADERS,
 )
 
 
@@ -61,7 +64,11 @@ def create_app(
         signer=Signer(load_secret(settings)),
         opener=opener,
         executor=executor,
-        resolver=Resolver(engine, executor),
+        resolver=Resolver(
+            engine,
+            executor,
+            pool=ExtractorPool(settings, engine.extractors, workers=settings.resolve_workers),
+        ),
         feeder=Feeder(settings, opener),
     )
 
@@ -92,9 +99,10 @@ def create_app(
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    """The last added runs first: CORS, then the error guard, then the body limit."""
-    app.add_middleware(BodyLimit, default=BODY_LIMIT, root=COBALT_BODY_LIMIT)
+    """The last added runs first: CORS, the error guard, rate limits, then the body limit."""
+    app.add_middleware(BodyLimit, default=settings.max_request_body, root=COBALT_BODY_LIMIT)
     app.add_middleware(ErrorGuard)
+    app.add_middleware(RateLimits, settings=settings)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -16,7 +16,9 @@ from async_lru import alru_cache
 
 from mediadl import errors
 from mediadl.engine import Engine, normalize_url
+from mediadl.engine.sandbox import ExtractorPool
 from mediadl.models import MediaInfo
+from mediadl.service.logs import redact_url
 
 __all__ = ["Resolver"]
 
@@ -28,9 +30,13 @@ CACHE_SIZE = 512
 class Resolver:
     """``await resolver.resolve(url)``: a ``MediaInfo``, from the cache when fresh."""
 
-    def __init__(self, engine: Engine, executor: Executor) -> None:
+    def __init__(
+        self, engine: Engine, executor: Executor, *, pool: ExtractorPool | None = None
+    ) -> None:
         self.engine = engine
         self._executor = executor
+        self._pool = pool
+        """Where extractions run when given: killable child processes (the server's bound)."""
         ttl = engine.settings.resolve_cache_ttl
         self._cached = alru_cache(maxsize=CACHE_SIZE, ttl=ttl)(self._extract)
 
@@ -77,6 +83,10 @@ class Resolver:
     async def _extract(self, url: str, playlist: bool) -> MediaInfo:
         loop = asyncio.get_running_loop()
         started = time.monotonic()
+        if self._pool is not None:
+            info = await self._pool.resolve(url, playlist=playlist)
+            log.info("resolved %s in %.2f s", redact_url(url), time.monotonic() - started)
+            return info
         job = loop.run_in_executor(
             self._executor, lambda: self.engine.resolve(url, playlist=playlist)
         )
@@ -86,5 +96,5 @@ class Resolver:
             raise errors.FetchTimeout(
                 "The site took too long to answer. Please try again in a moment.", url=url
             ) from None
-        log.info("resolved %s in %.2f s", url, time.monotonic() - started)
+        log.info("resolved %s in %.2f s", redact_url(url), time.monotonic() - started)
         return info

@@ -7,13 +7,12 @@ WebP or AVIF by their first bytes, whatever the site called them (no SVG: it can
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
 from mediadl import errors
-from mediadl.engine.thumbnail import fetch_image
+from mediadl.engine.thumbnail import fetch_image_async
 from mediadl.service.context import Context, ServiceContext
 from mediadl.service.schemas import ErrorOut
 
@@ -65,8 +64,7 @@ async def thumbnail(
 ) -> Response:
     """A thumbnail named by a signed link from a resolve answer."""
     url = str(ctx.signer.loads("thumbnail", t).get("u", ""))
-    loop = asyncio.get_running_loop()
-    data = await loop.run_in_executor(ctx.executor, fetch_image, url, ctx.settings)
+    data = await fetch_image_async(url, ctx.settings)
     kind = sniff_image(data or b"")
     if data is None or kind is None:
         raise errors.ContentInvalid("The site's thumbnail isn't a picture we can show.")

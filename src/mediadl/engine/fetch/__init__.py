@@ -1,23 +1,41 @@
-"""Getting a format's bytes onto disk: the one interface every fetcher sits behind.
+"""Getting a format's bytes: the one interface every fetcher sits behind.
 
 ``fetch_format`` picks the fetcher for a format's protocol. Callers never name a fetcher, so a
-faster one can take over a protocol without touching them.
+faster one can take over a protocol without touching them. mediadl's own :class:`NativeFetcher`
+takes progressive ``http(s)``, ``m3u8_native`` and ``http_dash_segments``; yt-dlp's downloaders
+take everything else, and whatever the native fetcher finds it can't do (master or live playlists,
+SAMPLE-AES, DRM). ``stream_format`` is the async face the service uses: the bytes of a format in
+order, as soon as they arrive.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from pathlib import Path
 
 from mediadl.engine.fetch.base import Fetcher, FetchProgress
+from mediadl.engine.fetch.native import NATIVE_PROTOCOLS, NativeFetcher, handles
 from mediadl.engine.fetch.ytdlp import YtdlpFetcher
 from mediadl.models import CancelToken, Format
 from mediadl.settings import Settings
 
-__all__ = ["FetchProgress", "Fetcher", "fetch_format", "fetcher_for"]
+__all__ = [
+    "NATIVE_PROTOCOLS",
+    "FetchProgress",
+    "Fetcher",
+    "NativeFetcher",
+    "YtdlpFetcher",
+    "fetch_format",
+    "fetcher_for",
+    "stream_format",
+]
 
 
 def fetcher_for(fmt: Format, settings: Settings) -> Fetcher:
     """The fetcher that handles ``fmt.protocol`` best."""
+    if handles(fmt):
+        return NativeFetcher(settings)
     return YtdlpFetcher(settings)
 
 
@@ -32,5 +50,19 @@ def fetch_format(
     """Write ``fmt`` to ``dest`` completely, or raise a ``fetch.*`` error / ``Cancelled``.
 
     ``dest`` exists only once every byte is there; nothing else is left next to it on failure.
+    Blocking: call it from a worker thread, not from a running event loop.
     """
     fetcher_for(fmt, settings).fetch(fmt, dest, progress=progress, cancel=cancel)
+
+
+async def stream_format(
+    fmt: Format, settings: Settings, *, start: int = 0, cancel: CancelToken | None = None
+) -> AsyncGenerator[bytes, None]:
+    """The bytes of ``fmt`` from offset ``start``, in order, as soon as each piece is there.
+
+    Raises ``fetch.*`` errors or ``Cancelled`` (when ``cancel`` fires) from the iteration.
+    """
+    stream = NativeFetcher(settings).stream(fmt, start=start, cancel=cancel)
+    async with aclosing(stream):
+        async for chunk in stream:
+            yield chunk

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from mediadl.models import CancelToken, Format
 
-__all__ = ["FetchProgress", "Fetcher"]
+__all__ = ["FetchProgress", "Fetcher", "Unsupported"]
 
 FetchProgress = Callable[[int, int | None, bool], None]
 """``(bytes_done, total_or_None, total_is_estimate)``, called at most a few times a second."""
@@ -25,3 +25,7 @@ class Fetcher(Protocol):
     ) -> None:
         """Write all of ``fmt`` to ``dest`` or raise; ``dest`` appears only when complete."""
         ...
+
+
+class Unsupported(Exception):
+    """This fetcher can't take this format after all (found out before writing a byte)."""

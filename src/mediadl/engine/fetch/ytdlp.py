@@ -6,10 +6,10 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from yt_dlp.downloader import get_suitable_downloader
 from yt_dlp.utils import DownloadCancelled
 
 from mediadl import errors
+from mediadl.engine.bounds import check_downloader
 from mediadl.engine.fetch.base import FetchProgress
 from mediadl.engine.ytdl import map_ytdl_error, new_ydl
 from mediadl.models import CancelToken, Format
@@ -35,6 +35,7 @@ class YtdlpFetcher:
         info: dict[str, Any] = {"id": "media", "title": "media", **dict(fmt.raw)}
         info.setdefault("url", fmt.url)
         info.setdefault("protocol", fmt.protocol)
+        info.setdefault("ext", fmt.ext)
         info["http_headers"] = dict(fmt.http_headers)
 
         def hook(status: dict[str, Any]) -> None:
@@ -48,8 +49,12 @@ class YtdlpFetcher:
             progress(done, int(size) if size else None, not total)
 
         try:
-            with new_ydl(self.settings, nopart=False, test=False) as ydl:
-                downloader = get_suitable_downloader(info, ydl.params)(ydl, ydl.params)
+            with new_ydl(self.settings, purpose="download", nopart=False, test=False) as ydl:
+                from yt_dlp.downloader import get_suitable_downloader  # 50 ms: only when used
+
+                downloader_class = get_suitable_downloader(info, ydl.params)
+                check_downloader(downloader_class, self.settings)
+                downloader = downloader_class(ydl, ydl.params)
                 downloader.add_progress_hook(hook)
                 ok = downloader.download(str(dest), info)
         except errors.MediadlError:

@@ -1,0 +1,162 @@
+"""Schemathesis against a real ``mediadl serve``'s OpenAPI document, in a network of its own.
+
+    .venv/bin/python bench/security_fuzz.py [--max-examples 50] [--max-time 600] [--json out.json]
+
+The fuzzer writes arbitrary links, so the server would look up arbitrary host names: the whole
+run (server and fuzzer) happens in a fresh network namespace (``unshare -rn``) that has nothing
+but loopback, so no lookup or connection can leave this machine. The server denies every
+private network (its default). Bounded: ``--max-examples`` per operation and ``--max-time``.
+Prints the number of cases, the statuses seen, and every failed check (5xx, schema violations).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ISOLATED = "MEDIADL_FUZZ_ISOLATED"
+
+
+def isolate() -> None:
+    """Run this very script again inside a new user and network namespace (loopback only)."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        sys.exit("security_fuzz: needs unshare (util-linux) for a network of its own")
+    env = {**os.environ, ISOLATED: "1"}
+    command = [unshare, "-rn", sys.executable, *sys.argv]
+    sys.exit(subprocess.run(command, env=env, check=False).returncode)
+
+
+def start_server(folder: Path, port: int) -> subprocess.Popen[bytes]:
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIADL_")}
+    env |= {
+        "MEDIADL_DATA_DIR": str(folder / "data"),
+        "MEDIADL_SECRET": "fuzz-secret-0123456789abcdef",
+        "MEDIADL_RATE_LIMIT": "100000/minute",
+        "MEDIADL_RATE_LIMIT_MEDIA": "100000/minute",
+        "MEDIADL_EXTRACT_TIMEOUT": "10",
+        "MEDIADL_CONNECT_TIMEOUT": "2",
+        "MEDIADL_READ_TIMEOUT": "2",
+        "MEDIADL_FETCH_RETRIES": "0",
+    }
+    log = (folder / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mediadl", "serve", "--port", str(port), "--log-level", "warning"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()["warm"]:
+                return proc
+        except (httpx.HTTPError, ValueError, KeyError):
+            time.sleep(0.2)
+    proc.kill()
+    sys.exit("security_fuzz: the server didn't start")
+
+
+def summarize(ndjson: Path) -> dict[str, Any]:
+    """Cases, statuses and failures from schemathesis' NDJSON event stream."""
+    statuses: Counter[int] = Counter()
+    failures: set[str] = set()
+    cases = 0
+    for line in ndjson.read_text().splitlines():
+        event = json.loads(line)
+        for interaction in _walk(event, "response"):
+            if isinstance(interaction, dict) and "status_code" in interaction:
+                cases += 1
+                statuses[int(interaction["status_code"])] += 1
+        for failure in _walk(event, "failure_info"):
+            if isinstance(failure, dict):
+                failures.add(
+                    f"{failure.get('code')} {failure.get('operation')}: {failure.get('title')}"
+                )
+    server_errors = sum(n for s, n in statuses.items() if s >= 500)
+    return {
+        "cases": cases,
+        "statuses": dict(sorted(statuses.items())),
+        "server_errors": server_errors,
+        "failures": sorted(failures),
+    }
+
+
+def _walk(node: Any, key: str) -> list[Any]:
+    found = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == key:
+                found.append(v)
+            found.extend(_walk(v, key))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_walk(item, key))
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--max-examples", type=int, default=50)
+    parser.add_argument("--max-time", type=int, default=600)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    if os.environ.get(ISOLATED) != "1":
+        isolate()
+    port = 18080
+    with tempfile.TemporaryDirectory(prefix="mediadl-fuzz-") as tmp:
+        folder = Path(tmp)
+        server = start_server(folder, port)
+        ndjson = folder / "events.ndjson"
+        try:
+            run = subprocess.run(
+                [
+                    str(Path(sys.executable).with_name("st")),
+                    "run",
+                    f"http://127.0.0.1:{port}/openapi.json",
+                    "--checks",
+                    "all",
+                    "--max-examples",
+                    str(args.max_examples),
+                    "--max-time",
+                    str(args.max_time),
+                    "--workers",
+                    "2",
+                    "--request-timeout",
+                    "30",
+                    "--seed",
+                    "6",
+                    "--report",
+                    "ndjson",
+                    "--report-ndjson-path",
+                    str(ndjson),
+                ],
+                check=False,
+                capture_output=True,
+                text=True,
+            )
+        finally:
+            server.terminate()
+            server.wait(10)
+        print(run.stdout[-6000:])
+        result = summarize(ndjson) | {"exit_code": run.returncode}
+        print(json.dumps(result, indent=2))
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=2))
+        sys.exit(0 if run.returncode == 0 else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,354 @@
+"""The fast fetcher's one door to the network: sessions, requests, replies, what a status means.
+
+Every request the fast fetcher makes goes through :class:`HttpClient`, so the egress guard plugs in
+here once: ``resolver`` decides which addresses a host name may reach, and ``peer_check`` vets the
+address a new connection actually reached, before a request is written on it. ``connector_factory``
+replaces the whole connector (tests, proxies).
+
+Statuses and transport failures become :class:`RequestFailed`, which says whether trying again can
+help and which ``fetch.*`` error the person sees if it never does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver
+
+from mediadl import errors
+from mediadl.engine.egress import EgressPolicy, parse_host_address
+from mediadl.settings import Settings
+
+__all__ = [
+    "ConnectorFactory",
+    "HttpClient",
+    "PeerCheck",
+    "Reply",
+    "RequestFailed",
+    "host_of",
+]
+
+ConnectorFactory = Callable[[], aiohttp.BaseConnector]
+PeerCheck = Callable[[str, str], None]
+"""``(peer_ip, host)`` of every new connection; raise ``errors.LinkForbidden`` to refuse it."""
+
+KEEPALIVE_SECONDS = 30.0
+MAX_REDIRECTS = 10
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_CREDENTIALS = frozenset({"cookie", "authorization"})
+_CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)", re.I)
+
+
+class RequestFailed(Exception):
+    """One request went wrong. ``error`` is the ``fetch.*`` class shown if retries run out."""
+
+    def __init__(
+        self,
+        error: type[errors.FetchError],
+        *,
+        retryable: bool,
+        status: int | None = None,
+        throttled: bool = False,
+        retry_after: float | None = None,
+        detail: str = "",
+    ) -> None:
+        self.error = error
+        self.retryable = retryable
+        self.status = status
+        self.throttled = throttled
+        self.retry_after = retry_after
+        self.detail = detail
+        super().__init__(detail or f"{error.code} (status {status})")
+
+
+def host_of(url: str) -> str | None:
+    return urlsplit(url).hostname
+
+
+@dataclass(slots=True)
+class Reply:
+    """A response whose headers were good: where its body sits in the resource, and the body."""
+
+    status: int
+    offset: int
+    """Position in the resource of the body's first byte."""
+    length: int | None
+    """Body bytes to expect: the ``Content-Range`` span, else ``Content-Length``."""
+    total: int | None
+    """Size of the whole resource, when the server said it."""
+    validator: str | None
+    """A strong ``ETag`` or ``Last-Modified``, for ``If-Range`` on later requests."""
+    response: aiohttp.ClientResponse
+    reusable: bool = True
+    """False once the connection must not go back to the pool (stopped early, lying length)."""
+
+    @property
+    def partial(self) -> bool:
+        return self.status == 206
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body as it arrives; transport failures become ``RequestFailed``."""
+        content = self.response.content
+        try:
+            while data := await content.readany():
+                yield data
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            self.reusable = False
+            raise failure_from(exc) from exc
+
+    def abandon(self) -> None:
+        """Stop reading before the body's end: the connection is closed, not reused."""
+        _forbid_reuse(self)
+
+
+class _GuardedConnector(aiohttp.TCPConnector):
+    """A keep-alive connector that shows every new connection's peer to ``peer_check``."""
+
+    def __init__(self, peer_check: PeerCheck, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._peer_check = peer_check
+
+    async def _resolve_host(self, host: str, port: int, traces: Any = None) -> Any:
+        """Every address ``host`` stands for (literal in any notation, DNS answers, after every
+        redirect) is checked before a connection to it is even tried."""
+        literal = parse_host_address(host)
+        if literal is not None:
+            self._peer_check(str(literal), host)
+        hosts = await super()._resolve_host(host, port, traces=traces)
+        for resolved in hosts:
+            self._peer_check(str(resolved["host"]), host)
+        return hosts
+
+    async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:
+        proto = await super()._create_connection(req, traces, timeout)
+        peer = proto.transport.get_extra_info("peername") if proto.transport else None
+        try:
+            self._peer_check(str(peer[0]) if peer else "", req.url.host or "")
+        except BaseException:
+            proto.close()
+            raise
+        return proto
+
+
+class HttpClient:
+    """One keep-alive connection pool for one download, and the only place requests are made."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        connector_factory: ConnectorFactory | None = None,
+        resolver: AbstractResolver | None = None,
+        peer_check: PeerCheck | None = None,
+    ) -> None:
+        self.settings = settings
+        self._connector_factory = connector_factory
+        self._resolver = resolver
+        self._peer_check = peer_check or EgressPolicy.from_settings(settings).check_peer
+        self._session: aiohttp.ClientSession | None = None
+        self._timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=None,
+            sock_connect=settings.connect_timeout,
+            sock_read=settings.read_timeout,
+        )
+
+    def _connector(self) -> aiohttp.BaseConnector:
+        if self._connector_factory is not None:
+            return self._connector_factory()
+        options: dict[str, Any] = {
+            "limit": 0,
+            "limit_per_host": 0,
+            "keepalive_timeout": KEEPALIVE_SECONDS,
+            "ttl_dns_cache": 300,
+            "resolver": self._resolver,
+        }
+        if self._peer_check is not None:
+            return _GuardedConnector(self._peer_check, **options)
+        return aiohttp.TCPConnector(**options)
+
+    async def __aenter__(self) -> HttpClient:
+        self._session = aiohttp.ClientSession(
+            connector=self._connector(),
+            auto_decompress=False,
+            timeout=self._timeout,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            skip_auto_headers=("Accept-Encoding",),
+            read_bufsize=1 << 18,
+        )
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @asynccontextmanager
+    async def get(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        *,
+        start: int = 0,
+        end: int | None = None,
+        if_range: str | None = None,
+    ) -> AsyncIterator[Reply]:
+        """GET bytes ``[start, end)`` of ``url`` (``end=None``: to the resource's end).
+
+        Yields a :class:`Reply` once the headers are good; raises :class:`RequestFailed`.
+        """
+        if self._session is None:
+            raise RuntimeError("HttpClient used outside 'async with'")
+        sent = {**headers, "Accept-Encoding": "identity"}
+        sent["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
+        if if_range:
+            sent["If-Range"] = if_range
+        response = await self._follow(self._session, url, sent)
+        reply: Reply | None = None
+        try:
+            reply = _reply(response, start)
+            yield reply
+        finally:
+            if reply is not None and reply.reusable and response.content.at_eof():
+                response.release()
+            else:
+                response.close()
+
+    async def read_small(self, url: str, headers: Mapping[str, str], *, limit: int) -> bytes:
+        """A whole small resource (playlist, key, thumbnail) in memory, at most ``limit`` bytes.
+
+        One try, no retries: ``transfer.fetch_small`` is the resilient version.
+        """
+        async with self.get(url, headers) as reply:
+            if reply.offset != 0:
+                raise RequestFailed(errors.FetchFailed, retryable=True, status=reply.status)
+            body = bytearray()
+            async for chunk in reply.chunks():
+                body += chunk
+                if len(body) > limit:
+                    raise RequestFailed(
+                        errors.FetchFailed, retryable=False, detail=f"larger than {limit} bytes"
+                    )
+            if reply.length is not None and len(body) < reply.length:
+                raise RequestFailed(errors.FetchIncomplete, retryable=True, status=reply.status)
+            return bytes(body)
+
+    @staticmethod
+    async def _follow(
+        session: aiohttp.ClientSession, url: str, headers: dict[str, str]
+    ) -> aiohttp.ClientResponse:
+        """Send the request, following redirects ourselves: credentials stay with their host."""
+        origin = host_of(url)
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                response = await session.request("GET", url, headers=headers,
+                                                 allow_redirects=False)
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                raise failure_from(exc) from exc
+            location = response.headers.get("Location")
+            if response.status not in _REDIRECTS or not location:
+                return response
+            response.close()
+            url = urljoin(str(response.url), location)
+            if urlsplit(url).scheme not in ("http", "https"):
+                raise RequestFailed(errors.FetchFailed, retryable=False, status=response.status,
+                                    detail="redirected away from the web")
+            if host_of(url) != origin:
+                headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIALS}
+        raise RequestFailed(errors.FetchFailed, retryable=False, detail="too many redirects")
+
+
+def _reply(response: aiohttp.ClientResponse, start: int) -> Reply:
+    status = response.status
+    if status == 416:
+        return _unsatisfiable(response, start)
+    if status not in (200, 203, 206):
+        raise _status_failure(status, response.headers.get("Retry-After"))
+    length = _int(response.headers.get("Content-Length"))
+    validator = _validator(response.headers)
+    if status != 206:
+        return Reply(status, 0, length, length, validator, response)
+    match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
+    if not match or match.group(1) is None:
+        raise RequestFailed(errors.FetchFailed, retryable=True, status=status,
+                            detail="206 without a usable Content-Range")
+    first, last = int(match.group(1)), int(match.group(2))
+    total = None if match.group(3) == "*" else int(match.group(3))
+    span = last - first + 1
+    reply = Reply(status, first, span, total, validator, response)
+    if length is not None and length != span:
+        _forbid_reuse(reply)  # the framing lies: bytes may be left on this connection
+    return reply
+
+
+def _forbid_reuse(reply: Reply) -> None:
+    reply.reusable = False
+    connection = reply.response.connection
+    if connection is not None and connection.protocol is not None:
+        connection.protocol.force_close()
+
+
+def _unsatisfiable(response: aiohttp.ClientResponse, start: int) -> Reply:
+    """416: fine when we asked from exactly the end (the body was complete), else an error."""
+    match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
+    total = int(match.group(3)) if match and match.group(3) != "*" else None
+    if total is not None and total == start:
+        return Reply(206, start, 0, total, None, response, reusable=False)
+    raise RequestFailed(errors.FetchIncomplete, retryable=False, status=416,
+                        detail="range not satisfiable")
+
+
+def _status_failure(status: int, retry_after: str | None) -> RequestFailed:
+    if status == 429:
+        return RequestFailed(errors.FetchRateLimited, retryable=True, status=status,
+                             throttled=True, retry_after=_seconds(retry_after))
+    if status == 503:
+        return RequestFailed(errors.FetchFailed, retryable=True, status=status,
+                             throttled=True, retry_after=_seconds(retry_after))
+    if status in (403, 410):
+        return RequestFailed(errors.FetchForbidden, retryable=False, status=status)
+    if status in (408, 425, 500, 502, 504) or status >= 520:
+        return RequestFailed(errors.FetchFailed, retryable=True, status=status)
+    return RequestFailed(errors.FetchFailed, retryable=False, status=status)
+
+
+def failure_from(exc: BaseException) -> RequestFailed:
+    """A transport exception as a ``RequestFailed``; all of them are worth another try."""
+    if isinstance(exc, (TimeoutError, aiohttp.ServerTimeoutError)):
+        return RequestFailed(errors.FetchTimeout, retryable=True, detail=type(exc).__name__)
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return RequestFailed(errors.FetchIncomplete, retryable=True, detail=str(exc)[:200])
+    if isinstance(exc, (aiohttp.InvalidURL, aiohttp.TooManyRedirects)):
+        return RequestFailed(errors.FetchFailed, retryable=False, detail=type(exc).__name__)
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return _status_failure(exc.status, None) if exc.status else RequestFailed(
+            errors.FetchFailed, retryable=True, detail=str(exc)[:200])
+    return RequestFailed(errors.FetchFailed, retryable=True, detail=str(exc)[:200])
+
+
+def _validator(headers: Mapping[str, str]) -> str | None:
+    etag = headers.get("ETag")
+    if etag and not etag.startswith("W/"):
+        return etag
+    return headers.get("Last-Modified")
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        number = int(value) if value is not None else None
+    except ValueError:
+        return None
+    return number if number is not None and number >= 0 else None
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,105 @@
+"""Where fetched bytes land: a ``.part`` file renamed into place, and the count of bytes so far.
+
+:class:`PartFile` writes next to the destination and renames onto it only when every byte is
+there; on failure it removes itself, so a destination never exists half-written.
+:class:`Tally` counts bytes received, enforces the size limit on them (not on what a header
+claimed) and reports progress a few times a second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from mediadl import errors
+from mediadl.engine.fetch.base import FetchProgress
+
+__all__ = ["PROGRESS_INTERVAL", "PartFile", "Tally", "part_path"]
+
+PROGRESS_INTERVAL = 0.25
+"""Seconds between two progress reports."""
+
+
+def part_path(dest: Path) -> Path:
+    return dest.with_name(dest.name + ".part")
+
+
+class PartFile:
+    """``dest.part``: positional and appending writes, then an atomic rename onto ``dest``."""
+
+    def __init__(self, dest: Path) -> None:
+        self.dest = dest
+        self.path = part_path(dest)
+        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        self._end = 0
+
+    def write_at(self, offset: int, data: bytes) -> None:
+        assert self._fd is not None
+        view = memoryview(data)
+        while view:
+            written = os.pwrite(self._fd, view, offset)
+            view, offset = view[written:], offset + written
+
+    def append(self, data: bytes) -> None:
+        self.write_at(self._end, data)
+        self._end += len(data)
+
+    def commit(self) -> None:
+        """Close and rename onto ``dest``: from here on the file is complete."""
+        self._close()
+        self.path.replace(self.dest)
+
+    def discard(self) -> None:
+        self._close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    def _close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class Tally:
+    """Bytes received so far: the size limit and throttled progress reports."""
+
+    def __init__(
+        self,
+        progress: FetchProgress | None,
+        *,
+        max_bytes: int | None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.done = 0
+        self.total: int | None = None
+        self.estimate = False
+        self._progress = progress
+        self._max = max_bytes
+        self._clock = clock
+        self._next = 0.0
+
+    def expect(self, total: int | None, *, estimate: bool = False) -> None:
+        """What the whole will be, exactly or as an estimate; refuses what is over the limit."""
+        if total is not None and not estimate and self._max is not None and total > self._max:
+            raise errors.ContentTooLarge(size=total, limit=self._max)
+        self.total, self.estimate = total, estimate
+
+    def add(self, nbytes: int) -> None:
+        self.done += nbytes
+        if self._max is not None and self.done > self._max:
+            raise errors.ContentTooLarge(size=self.done, limit=self._max)
+        if self._progress is not None and self._clock() >= self._next:
+            self.report()
+
+    def report(self) -> None:
+        """Report now (also the final report), whatever the interval."""
+        if self._progress is None:
+            return
+        self._next = self._clock() + PROGRESS_INTERVAL
+        total = self.total
+        if total is not None and self.estimate:
+            total = max(total, self.done)
+        self._progress(self.done, total, self.estimate)

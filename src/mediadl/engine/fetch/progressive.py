@@ -1,0 +1,263 @@
+"""Progressive HTTP: one file over several connections, by byte ranges.
+
+The first request asks for the first piece. Its answer says whether the server honours ``Range``
+(``206``) and how big the file is; a ``200`` means it doesn't, and that one response is read to the
+end on its own. Otherwise pieces are handed out from the front of the file to as many requests as
+:class:`AdaptiveConcurrency` allows. A piece lasts about two seconds at the measured per-request
+rate (so the request latency costs little) and shrinks near the end (so requests finish together);
+a request left without work takes the second half of the largest piece still running.
+
+Pieces go to a :class:`SpanOutput`: positional writes into a file (no buffering at all), or the
+slots of an :class:`InOrder` stream, handed out only within a window ahead of the consumer so
+memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Protocol
+
+from mediadl import errors
+from mediadl.engine.fetch.adaptive import AdaptiveConcurrency
+from mediadl.engine.fetch.base import Unsupported
+from mediadl.engine.fetch.client import HttpClient, Reply
+from mediadl.engine.fetch.ordering import InOrder, Slot
+from mediadl.engine.fetch.output import PartFile, Tally
+from mediadl.engine.fetch.retry import Backoff
+from mediadl.engine.fetch.transfer import Cursor, Resource, Sink, Source, Transfer
+
+__all__ = ["FileSpans", "Progressive", "Span", "SpanOutput", "StreamSpans"]
+
+MiB = 1 << 20
+FIRST_PIECE = 2 * MiB
+DEFAULT_PIECE = 4 * MiB
+MIN_PIECE = 1 * MiB
+MAX_PIECE = 64 * MiB
+PIECE_SECONDS = 2.0
+MIN_STEAL = 256 * 1024
+STEAL_SECONDS = 0.25
+IDLE_POLL = 0.1
+
+
+class Span(Cursor):
+    """A piece of the file owned by one request: ``[pos, end)`` still to come."""
+
+    __slots__ = ()
+
+
+class SpanOutput(Protocol):
+    """Where the pieces go."""
+
+    window: int | None
+    """Bytes ahead of the consumer that may be handed out (``None``: no limit)."""
+
+    def low(self) -> int:
+        """The consumer's position: the first byte not yet taken from the output."""
+        ...
+
+    def open(self, span: Span) -> Sink: ...
+
+    def close(self, span: Span) -> None: ...
+
+    def end_at(self, end: int) -> None: ...
+
+
+class FileSpans:
+    """Pieces written where they belong in a ``.part`` file, as they arrive."""
+
+    window: int | None = None
+
+    def __init__(self, part: PartFile, tally: Tally) -> None:
+        self.part, self.tally = part, tally
+
+    def low(self) -> int:
+        return 0
+
+    def open(self, span: Span) -> Sink:
+        async def sink(offset: int, data: bytes) -> None:
+            self.part.write_at(offset, data)
+            self.tally.add(len(data))
+
+        return sink
+
+    def close(self, span: Span) -> None:
+        return None
+
+    def end_at(self, end: int) -> None:
+        return None
+
+
+class StreamSpans:
+    """Pieces as slots of an in-order stream that starts at byte ``start``."""
+
+    def __init__(self, order: InOrder, *, start: int, window: int, tally: Tally) -> None:
+        self.order, self.start, self.tally = order, start, tally
+        self.window: int | None = window
+        self._slots: dict[Span, Slot] = {}
+
+    def low(self) -> int:
+        return self.start + self.order.delivered
+
+    def open(self, span: Span) -> Sink:
+        slot = self._slots[span] = self.order.slot(span.pos)
+
+        async def sink(offset: int, data: bytes) -> None:
+            await self.order.put(slot, data)
+            self.tally.add(len(data))
+
+        return sink
+
+    def close(self, span: Span) -> None:
+        slot = self._slots.pop(span)
+        self.order.finish(slot, span.pos)
+
+    def end_at(self, end: int) -> None:
+        self.order.end_at(end)
+
+
+class Progressive:
+    """Fetches ``source`` from byte ``start`` into ``output``."""
+
+    def __init__(
+        self,
+        client: HttpClient,
+        source: Source,
+        output: SpanOutput,
+        *,
+        pace: AdaptiveConcurrency,
+        backoff: Backoff,
+        tally: Tally,
+        start: int = 0,
+        max_piece: int | None = None,
+    ) -> None:
+        self.client, self.source, self.output = client, source, output
+        self.max_piece = max(MIN_PIECE, min(MAX_PIECE, max_piece or MAX_PIECE))
+        self.pace, self.backoff, self.tally = pace, backoff, tally
+        self.start = start
+        self.resource = Resource()
+        self.total: int | None = None
+        self.ranged = False
+        self.frontier = start
+        self._running: dict[Span, asyncio.Task[None]] = {}
+        self._known = False
+        self._changed = asyncio.Event()
+        self._failure: BaseException | None = None
+
+    async def run(self) -> None:
+        """Fetch everything or raise; every request is finished or cancelled on return."""
+        try:
+            await self.pace.acquire()
+            first = Span(self.start, self.start + min(FIRST_PIECE, self.max_piece))
+            self.frontier = first.end or 0
+            self._spawn(first, on_reply=lambda reply: self._first_reply(first, reply))
+            await self._dispatch()
+        finally:
+            for task in self._running.values():
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*self._running.values(), return_exceptions=True)
+        if self.total is not None and self.tally.done != self.total - self.start:
+            raise errors.FetchIncomplete(host=self.source.context.get("host"),
+                                         received=self.tally.done, expected=self.total)
+
+    def _first_reply(self, span: Span, reply: Reply) -> None:
+        if reply.partial and reply.total is None:
+            raise Unsupported("a ranged answer that doesn't say the file's size")
+        if reply.partial and reply.total is not None:
+            self.total, self.ranged = reply.total, True
+            span.end = min(span.end or 0, reply.total)
+            self.frontier = min(self.frontier, reply.total)
+        else:  # Range ignored: this one response carries the whole file
+            self.total = reply.length
+            span.end = reply.length
+            self.frontier = reply.length if reply.length is not None else 1 << 62
+        self.tally.expect(None if self.total is None else self.total - self.start)
+        if self.total is not None:
+            self.output.end_at(self.total)
+        self._known = True
+        self._changed.set()
+
+    async def _dispatch(self) -> None:
+        while True:
+            if self._failure is not None:
+                raise self._failure
+            if self._known and not self._running and self._finished():
+                return
+            span = None
+            if self._known and self.ranged:
+                await self.pace.acquire()
+                span = self._take()
+                if span is not None:
+                    self._spawn(span)
+                    continue
+                self.pace.release()
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(IDLE_POLL):
+                    await self._changed.wait()
+
+    def _finished(self) -> bool:
+        return self.total is None or self.frontier >= self.total
+
+    def _spawn(self, span: Span, *, on_reply: Callable[[Reply], None] | None = None) -> None:
+        transfer = Transfer(
+            self.client, self.source, span, self.output.open(span),
+            backoff=self.backoff, resource=self.resource, pace=self.pace, on_reply=on_reply,
+        )
+        task = asyncio.get_running_loop().create_task(self._fetch(span, transfer))
+        self._running[span] = task
+
+    async def _fetch(self, span: Span, transfer: Transfer) -> None:
+        try:
+            await transfer.run()
+            if span.end is None:  # a whole-file response without a length: its end is the end
+                self.total = span.pos
+                self.frontier = span.pos
+                self.output.end_at(span.pos)
+            self.output.close(span)
+        except Exception as exc:  # noqa: BLE001 - handed to the dispatcher, which raises it
+            if self._failure is None:
+                self._failure = exc
+        finally:
+            del self._running[span]
+            self.pace.release()
+            self._changed.set()
+
+    # --- planning ---------------------------------------------------------------------------
+
+    def _take(self) -> Span | None:
+        assert self.total is not None
+        if self.frontier >= self.total:
+            return self._steal()
+        window = self.output.window
+        limit_end = self.total if window is None else min(self.total, self.output.low() + window)
+        available = limit_end - self.frontier
+        if available < min(MIN_PIECE, self.total - self.frontier):
+            return None
+        size = min(available, self._piece_size(self.total - self.frontier))
+        span = Span(self.frontier, self.frontier + size)
+        self.frontier += size
+        return span
+
+    def _piece_size(self, remaining: int) -> int:
+        rate = self.pace.per_request_rate
+        target = int(rate * PIECE_SECONDS) if rate > 0 else DEFAULT_PIECE
+        share = -(-remaining // max(1, self.pace.limit))
+        return max(MIN_PIECE, min(self.max_piece, target, share))
+
+    def _steal(self) -> Span | None:
+        """Half of the largest piece still running, when that is worth a new request."""
+        spans = [s for s in self._running if s.end is not None]
+        if not spans:
+            return None
+        victim = max(spans, key=lambda s: (s.end or 0) - s.pos)
+        remaining = (victim.end or 0) - victim.pos
+        least = max(MIN_STEAL, int(self.pace.per_request_rate * STEAL_SECONDS))
+        if remaining < 2 * least:
+            return None
+        middle = victim.pos + remaining // 2
+        span = Span(middle, victim.end)
+        victim.end = middle
+        return span

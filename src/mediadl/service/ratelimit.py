@@ -1,0 +1,213 @@
+"""Rate limits per client and download slots per client and in total (ASGI middleware).
+
+Requests that read a link (``POST /api/v1/resolve``, ``/resolve/events``, ``/download``,
+cobalt's ``POST /``) count against ``rate_limit`` (``rate_limit_keyed`` per valid API key);
+tunnels, thumbnails and progress streams against ``rate_limit_media``. Everything else (the page,
+``/healthz``, ``/api/v1/info``, the OpenAPI document) is free. Counters live in memory, or in
+Redis (``rate_limit_storage``) so replicas share them; the moving-window strategy of the
+``limits`` library counts them.
+
+Every counted answer carries ``RateLimit-Limit``, ``RateLimit-Remaining``, ``RateLimit-Reset``
+(seconds) and ``RateLimit-Policy``; a refused one is ``429`` with ``Retry-After`` and the error
+shape of its face (cobalt's ``error.api.rate_exceeded`` at ``POST /``). An open tunnel holds a
+download slot until its last byte: ``max_streams_per_client`` per client (``rate.streams``, 429)
+and ``max_streams`` in all (``server.busy``, 503). Slots are counted per server process.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from limits import RateLimitItem, parse_many
+from limits.aio.storage import Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+from starlette.datastructures import MutableHeaders
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mediadl import errors
+from mediadl.service.clients import ClientId, identify
+from mediadl.service.problems import error_body
+from mediadl.settings import Settings
+
+__all__ = ["RATE_HEADERS", "RateLimits", "kind_of"]
+
+log = logging.getLogger("mediadl.service.ratelimit")
+
+Kind = Literal["link", "media"]
+RATE_HEADERS = (
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "RateLimit-Policy",
+    "Retry-After",
+)
+_LINK_PATHS = frozenset({"/api/v1/resolve", "/api/v1/resolve/events", "/api/v1/download"})
+_MEDIA_PATHS = frozenset({"/api/v1/tunnel", "/api/v1/tunnel/events", "/api/v1/thumbnail"})
+
+
+def kind_of(scope: Scope) -> Kind | None:
+    """Which limit a request counts against, or ``None`` when it is free."""
+    method, path = scope["method"], scope["path"]
+    if method == "OPTIONS":
+        return None
+    if path in _LINK_PATHS or (path == "/" and method == "POST"):
+        return "link"
+    if path in _MEDIA_PATHS:
+        return "media"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    allowed: bool
+    headers: dict[str, str]
+    retry_after: int
+    window: int
+
+
+class RateLimits:
+    """The middleware; one per app, its counters shared by every request of the app."""
+
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self._limits: dict[str, list[RateLimitItem]] = {
+            "link": parse_many(settings.rate_limit),
+            "keyed": parse_many(settings.rate_limit_keyed),
+            "media": parse_many(settings.rate_limit_media),
+        }
+        self._storage: Storage = _storage(settings.rate_limit_storage)
+        self._limiter = MovingWindowRateLimiter(self._storage)
+        self._streams: Counter[str] = Counter()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (kind := kind_of(scope)) is None:
+            await self.app(scope, receive, send)
+            return
+        client = identify(scope, self.settings)
+        try:
+            verdict = await self._count(kind, client)
+        except Exception:  # the shared store is down: fail closed, say so in the log
+            log.exception("rate-limit storage failed")
+            await _refuse(
+                scope, receive, send, errors.ServerBusy(), headers={"Retry-After": "5"}, window=5
+            )
+            return
+        if not verdict.allowed:
+            headers = verdict.headers | {"Retry-After": str(verdict.retry_after)}
+            await _refuse(
+                scope, receive, send, errors.RateLimited(), headers=headers, window=verdict.window
+            )
+            return
+        if _is_stream(scope):
+            await self._stream(scope, receive, send, client, verdict.headers)
+            return
+        await self.app(scope, receive, _with_headers(send, verdict.headers))
+
+    async def _count(self, kind: Kind, client: ClientId) -> _Verdict:
+        name = "keyed" if kind == "link" and client.keyed else kind
+        items = self._limits[name]
+        allowed = True
+        for item in items:
+            allowed = await self._limiter.hit(item, name, client.name) and allowed
+        stats = [
+            (item, await self._limiter.get_window_stats(item, name, client.name)) for item in items
+        ]
+        item, tightest = min(stats, key=lambda pair: pair[1].remaining)
+        now = time.time()
+        reset = max(0, math.ceil(tightest.reset_time - now))
+        refused = [(i, s) for i, s in stats if s.remaining <= 0] if not allowed else []
+        retry = max((math.ceil(s.reset_time - now) for _, s in refused), default=reset)
+        headers = {
+            "RateLimit-Limit": str(item.amount),
+            "RateLimit-Remaining": str(max(0, tightest.remaining)),
+            "RateLimit-Reset": str(reset),
+            "RateLimit-Policy": _policy(items),
+        }
+        return _Verdict(allowed, headers, max(1, retry), item.get_expiry())
+
+    async def _stream(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        client: ClientId,
+        headers: dict[str, str],
+    ) -> None:
+        """Hold a download slot while the tunnel's answer is sent."""
+        if self._streams[client.name] >= self.settings.max_streams_per_client:
+            refusal = errors.TooManyStreams(limit=self.settings.max_streams_per_client)
+            await _refuse(
+                scope, receive, send, refusal, headers=headers | {"Retry-After": "5"}, window=5
+            )
+            return
+        if sum(self._streams.values()) >= self.settings.max_streams:
+            await _refuse(
+                scope, receive, send, errors.ServerBusy(), headers={"Retry-After": "10"}, window=10
+            )
+            return
+        self._streams[client.name] += 1
+        try:
+            await self.app(scope, receive, _with_headers(send, headers))
+        finally:
+            self._streams[client.name] -= 1
+            if self._streams[client.name] <= 0:
+                del self._streams[client.name]
+
+
+def _storage(uri: str) -> Storage:
+    scheme = uri.split("://", 1)[0]
+    options: dict[str, str] = {}
+    if scheme.startswith(("redis", "rediss")):
+        options["implementation"] = "redispy"
+    storage = storage_from_string(f"async+{uri}", **options)
+    assert isinstance(storage, Storage)
+    return storage
+
+
+def _policy(items: Sequence[RateLimitItem]) -> str:
+    return ", ".join(f"{item.amount};w={item.get_expiry()}" for item in items)
+
+
+def _is_stream(scope: Scope) -> bool:
+    if scope["path"] != "/api/v1/tunnel" or scope["method"] != "GET":
+        return False
+    query = (scope.get("query_string") or b"").decode("latin-1")
+    return not any(part.split("=", 1)[0] == "p" for part in query.split("&"))
+
+
+def _with_headers(send: Send, headers: dict[str, str]) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            target = MutableHeaders(scope=message)
+            for name, value in headers.items():
+                target[name] = value
+        await send(message)
+
+    return sending
+
+
+async def _refuse(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    error: errors.MediadlError,
+    *,
+    headers: dict[str, str],
+    window: int,
+) -> None:
+    if scope["path"] == "/" and scope["method"] == "POST":  # cobalt's face, cobalt's shape
+        code = "error.api.rate_exceeded" if error.status == 429 else "error.api.generic"
+        body = {"status": "error", "error": {"code": code, "context": {"limit": window}}}
+        response = JSONResponse(body, status_code=error.status, headers=headers)
+    else:
+        response = JSONResponse(error_body(error), status_code=error.status, headers=headers)
+    await response(scope, receive, send)

@@ -1,0 +1,199 @@
+"""The hostile-input suite's world: a canary (internal service), a hostile site, a real server.
+
+The server under test is a real ``mediadl serve`` process that allows only 127.0.0.2/32 (the
+fixture site and the hostile site); the canary on 127.0.0.3 plays every internal service. Bounds
+are set small so that each bomb trips them quickly.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from mediadl.service.tokens import Signer
+from mediadl_fixtures.hostile import Canary, HostileSite, running_hostile
+from mediadl_fixtures.server import FixtureSite
+
+SECRET = "security-secret-0123456789abcdef"
+API_KEY = "0b7c1c62-6a46-4bd8-9f3e-2d1e0a3c5f11"
+BOUNDS = {
+    "MEDIADL_ALLOW_NETWORKS": "127.0.0.2/32",
+    "MEDIADL_MAX_PAGE_SIZE": str(512 * 1024),
+    "MEDIADL_MAX_FRAGMENTS": "1000",
+    "MEDIADL_EXTRACT_TIMEOUT": "5",
+    "MEDIADL_EXTRACT_MEMORY": str(512 << 20),
+    "MEDIADL_READ_TIMEOUT": "3",
+    "MEDIADL_CONNECT_TIMEOUT": "3",
+    "MEDIADL_FETCH_RETRIES": "1",
+    "MEDIADL_RATE_LIMIT": "100000/minute",
+    "MEDIADL_RATE_LIMIT_MEDIA": "100000/minute",
+    "MEDIADL_RESOLVE_CACHE_TTL": "0",
+}
+
+
+@dataclass
+class Server:
+    base: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(tmp: Path, name: str, **env: str) -> Server:
+    """``mediadl serve`` with the suite's bounds (``env`` on top), ready for requests."""
+    port = free_port()
+    log = tmp / f"{name}.log"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MEDIADL_")}
+    environ |= {
+        "MEDIADL_DATA_DIR": str(tmp / f"{name}-data"),
+        "MEDIADL_SECRET": SECRET,
+        "MEDIADL_API_KEYS": API_KEY,
+        **BOUNDS,
+        **env,
+    }
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mediadl", "serve", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=environ,
+        )
+    server = Server(f"http://127.0.0.1:{port}", proc, log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()}")
+        try:
+            health = httpx.get(f"{server.base}/healthz", timeout=1)
+            if health.status_code == 200 and health.json()["warm"]:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"server didn't start: {log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def canary() -> Iterator[Canary]:
+    running = Canary()
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def hostile(canary: Canary, site: FixtureSite) -> Iterator[HostileSite]:
+    with running_hostile(canary, site.base_url) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = start_server(tmp_path_factory.mktemp("security"), "guarded")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def api(server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture
+def untouched(canary: Canary) -> Iterator[Canary]:
+    """The canary, checked after the test: no connection reached it."""
+    before = canary.connections
+    yield canary
+    assert canary.connections == before, "the internal service was connected to"
+
+
+def error_code(response: httpx.Response) -> Any:
+    """The error code of an answer in either face's shape."""
+    body = response.json()
+    return body["error"]["code"] if "error" in body and "code" in body["error"] else body
+
+
+class Expect:
+    """What a refused answer must look like (``expect.refused(response, code, status)``)."""
+
+    def __init__(self, canary: Canary) -> None:
+        self.canary = canary
+
+    def refused(self, response: httpx.Response, code: str, status: int) -> None:
+        """The answer is the error ``code``/``status``, and nothing of the canary is in it."""
+        assert self.canary.marker not in response.text
+        assert all(self.canary.marker not in v for v in response.headers.values())
+        got = (response.status_code, error_code(response))
+        assert got == (status, code), response.text[:500]
+
+    @staticmethod
+    def code(response: httpx.Response) -> Any:
+        return error_code(response)
+
+
+@pytest.fixture
+def expect(untouched: Canary) -> Expect:
+    """Checks answers; the canary must see no connection during the test."""
+    return Expect(untouched)
+
+
+@pytest.fixture
+def signer() -> Signer:
+    """Signs tunnels like the server under test (same secret)."""
+    return Signer(SECRET.encode())
+
+
+@pytest.fixture
+def server_base(server: Server) -> str:
+    return server.base
+
+
+@pytest.fixture
+def server_log(server: Server) -> Path:
+    return server.log
+
+
+@pytest.fixture
+def launch(tmp_path: Path) -> Iterator[Any]:
+    """``launch("name", MEDIADL_X="…")``: more real servers, all stopped at the end."""
+    started: list[Server] = []
+
+    def start(name: str, **env: str) -> Server:
+        started.append(start_server(tmp_path, name, **env))
+        return started[-1]
+
+    try:
+        yield start
+    finally:
+        for running in started:
+            running.stop()
