@@ -7,13 +7,7 @@ are set small so that each bomb trips them quickly.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +17,8 @@ import pytest
 from mediadl.service.tokens import Signer
 from mediadl_fixtures.hostile import Canary, HostileSite, running_hostile
 from mediadl_fixtures.server import FixtureSite
+from support.server import Server
+from support.server import start_server as support_start_server
 
 SECRET = "security-secret-0123456789abcdef"
 API_KEY = "0b7c1c62-6a46-4bd8-9f3e-2d1e0a3c5f11"
@@ -41,61 +37,10 @@ BOUNDS = {
 }
 
 
-@dataclass
-class Server:
-    base: str
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_server(tmp: Path, name: str, **env: str) -> Server:
     """``mediadl serve`` with the suite's bounds (``env`` on top), ready for requests."""
-    port = free_port()
-    log = tmp / f"{name}.log"
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("MEDIADL_")}
-    environ |= {
-        "MEDIADL_DATA_DIR": str(tmp / f"{name}-data"),
-        "MEDIADL_SECRET": SECRET,
-        "MEDIADL_API_KEYS": API_KEY,
-        **BOUNDS,
-        **env,
-    }
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mediadl", "serve", "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=environ,
-        )
-    server = Server(f"http://127.0.0.1:{port}", proc, log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()}")
-        try:
-            health = httpx.get(f"{server.base}/healthz", timeout=1)
-            if health.status_code == 200 and health.json()["warm"]:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"server didn't start: {log.read_text()}")
+    environ = {"MEDIADL_SECRET": SECRET, "MEDIADL_API_KEYS": API_KEY, **BOUNDS, **env}
+    return support_start_server(tmp, name, env=environ, args=())
 
 
 @pytest.fixture(scope="session")

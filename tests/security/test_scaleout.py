@@ -13,22 +13,18 @@ from typing import Any
 import httpx
 import pytest
 
+from support.server import free_port
+
 pytestmark = pytest.mark.slow
 
 INSIDE = {"url": "http://127.0.0.3:9/"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip("redis-server is not installed (scripts/system-deps.sh installs it)")
+        pytest.fail("redis-server is not installed: `make system-deps` installs it")
     port = free_port()
     proc = subprocess.Popen(
         [

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +13,8 @@ from fastapi import FastAPI
 from mediadl.service import create_app
 from mediadl.service.source import Opener, open_format
 from mediadl.settings import Settings
+from support.server import Server
+from support.server import start_server as support_start_server
 
 SECRET = "test-secret-0123456789abcdef"
 BASE = "http://mediadl.test"
@@ -73,68 +69,14 @@ def client_for() -> Callable[[FastAPI], httpx.AsyncClient]:
 # --- real server processes ----------------------------------------------------------------------
 
 
-@dataclasses.dataclass
-class Server:
-    base: str
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> None:
-        if self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_server(
     tmp: Path, name: str, *, secret: str | None = SECRET, data: str | None = None, **env: str
 ) -> Server:
     """``mediadl serve`` on a free port; no ``secret``: the one kept in its data directory."""
-    port = free_port()
-    log = tmp / f"{name}.log"
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("MEDIADL_")}
-    environ |= {"MEDIADL_DATA_DIR": str(tmp / f"{data or name}-data"), "MEDIADL_READ_TIMEOUT": "10"}
+    environ = {"MEDIADL_READ_TIMEOUT": "10", **env}
     if secret is not None:
         environ["MEDIADL_SECRET"] = secret
-    environ |= env
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "mediadl",
-                "serve",
-                "--port",
-                str(port),
-                "--allow-network",
-                "127.0.0.2/32",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=environ,
-        )
-    server = Server(f"http://127.0.0.1:{port}", proc, log)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()}")
-        try:
-            if httpx.get(f"{server.base}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"server didn't start: {log.read_text()}")
+    return support_start_server(tmp, name, env=environ, data=data)
 
 
 @pytest.fixture

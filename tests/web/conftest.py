@@ -11,15 +11,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import (
     Browser,
@@ -29,6 +24,9 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+
+from support.server import Server
+from support.server import serving as support_serving
 
 CHROMIUM = os.environ.get("MEDIADL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -42,68 +40,18 @@ CHROMIUM_FLAGS = [
 ]
 """As root and offline: no sandbox, and nothing that phones home (it would try the internet)."""
 
-FIXTURE_NETWORK = "127.0.0.2/32"
-"""The fixture site's address (tests/conftest.py): the one private address the server may reach."""
-
 OpenPage = Callable[..., Page]
 
 expect.set_options(timeout=15_000)  # two test processes and ffmpeg share two cores
 
 
-class Server:
-    """``mediadl serve`` as a process on a free port (like tests/service/conftest.py's; the two
-    can become one shared fixture once it lives in tests/conftest.py)."""
-
-    def __init__(self, folder: Path, **settings: str) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        self.base = f"http://127.0.0.1:{port}"
-        self.log = folder / "serve.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIADL_")}
-        env["MEDIADL_DATA_DIR"] = str(folder / "data")
-        env["MEDIADL_RATE_LIMIT"] = "10000/minute"  # a test run reads links faster than people
-        env |= {f"MEDIADL_{name.upper()}": value for name, value in settings.items()}
-        command = [sys.executable, "-m", "mediadl", "serve", "--port", str(port)]
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                [*command, "--allow-network", FIXTURE_NETWORK],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-            )
-
-    def wait_ready(self, seconds: float = 30) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log.read_text()}")
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).json().get("warm"):
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"server didn't start: {self.log.read_text()}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
 @contextlib.contextmanager
 def serving(folder: Path, **settings: str) -> Iterator[Server]:
     """A server with these settings (``rate_limit="2/3 seconds"``) until the block ends."""
-    running = Server(folder, **settings)
-    try:
-        running.wait_ready()
+    env = {"MEDIADL_RATE_LIMIT": "10000/minute"}  # a test run reads links faster than people
+    env |= {f"MEDIADL_{name.upper()}": value for name, value in settings.items()}
+    with support_serving(folder, "web", env=env) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="session")
