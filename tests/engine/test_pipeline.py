@@ -10,6 +10,7 @@ from mediadl.engine import Engine
 from mediadl.engine.probe import probe
 from mediadl.models import Choice
 from mediadl_fixtures.server import FixtureSite
+from support.media import assert_media
 
 DURATION = 60.0
 TOLERANCE = 0.5
@@ -58,19 +59,9 @@ def test_every_media_kind_and_choice(
     info = engine.resolve(site.pages[page])
     path = engine.download(engine.plan(info, choice), tmp_path)
 
-    result = probe(path)
-    assert container in result.container.split(",")
-    assert result.duration == pytest.approx(DURATION, abs=TOLERANCE)
-    if vcodec is None:
-        assert result.video is None
-    else:
-        assert result.video is not None
-        assert (result.video.codec, result.video.height) == (vcodec, height)
-    if acodec is None:
-        assert result.audio is None
-    else:
-        assert result.audio is not None
-        assert result.audio.codec.removesuffix("float") == acodec
+    assert_media(
+        path, container=container, vcodec=vcodec, height=height, acodec=acodec, duration=DURATION
+    )
     assert list(tmp_path.iterdir()) == [path], "only the finished file is left"
 
 

@@ -64,7 +64,7 @@ def with_knobs(fmt: Format, site: FixtureSite, prefix: str) -> Format:
 
     def move(value: Any) -> Any:
         if isinstance(value, str) and value.startswith(base + "/") and prefix:
-            return base + prefix + value[len(base):]
+            return base + prefix + value[len(base) :]
         if isinstance(value, Mapping):
             return {k: move(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -80,5 +80,5 @@ def dash_reference(fmt: Format, site: FixtureSite) -> bytes:
     out = bytearray()
     for fragment in fmt.raw["fragments"]:
         url = fragment.get("url") or fmt.raw["fragment_base_url"] + fragment["path"]
-        out += site.mediaset.file(url[len(site.base_url):]).read_bytes()
+        out += site.mediaset.file(url[len(site.base_url) :]).read_bytes()
     return bytes(out)

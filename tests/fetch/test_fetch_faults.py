@@ -30,12 +30,22 @@ FAULTS: dict[str, dict[str, Any]] = {
     "stall-first": {"stall": 10_000, "stallfirst": 1, "stallsecs": 5},
     "long-length": {"badlength": 1000},
 }
-STREAMS = ["progressive", "hls_plain", "hls_byterange", "hls_aes", "hls_aes_noiv",
-           "hls_discontinuity", "hls_fmp4_audio", "dash:video", "dash:audio"]
+STREAMS = [
+    "progressive",
+    "hls_plain",
+    "hls_byterange",
+    "hls_aes",
+    "hls_aes_noiv",
+    "hls_discontinuity",
+    "hls_fmp4_audio",
+    "dash:video",
+    "dash:audio",
+]
 
 
-def reference(name: str, site: FixtureSite, format_for: FormatFor,
-              dash_bytes: Callable[[Format], bytes]) -> bytes:
+def reference(
+    name: str, site: FixtureSite, format_for: FormatFor, dash_bytes: Callable[[Format], bytes]
+) -> bytes:
     media = site.mediaset
     if name == "progressive":
         return site.media["progressive"].read_bytes()
@@ -50,8 +60,13 @@ def reference(name: str, site: FixtureSite, format_for: FormatFor,
 @pytest.mark.parametrize("fault", FAULTS)
 @pytest.mark.parametrize("name", STREAMS)
 def test_faults_heal_byte_identically(
-    name: str, fault: str, site: FixtureSite, format_for: FormatFor, fast: Settings,
-    tmp_path: Path, dash_bytes: Callable[[Format], bytes],
+    name: str,
+    fault: str,
+    site: FixtureSite,
+    format_for: FormatFor,
+    fast: Settings,
+    tmp_path: Path,
+    dash_bytes: Callable[[Format], bytes],
 ) -> None:
     if fault == "no-range" and name == "hls_byterange":
         pytest.skip("byte-range playlists need a server that honours Range")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from mediadl.engine.fetch.headers import RequestHeaders, parse_cookies
 from mediadl.engine.fetch.retry import Backoff
 
-COOKIES = ("sid=abc; Domain=.example.com; Path=/; Secure; "
-           "pref=1; Domain=cdn.example.com; Path=/v; Expires=99")
+COOKIES = (
+    "sid=abc; Domain=.example.com; Path=/; Secure; "
+    "pref=1; Domain=cdn.example.com; Path=/v; Expires=99"
+)
 
 
 def test_yt_dlp_cookie_strings_parse() -> None:

@@ -13,19 +13,30 @@ BASE = "https://cdn.example/v/index.m3u8"
 
 
 def playlist(*lines: str, end: bool = True) -> str:
-    return "\n".join(["#EXTM3U", "#EXT-X-TARGETDURATION:2", *lines,
-                      *(["#EXT-X-ENDLIST"] if end else [])])
+    return "\n".join(
+        ["#EXTM3U", "#EXT-X-TARGETDURATION:2", *lines, *(["#EXT-X-ENDLIST"] if end else [])]
+    )
 
 
 def test_plain_segments_resolve_against_the_playlist() -> None:
     parts = parse_media_playlist(playlist("#EXTINF:2,", "a.ts", "#EXTINF:2,", "/b.ts"), BASE)
-    assert parts == [Part("https://cdn.example/v/a.ts", label="1"),
-                     Part("https://cdn.example/b.ts", label="2")]
+    assert parts == [
+        Part("https://cdn.example/v/a.ts", label="1"),
+        Part("https://cdn.example/b.ts", label="2"),
+    ]
 
 
 def test_byteranges_with_and_without_offsets() -> None:
-    text = playlist("#EXT-X-BYTERANGE:100@0", "all.ts", "#EXT-X-BYTERANGE:50", "all.ts",
-                    "#EXT-X-BYTERANGE:10@500", "all.ts", "#EXT-X-BYTERANGE:5", "all.ts")
+    text = playlist(
+        "#EXT-X-BYTERANGE:100@0",
+        "all.ts",
+        "#EXT-X-BYTERANGE:50",
+        "all.ts",
+        "#EXT-X-BYTERANGE:10@500",
+        "all.ts",
+        "#EXT-X-BYTERANGE:5",
+        "all.ts",
+    )
     ranges = [p.byte_range for p in parse_media_playlist(text, BASE)]
     assert ranges == [(0, 100), (100, 150), (500, 510), (510, 515)]
 
@@ -33,9 +44,13 @@ def test_byteranges_with_and_without_offsets() -> None:
 def test_aes_explicit_iv_and_implicit_iv_from_the_media_sequence() -> None:
     text = playlist(
         "#EXT-X-MEDIA-SEQUENCE:7",
-        '#EXT-X-KEY:METHOD=AES-128,URI="k.bin"', "s7.ts", "s8.ts",
-        '#EXT-X-KEY:METHOD=AES-128,URI="k2.bin",IV=0x0102', "s9.ts",
-        "#EXT-X-KEY:METHOD=NONE", "s10.ts",
+        '#EXT-X-KEY:METHOD=AES-128,URI="k.bin"',
+        "s7.ts",
+        "s8.ts",
+        '#EXT-X-KEY:METHOD=AES-128,URI="k2.bin",IV=0x0102',
+        "s9.ts",
+        "#EXT-X-KEY:METHOD=NONE",
+        "s10.ts",
     )
     parts = parse_media_playlist(text, BASE)
     key = "https://cdn.example/v/k.bin"
@@ -46,12 +61,22 @@ def test_aes_explicit_iv_and_implicit_iv_from_the_media_sequence() -> None:
 
 
 def test_init_section_comes_first_and_again_only_when_it_changes() -> None:
-    text = playlist('#EXT-X-MAP:URI="init.mp4",BYTERANGE="720@0"', "s1.m4s", "s2.m4s",
-                    "#EXT-X-DISCONTINUITY", '#EXT-X-MAP:URI="init2.mp4"', "s3.m4s")
+    text = playlist(
+        '#EXT-X-MAP:URI="init.mp4",BYTERANGE="720@0"',
+        "s1.m4s",
+        "s2.m4s",
+        "#EXT-X-DISCONTINUITY",
+        '#EXT-X-MAP:URI="init2.mp4"',
+        "s3.m4s",
+    )
     parts = parse_media_playlist(text, BASE)
     assert [(p.url.rsplit("/", 1)[1], p.label) for p in parts] == [
-        ("init.mp4", "init"), ("s1.m4s", "1"), ("s2.m4s", "2"), ("init2.mp4", "init"),
-        ("s3.m4s", "3")]
+        ("init.mp4", "init"),
+        ("s1.m4s", "1"),
+        ("s2.m4s", "2"),
+        ("init2.mp4", "init"),
+        ("s3.m4s", "3"),
+    ]
     assert parts[0].byte_range == (0, 720)
 
 
@@ -62,10 +87,16 @@ def test_format_index_keeps_one_discontinuity_period() -> None:
 
 
 def test_gaps_and_ads_are_skipped() -> None:
-    text = playlist("s1.ts", "#EXT-X-GAP", "gap.ts", "#UPLYNK-SEGMENT:x,ad", "ad.ts",
-                    "#UPLYNK-SEGMENT:x,segment", "s2.ts")
-    assert [p.url.rsplit("/", 1)[1] for p in parse_media_playlist(text, BASE)] == [
-        "s1.ts", "s2.ts"]
+    text = playlist(
+        "s1.ts",
+        "#EXT-X-GAP",
+        "gap.ts",
+        "#UPLYNK-SEGMENT:x,ad",
+        "ad.ts",
+        "#UPLYNK-SEGMENT:x,segment",
+        "s2.ts",
+    )
+    assert [p.url.rsplit("/", 1)[1] for p in parse_media_playlist(text, BASE)] == ["s1.ts", "s2.ts"]
 
 
 def test_extra_query_parameters_and_an_inline_key() -> None:
@@ -84,8 +115,9 @@ def test_extra_query_parameters_and_an_inline_key() -> None:
         playlist("s.ts", end=False),
         "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n",
         playlist('#EXT-X-KEY:METHOD=SAMPLE-AES,URI="skd://x"', "s.ts"),
-        playlist('#EXT-X-KEY:METHOD=AES-128,URI="k",KEYFORMAT="com.apple.streamingkeydelivery"',
-                 "s.ts"),
+        playlist(
+            '#EXT-X-KEY:METHOD=AES-128,URI="k",KEYFORMAT="com.apple.streamingkeydelivery"', "s.ts"
+        ),
     ],
     ids=["live", "master", "sample-aes", "drm-keyformat"],
 )

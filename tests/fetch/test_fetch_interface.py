@@ -28,7 +28,11 @@ class Recorder:
         self.asked: list[Format] = []
 
     def fetch(
-        self, fmt: Format, dest: Path, *, progress: FetchProgress | None = None,
+        self,
+        fmt: Format,
+        dest: Path,
+        *,
+        progress: FetchProgress | None = None,
         cancel: CancelToken | None = None,
     ) -> None:
         self.asked.append(fmt)
@@ -77,8 +81,12 @@ def test_progress_is_throttled_and_ends_at_the_total(
 ) -> None:
     events: list[tuple[int, int | None, bool]] = []
     started = time.monotonic()
-    fetch_format(format_for("progressive", rate=2_000_000), tmp_path / "out.mp4", settings=fast,
-                 progress=lambda *event: events.append(event))
+    fetch_format(
+        format_for("progressive", rate=2_000_000),
+        tmp_path / "out.mp4",
+        settings=fast,
+        progress=lambda *event: events.append(event),
+    )
     elapsed = time.monotonic() - started
     size = site.media["progressive"].stat().st_size
     assert events[-1] == (size, size, False)
@@ -90,8 +98,12 @@ def test_segment_progress_estimates_the_total(
     format_for: FormatFor, fast: Settings, tmp_path: Path
 ) -> None:
     events: list[tuple[int, int | None, bool]] = []
-    fetch_format(format_for("hls_plain", rate=500_000), tmp_path / "out.ts", settings=fast,
-                 progress=lambda *event: events.append(event))
+    fetch_format(
+        format_for("hls_plain", rate=500_000),
+        tmp_path / "out.ts",
+        settings=fast,
+        progress=lambda *event: events.append(event),
+    )
     assert any(total is not None and estimate for _, total, estimate in events)
     done, total, _ = events[-1]
     assert total is not None and done == (tmp_path / "out.ts").stat().st_size <= total

@@ -42,9 +42,10 @@ async def test_the_first_bytes_come_before_the_last_piece(
 ) -> None:
     loop = asyncio.get_running_loop()
     started = loop.time()
-    stream = stream_format(format_for("progressive", rate=1_000_000), fast)
+    # 8 connections at 100 kB/s need 3+ s for the 3 MB file: the first bytes come long before.
+    stream = stream_format(format_for("progressive", rate=100_000), fast)
     first = await anext(stream)
-    assert first and loop.time() - started < 1.0
+    assert first and loop.time() - started < 1.5
     await stream.aclose()
 
 
@@ -58,7 +59,7 @@ async def test_cancel_ends_the_stream(format_for: FormatFor, fast: Settings) -> 
     with pytest.raises(errors.Cancelled):
         async for _ in stream:
             pass
-    assert loop.time() - started < 0.5
+    assert loop.time() - started < 0.8  # cancel fires after 0.2 s and takes ~0.1 s unloaded
 
 
 async def test_a_consumer_that_stops_early_leaves_nothing_running(

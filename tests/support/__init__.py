@@ -1,1 +1,1 @@
-"""Helpers the test folders share (importable as ``support``: pytest puts ``tests/`` on the path)."""
+"""Helpers the test folders share, importable as ``support`` (``tests/`` is on the path)."""
