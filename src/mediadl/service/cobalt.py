@@ -89,6 +89,10 @@ def _from_error(err: errors.MediadlError, service: str | None) -> JSONResponse:
 
 @router.post(
     "/",
+    responses={
+        status: {"description": "cobalt's error shape: `{status: error, error: {code}}`."}
+        for status in (400, 401, 429, 500)
+    },
     openapi_extra={
         "requestBody": {
             "required": True,

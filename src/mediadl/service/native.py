@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
@@ -32,11 +32,11 @@ from mediadl.service.remux import estimate_output
 from mediadl.service.schemas import (
     DownloadOut,
     DownloadRequest,
-    ErrorOut,
     HealthOut,
     InfoOut,
     MediaOut,
     ResolveRequest,
+    error_responses,
 )
 from mediadl.service.thumbs import thumbnail_link
 
@@ -46,9 +46,7 @@ router = APIRouter(prefix="/api/v1", tags=["native"])
 health_router = APIRouter(tags=["native"])
 
 Authorization = Annotated[str | None, Header(description="`Api-Key <uuid>` when required.")]
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 422, 429, 451, 502, 504)
-}
+_ERRORS = error_responses()
 PROGRESS_EVERY = 0.5
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "MediaOut",
     "ResolveRequest",
     "VideoChoiceOut",
+    "error_responses",
 ]
 
 Quality = Literal["best"] | int
@@ -151,3 +152,12 @@ class _ErrorDetail(BaseModel):
 
 class ErrorOut(BaseModel):
     error: _ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
+    """OpenAPI entries for error answers: always JSON ``ErrorOut``, whatever the route streams."""
+    codes = statuses or (400, 401, 403, 404, 410, 413, 416, 422, 429, 451, 502, 503, 504)
+    return {
+        code: {"model": ErrorOut, "content": {"application/json": {}}, "description": "An error."}
+        for code in codes
+    }

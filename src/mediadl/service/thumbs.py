@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request, Response
 from mediadl import errors
 from mediadl.engine.thumbnail import fetch_image_async
 from mediadl.service.context import Context, ServiceContext
-from mediadl.service.schemas import ErrorOut
+from mediadl.service.schemas import error_responses
 
 __all__ = ["router", "sniff_image", "thumbnail_link"]
 
@@ -54,9 +54,7 @@ def thumbnail_link(ctx: ServiceContext, request: Request, url: str | None) -> st
     response_class=Response,
     responses={
         200: {"content": {"image/jpeg": {}}, "description": "The picture."},
-        403: {"model": ErrorOut},
-        410: {"model": ErrorOut},
-        502: {"model": ErrorOut},
+        **error_responses(),
     },
 )
 async def thumbnail(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
@@ -28,7 +28,7 @@ from mediadl.service.feeder import Feed
 from mediadl.service.problems import error_body
 from mediadl.service.progress import Reporter
 from mediadl.service.remux import RemuxStream, estimate_output
-from mediadl.service.schemas import ErrorOut
+from mediadl.service.schemas import error_responses
 from mediadl.service.tokens import TunnelRequest
 from mediadl.service.upstream import Refresh
 
@@ -39,10 +39,7 @@ log = logging.getLogger("mediadl.service.tunnel")
 router = APIRouter(prefix="/api/v1", tags=["tunnel"])
 
 Token = Annotated[str, Query(min_length=10, max_length=8192, description="The signed request.")]
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"model": ErrorOut, "description": "Tampered tunnel (`tunnel.invalid`)."},
-    410: {"model": ErrorOut, "description": "Expired tunnel (`tunnel.expired`)."},
-}
+_ERRORS = error_responses()
 
 
 @router.get(
