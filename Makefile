@@ -42,7 +42,7 @@ pytest: $(STAMP)
 
 ## fixtures: start the offline fixture site by hand (prints its page URLs)
 fixtures: $(STAMP)
-	$(BIN)/mediadl-fixtures
+	$(BIN)/mediadl-fixtures --port 8800
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache test-artifacts
