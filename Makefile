@@ -44,5 +44,9 @@ pytest: $(STAMP)
 fixtures: $(STAMP)
 	$(BIN)/mediadl-fixtures --port 8800
 
+## bench: mediadl get vs curl, aria2c, yt-dlp on the fixture site (~20 min; QUICK=1 ~5 min)
+bench: system-deps $(STAMP)
+	$(BIN)/python bench/fetch_bench.py $(if $(QUICK),--quick) --out bench/results.md
+
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache test-artifacts

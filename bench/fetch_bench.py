@@ -82,8 +82,17 @@ def mediadl(payload: Payload, out: Path) -> list[str]:
 
 def ytdlp(*extra: str) -> Command:
     def command(payload: Payload, out: Path) -> list[str]:
-        return [str(BIN / "yt-dlp"), "--no-config", "--no-cache-dir", "-q", "--no-progress",
-                *extra, "-o", str(out / "out.%(ext)s"), payload.url]
+        return [
+            str(BIN / "yt-dlp"),
+            "--no-config",
+            "--no-cache-dir",
+            "-q",
+            "--no-progress",
+            *extra,
+            "-o",
+            str(out / "out.%(ext)s"),
+            payload.url,
+        ]
 
     return command
 
@@ -102,8 +111,20 @@ def curl(*extra: str, segments_only: bool = False) -> Command:
 def aria2c(payload: Payload, out: Path) -> list[str] | None:
     if payload.segments:
         return None
-    return ["aria2c", "-q", "-x16", "-s16", "-k1M", "--file-allocation=none",
-            "--allow-overwrite=true", "-d", str(out), "-o", "out.mp4", payload.url]
+    return [
+        "aria2c",
+        "-q",
+        "-x16",
+        "-s16",
+        "-k1M",
+        "--file-allocation=none",
+        "--allow-overwrite=true",
+        "-d",
+        str(out),
+        "-o",
+        "out.mp4",
+        payload.url,
+    ]
 
 
 TOOLS: dict[str, Command] = {
@@ -154,13 +175,24 @@ def measure(argv: list[str], site: FixtureSite, env: dict[str, str], work: Path)
     site.reset_counters()
     report = work / "time.txt"
     started = time.monotonic()
-    done = subprocess.run([TIME, "-f", "%U %S %M", "-o", str(report), *argv], env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    done = subprocess.run(
+        [TIME, "-f", "%U %S %M", "-o", str(report), *argv],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=False,
+    )
     wall = time.monotonic() - started
     user, system, rss_kb = report.read_text().split("\n")[-2].split()
     error = done.stderr.decode(errors="replace")[-300:].strip()
-    return Sample(wall, float(user) + float(system), int(rss_kb) / 1024,
-                  site.stats.connections_opened, done.returncode == 0, error)
+    return Sample(
+        wall,
+        float(user) + float(system),
+        int(rss_kb) / 1024,
+        site.stats.connections_opened,
+        done.returncode == 0,
+        error,
+    )
 
 
 def child_env(work: Path) -> dict[str, str]:
@@ -181,13 +213,19 @@ Results = dict[tuple[str, str], list[Sample]]
 
 def run_mode(mode: str, args: argparse.Namespace, media: Any) -> Results:
     results: Results = {}
-    with running_site(HOST, media=media, **MODES[mode]) as site, \
-            tempfile.TemporaryDirectory(prefix="mediadl-bench-") as scratch:
+    with (
+        running_site(HOST, media=media, **MODES[mode]) as site,
+        tempfile.TemporaryDirectory(prefix="mediadl-bench-") as scratch,
+    ):
         work = Path(scratch)
         env = child_env(work)
-        plan = [(p, name, command) for p in payloads(site) if p.name in args.payloads
-                for name, command in TOOLS.items()
-                if command(p, work) is not None and _wanted(name, mode, args)]
+        plan = [
+            (p, name, command)
+            for p in payloads(site)
+            if p.name in args.payloads
+            for name, command in TOOLS.items()
+            if command(p, work) is not None and _wanted(name, mode, args)
+        ]
         for round_ in range(-args.warmup, args.runs):
             for payload, name, command in plan:
                 if round_ < 0 and name in SLOW:
@@ -216,9 +254,13 @@ def _wanted(tool: str, mode: str, args: argparse.Namespace) -> bool:
 def _progress(mode: str, round_: int, payload: str, tool: str, sample: Sample) -> None:
     label = "warm-up" if round_ < 0 else f"round {round_ + 1}"
     state = "ok" if sample.ok else f"FAILED {sample.error}"
-    print(f"[{mode} {label}] {payload:11} {tool:13} {sample.wall:7.2f} s  "
-          f"cpu {sample.cpu:5.2f} s  rss {sample.rss_mb:6.1f} MB  conns {sample.connections:3}  "
-          f"{state}", file=sys.stderr, flush=True)
+    print(
+        f"[{mode} {label}] {payload:11} {tool:13} {sample.wall:7.2f} s  "
+        f"cpu {sample.cpu:5.2f} s  rss {sample.rss_mb:6.1f} MB  conns {sample.connections:3}  "
+        f"{state}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def median(samples: list[Sample], attr: str) -> float:
@@ -226,20 +268,28 @@ def median(samples: list[Sample], attr: str) -> float:
 
 
 def table(mode: str, results: dict[tuple[str, str], list[Sample]]) -> list[str]:
-    lines = [f"### {mode}: latency {LATENCY_MS} ms, " + (
-        f"{PER_CONNECTION / 1e6:g} MB/s per connection" if mode == "per-connection"
-        else f"{SERVER_WIDE / 1e6:g} MB/s for the whole server"), "",
+    lines = [
+        f"### {mode}: latency {LATENCY_MS} ms, "
+        + (
+            f"{PER_CONNECTION / 1e6:g} MB/s per connection"
+            if mode == "per-connection"
+            else f"{SERVER_WIDE / 1e6:g} MB/s for the whole server"
+        ),
+        "",
         "| payload | tool | wall s | CPU s | peak RSS MB | connections | mediadl / tool |",
-        "|---|---|---:|---:|---:|---:|---:|"]
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
     for (payload, tool), samples in results.items():
         ours = results.get((payload, "mediadl"))
         ratio = median(ours, "wall") / median(samples, "wall") if ours else float("nan")
         failed = sum(not s.ok for s in samples)
         note = f" ({failed} failed)" if failed else ""
-        lines.append(f"| {payload} | {tool}{note} | {median(samples, 'wall'):.2f} | "
-                     f"{median(samples, 'cpu'):.2f} | {median(samples, 'rss_mb'):.0f} | "
-                     f"{median(samples, 'connections'):.0f} | "
-                     f"{'—' if tool == 'mediadl' else f'{ratio:.2f}'} |")
+        lines.append(
+            f"| {payload} | {tool}{note} | {median(samples, 'wall'):.2f} | "
+            f"{median(samples, 'cpu'):.2f} | {median(samples, 'rss_mb'):.0f} | "
+            f"{median(samples, 'connections'):.0f} | "
+            f"{'—' if tool == 'mediadl' else f'{ratio:.2f}'} |"
+        )
     return [*lines, ""]
 
 
@@ -254,22 +304,30 @@ TARGETS: list[tuple[str, str, str, str, float]] = [
 
 
 def targets(all_results: dict[str, dict[tuple[str, str], list[Sample]]]) -> list[str]:
-    lines = ["### targets", "", "| mode | payload | measure | mediadl / peer | target | met |",
-             "|---|---|---|---:|---:|---|"]
+    lines = [
+        "### targets",
+        "",
+        "| mode | payload | measure | mediadl / peer | target | met |",
+        "|---|---|---|---:|---:|---|",
+    ]
     for mode, payload, peer, attr, limit in TARGETS:
         results = all_results.get(mode, {})
         ours, theirs = results.get((payload, "mediadl")), results.get((payload, peer))
         if not ours or not theirs:
             continue
         ratio = median(ours, attr) / median(theirs, attr)
-        lines.append(f"| {mode} | {payload} | {attr} vs {peer} | {ratio:.2f} | ≤ {limit:g} | "
-                     f"{'yes' if ratio <= limit else 'NO'} |")
+        lines.append(
+            f"| {mode} | {payload} | {attr} vs {peer} | {ratio:.2f} | ≤ {limit:g} | "
+            f"{'yes' if ratio <= limit else 'NO'} |"
+        )
     for payload in PAYLOADS:
         ours = all_results.get("server-wide", {}).get((payload, "mediadl"))
         if ours:
             conns = median(ours, "connections")
-            lines.append(f"| server-wide | {payload} | connections (incl. resolving) | "
-                         f"{conns:.0f} | ≤ 4 fetching | {'yes' if conns <= 5 else 'NO'} |")
+            lines.append(
+                f"| server-wide | {payload} | connections (incl. resolving) | "
+                f"{conns:.0f} | ≤ 4 fetching | {'yes' if conns <= 5 else 'NO'} |"
+            )
     return [*lines, ""]
 
 
@@ -277,8 +335,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="timed rounds (median of these)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
-    parser.add_argument("--quick", action="store_true",
-                        help="skip the ~40 s single-connection baselines in per-connection mode")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="skip the ~40 s single-connection baselines in per-connection mode",
+    )
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--payloads", nargs="+", default=list(PAYLOADS), choices=PAYLOADS)
     parser.add_argument("--skip", nargs="*", default=[], choices=list(TOOLS), help="tools")
@@ -289,8 +350,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     missing = [t for t in ("curl", "aria2c") if not _which(t)]
     if missing:
-        print(f"not installed, skipped: {', '.join(missing)} (apt-get install aria2 curl)",
-              file=sys.stderr)
+        print(
+            f"not installed, skipped: {', '.join(missing)} (apt-get install aria2 curl)",
+            file=sys.stderr,
+        )
         args.skip += [t for t in TOOLS if t.split()[0] in missing]
     print("preparing benchmark media (generated once, then cached)...", file=sys.stderr)
     from mediadl_fixtures import ensure_media

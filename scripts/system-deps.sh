@@ -8,6 +8,9 @@ need() { command -v "$1" >/dev/null 2>&1 || needed+=("$2"); }
 # (each later capability adds its packages here: command, Debian package)
 need chromium chromium   # the web page's browser tests (Playwright drives it)
 need redis-server redis-server   # rate limits shared through Redis (tests/security)
+need curl curl                   # peers in bench/
+need aria2c aria2                # a peer in bench/
+need /usr/bin/time time          # CPU and peak memory of each bench run
 
 if [ ${#needed[@]} -eq 0 ]; then
     exit 0

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-import av
+from typing import TYPE_CHECKING
 
 from mediadl import errors
+
+if TYPE_CHECKING:
+    import av.stream
 
 __all__ = ["MediaProbe", "StreamProbe", "probe"]
 
@@ -40,6 +42,8 @@ class MediaProbe:
 
 def probe(path: Path) -> MediaProbe:
     """Open ``path`` and describe its container, duration and streams."""
+    import av  # ~20 MB and a moment to load: only when a file is really probed
+
     try:
         with av.open(str(path)) as container:
             streams = tuple(_stream(s) for s in container.streams)
@@ -53,6 +57,8 @@ def probe(path: Path) -> MediaProbe:
 
 
 def _stream(stream: av.stream.Stream) -> StreamProbe:
+    import av
+
     codec_context = getattr(stream, "codec_context", None)
     codec = getattr(codec_context, "name", None) or "unknown"
     disposition = getattr(stream, "disposition", 0)

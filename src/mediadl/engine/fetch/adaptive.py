@@ -158,8 +158,13 @@ class AdaptiveConcurrency:
     # --- the decision ---------------------------------------------------------------------------
 
     def _evaluate(self, bytes_: int, seconds: float, now: float) -> None:
-        log.debug("concurrency %d (base %d): %.0f B/s%s", self.limit, self._base_limit,
-                  bytes_ / seconds, "" if self._saturated else " (not saturated)")
+        log.debug(
+            "concurrency %d (base %d): %.0f B/s%s",
+            self.limit,
+            self._base_limit,
+            bytes_ / seconds,
+            "" if self._saturated else " (not saturated)",
+        )
         if not self._saturated:
             self._restart_window(now)  # too little work to judge this level
             return

@@ -247,8 +247,7 @@ class HttpClient:
         origin = host_of(url)
         for _ in range(MAX_REDIRECTS + 1):
             try:
-                response = await session.request("GET", url, headers=headers,
-                                                 allow_redirects=False)
+                response = await session.request("GET", url, headers=headers, allow_redirects=False)
             except (TimeoutError, aiohttp.ClientError) as exc:
                 raise failure_from(exc) from exc
             location = response.headers.get("Location")
@@ -257,8 +256,12 @@ class HttpClient:
             response.close()
             url = urljoin(str(response.url), location)
             if urlsplit(url).scheme not in ("http", "https"):
-                raise RequestFailed(errors.FetchFailed, retryable=False, status=response.status,
-                                    detail="redirected away from the web")
+                raise RequestFailed(
+                    errors.FetchFailed,
+                    retryable=False,
+                    status=response.status,
+                    detail="redirected away from the web",
+                )
             if host_of(url) != origin:
                 headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIALS}
         raise RequestFailed(errors.FetchFailed, retryable=False, detail="too many redirects")
@@ -276,8 +279,12 @@ def _reply(response: aiohttp.ClientResponse, start: int) -> Reply:
         return Reply(status, 0, length, length, validator, response)
     match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
     if not match or match.group(1) is None:
-        raise RequestFailed(errors.FetchFailed, retryable=True, status=status,
-                            detail="206 without a usable Content-Range")
+        raise RequestFailed(
+            errors.FetchFailed,
+            retryable=True,
+            status=status,
+            detail="206 without a usable Content-Range",
+        )
     first, last = int(match.group(1)), int(match.group(2))
     total = None if match.group(3) == "*" else int(match.group(3))
     span = last - first + 1
@@ -300,17 +307,28 @@ def _unsatisfiable(response: aiohttp.ClientResponse, start: int) -> Reply:
     total = int(match.group(3)) if match and match.group(3) != "*" else None
     if total is not None and total == start:
         return Reply(206, start, 0, total, None, response, reusable=False)
-    raise RequestFailed(errors.FetchIncomplete, retryable=False, status=416,
-                        detail="range not satisfiable")
+    raise RequestFailed(
+        errors.FetchIncomplete, retryable=False, status=416, detail="range not satisfiable"
+    )
 
 
 def _status_failure(status: int, retry_after: str | None) -> RequestFailed:
     if status == 429:
-        return RequestFailed(errors.FetchRateLimited, retryable=True, status=status,
-                             throttled=True, retry_after=_seconds(retry_after))
+        return RequestFailed(
+            errors.FetchRateLimited,
+            retryable=True,
+            status=status,
+            throttled=True,
+            retry_after=_seconds(retry_after),
+        )
     if status == 503:
-        return RequestFailed(errors.FetchFailed, retryable=True, status=status,
-                             throttled=True, retry_after=_seconds(retry_after))
+        return RequestFailed(
+            errors.FetchFailed,
+            retryable=True,
+            status=status,
+            throttled=True,
+            retry_after=_seconds(retry_after),
+        )
     if status in (403, 410):
         return RequestFailed(errors.FetchForbidden, retryable=False, status=status)
     if status in (408, 425, 500, 502, 504) or status >= 520:
@@ -327,8 +345,11 @@ def failure_from(exc: BaseException) -> RequestFailed:
     if isinstance(exc, (aiohttp.InvalidURL, aiohttp.TooManyRedirects)):
         return RequestFailed(errors.FetchFailed, retryable=False, detail=type(exc).__name__)
     if isinstance(exc, aiohttp.ClientResponseError):
-        return _status_failure(exc.status, None) if exc.status else RequestFailed(
-            errors.FetchFailed, retryable=True, detail=str(exc)[:200])
+        return (
+            _status_failure(exc.status, None)
+            if exc.status
+            else RequestFailed(errors.FetchFailed, retryable=True, detail=str(exc)[:200])
+        )
     return RequestFailed(errors.FetchFailed, retryable=True, detail=str(exc)[:200])
 
 

@@ -29,12 +29,14 @@ def dash_parts(raw: Mapping[str, Any]) -> list[Part]:
     for number, fragment in enumerate(fragments, start=1):
         if not isinstance(fragment, Mapping):
             raise errors.ContentInvalid("The stream's segment list is malformed.")
-        url = fragment.get("url") or (urljoin(str(base), str(fragment["path"]))
-                                      if fragment.get("path") else None)
+        url = fragment.get("url") or (
+            urljoin(str(base), str(fragment["path"])) if fragment.get("path") else None
+        )
         if not url:
             raise errors.ContentInvalid("A segment of the stream has no address.")
-        parts.append(Part(with_query(str(url), extra if isinstance(extra, str) else None),
-                          label=str(number)))
+        parts.append(
+            Part(with_query(str(url), extra if isinstance(extra, str) else None), label=str(number))
+        )
     if not parts:
         raise errors.ContentInvalid("The stream's segment list is empty.")
     return parts

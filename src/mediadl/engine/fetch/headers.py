@@ -13,8 +13,21 @@ from urllib.parse import urlsplit
 
 __all__ = ["Cookie", "RequestHeaders", "parse_cookies"]
 
-_ATTRIBUTES = frozenset({"domain", "path", "secure", "expires", "version", "max-age", "httponly",
-                         "samesite", "comment", "port", "discard"})
+_ATTRIBUTES = frozenset(
+    {
+        "domain",
+        "path",
+        "secure",
+        "expires",
+        "version",
+        "max-age",
+        "httponly",
+        "samesite",
+        "comment",
+        "port",
+        "discard",
+    }
+)
 
 
 @dataclass(slots=True)

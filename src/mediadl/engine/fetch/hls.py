@@ -49,8 +49,9 @@ def parse_media_playlist(text: str, base_url: str, options: HlsOptions | None = 
         try:
             reader.feed(line)
         except ValueError as exc:
-            raise errors.ContentInvalid(f"Bad line {line[:80]!r} in the stream's playlist.",
-                                        url=base_url) from exc
+            raise errors.ContentInvalid(
+                f"Bad line {line[:80]!r} in the stream's playlist.", url=base_url
+            ) from exc
     if not reader.ended:
         raise Unsupported("a live HLS playlist (no EXT-X-ENDLIST)")
     if not reader.parts:
@@ -151,8 +152,9 @@ class _Reader:
             raise Unsupported(f"HLS encryption {method} {attrs.get('KEYFORMAT', '')}".strip())
         uri = self.options.key_uri or attrs.get("URI")
         if uri is not None:
-            uri = with_query(urljoin(self.base, uri),
-                             self.options.key_query or self.options.segment_query)
+            uri = with_query(
+                urljoin(self.base, uri), self.options.key_query or self.options.segment_query
+            )
         iv = attrs.get("IV")
         self.key = _Key(uri, _iv(iv) if iv else None)
 
@@ -210,9 +212,11 @@ def _iv(text: str) -> bytes:
 
 def _is_ad_start(line: str) -> bool:
     return (line.startswith("#ANVATO-SEGMENT-INFO") and "type=ad" in line) or (
-        line.startswith("#UPLYNK-SEGMENT") and line.endswith(",ad"))
+        line.startswith("#UPLYNK-SEGMENT") and line.endswith(",ad")
+    )
 
 
 def _is_ad_end(line: str) -> bool:
     return (line.startswith("#ANVATO-SEGMENT-INFO") and "type=master" in line) or (
-        line.startswith("#UPLYNK-SEGMENT") and line.endswith(",segment"))
+        line.startswith("#UPLYNK-SEGMENT") and line.endswith(",segment")
+    )

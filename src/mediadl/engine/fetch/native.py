@@ -43,6 +43,7 @@ MiB = 1 << 20
 NATIVE_PROTOCOLS = frozenset({"http", "https", "m3u8_native", "http_dash_segments"})
 PROGRESSIVE_PROTOCOLS = frozenset({"http", "https"})
 INITIAL_CONCURRENCY = 2
+"""Requests a download starts with; under a server-wide cap it probes one more and comes back."""
 STREAM_WINDOW = 16 * MiB
 """Progressive streams: bytes fetched ahead of the consumer, all held in memory."""
 SEGMENT_MEMORY = 4 * MiB
@@ -70,7 +71,9 @@ class NativeFetcher:
     ) -> None:
         self.settings = settings
         self._network: dict[str, Any] = {
-            "connector_factory": connector_factory, "resolver": resolver, "peer_check": peer_check,
+            "connector_factory": connector_factory,
+            "resolver": resolver,
+            "peer_check": peer_check,
         }
         self._fallback = fallback or YtdlpFetcher(settings)
 
@@ -136,8 +139,10 @@ class NativeFetcher:
         loop = asyncio.get_running_loop()
         async with self._client() as client:
             job = _Job(self.settings, client, fmt, None)
-            order = InOrder(first_key=start if job.progressive else 0,
-                            budget=STREAM_WINDOW if job.progressive else SEGMENT_MEMORY)
+            order = InOrder(
+                first_key=start if job.progressive else 0,
+                budget=STREAM_WINDOW if job.progressive else SEGMENT_MEMORY,
+            )
             unregister = _on_cancel(cancel, loop, lambda: order.fail(errors.Cancelled()))
             skip = 0 if job.progressive else start
             try:
@@ -161,7 +166,8 @@ class NativeFetcher:
             with tempfile.TemporaryDirectory(prefix="mediadl-") as folder:
                 dest = Path(folder) / f"media.{fmt.ext or 'bin'}"
                 work = asyncio.get_running_loop().run_in_executor(
-                    None, lambda: self._fallback.fetch(fmt, dest, cancel=inner))
+                    None, lambda: self._fallback.fetch(fmt, dest, cancel=inner)
+                )
                 try:
                     await asyncio.shield(work)
                 except asyncio.CancelledError:
@@ -207,16 +213,30 @@ class _Job:
             return
         parts = await self._parts()
         await Segments(
-            self.client, parts, order, headers_for=self.headers, context=self.context,
-            pace=self.pace, backoff=self.backoff, tally=self.tally,
+            self.client,
+            parts,
+            order,
+            headers_for=self.headers,
+            context=self.context,
+            pace=self.pace,
+            backoff=self.backoff,
+            tally=self.tally,
             ahead=2 * self.settings.fetch_connections,
         ).run()
 
     def _progressive(self, output: FileSpans | StreamSpans, start: int = 0) -> Progressive:
         url = self.fmt.url
         source = Source(url, self.headers(url), {**self.context, "host": host_of(url)})
-        return Progressive(self.client, source, output, pace=self.pace, backoff=self.backoff,
-                           tally=self.tally, start=start, max_piece=_chunk_size(self.fmt))
+        return Progressive(
+            self.client,
+            source,
+            output,
+            pace=self.pace,
+            backoff=self.backoff,
+            tally=self.tally,
+            start=start,
+            max_piece=_chunk_size(self.fmt),
+        )
 
     async def _parts(self) -> list[Part]:
         raw = self.fmt.raw
@@ -225,8 +245,12 @@ class _Job:
         text, url = _text(raw.get("hls_media_playlist_data")), self.fmt.url
         if text is None:
             source = Source(url, self.headers(url), {**self.context, "fragment": "playlist"})
-            body, url = await fetch_small(self.client, source, backoff=self.backoff,
-                                          limit=min(PLAYLIST_LIMIT, self.settings.max_page_size))
+            body, url = await fetch_small(
+                self.client,
+                source,
+                backoff=self.backoff,
+                limit=min(PLAYLIST_LIMIT, self.settings.max_page_size),
+            )
             text = body.decode("utf-8", "replace")
         check_media_playlist(text, self.settings)  # segments, live: before parsing
         parts = parse_media_playlist(text, url, _hls_options(raw))

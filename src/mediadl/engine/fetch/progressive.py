@@ -159,8 +159,9 @@ class Progressive:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(*self._running.values(), return_exceptions=True)
         if self.total is not None and self.tally.done != self.total - self.start:
-            raise errors.FetchIncomplete(host=self.source.context.get("host"),
-                                         received=self.tally.done, expected=self.total)
+            raise errors.FetchIncomplete(
+                host=self.source.context.get("host"), received=self.tally.done, expected=self.total
+            )
 
     def _first_reply(self, span: Span, reply: Reply) -> None:
         if reply.partial and reply.total is None:
@@ -203,8 +204,14 @@ class Progressive:
 
     def _spawn(self, span: Span, *, on_reply: Callable[[Reply], None] | None = None) -> None:
         transfer = Transfer(
-            self.client, self.source, span, self.output.open(span),
-            backoff=self.backoff, resource=self.resource, pace=self.pace, on_reply=on_reply,
+            self.client,
+            self.source,
+            span,
+            self.output.open(span),
+            backoff=self.backoff,
+            resource=self.resource,
+            pace=self.pace,
+            on_reply=on_reply,
         )
         task = asyncio.get_running_loop().create_task(self._fetch(span, transfer))
         self._running[span] = task

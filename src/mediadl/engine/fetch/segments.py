@@ -143,10 +143,12 @@ class Segments:
                 await self.order.put(slot, out)
 
         start, end = part.byte_range or (0, None)
-        source = Source(part.url, self.headers_for(part.url),
-                        {**self.context, "fragment": part.label})
-        await Transfer(self.client, source, Cursor(start, end), sink,
-                       backoff=self.backoff, pace=self.pace).run()
+        source = Source(
+            part.url, self.headers_for(part.url), {**self.context, "fragment": part.label}
+        )
+        await Transfer(
+            self.client, source, Cursor(start, end), sink, backoff=self.backoff, pace=self.pace
+        ).run()
         if decryptor is not None and (tail := decryptor.finalize()):
             await self.order.put(slot, tail)
         self.order.finish(slot, index + 1)
@@ -176,6 +178,7 @@ class Segments:
         source = Source(uri, self.headers_for(uri), {**self.context, "fragment": "key"})
         key, _ = await fetch_small(self.client, source, backoff=self.backoff, limit=KEY_LIMIT)
         if len(key) != 16:
-            raise errors.ContentInvalid("The stream's decryption key is not a 16-byte AES key.",
-                                        url=uri)
+            raise errors.ContentInvalid(
+                "The stream's decryption key is not a 16-byte AES key.", url=uri
+            )
         return key

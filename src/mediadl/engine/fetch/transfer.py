@@ -115,8 +115,9 @@ class Transfer:
         else:
             await self._request()
         if not self.complete:
-            raise RequestFailed(errors.FetchIncomplete, retryable=True,
-                                detail="the body ended early")
+            raise RequestFailed(
+                errors.FetchIncomplete, retryable=True, detail="the body ended early"
+            )
 
     async def _request(self) -> None:
         pace, sent = self.pace, time.monotonic()
@@ -148,8 +149,12 @@ class Transfer:
         cursor = self.cursor
         skip = cursor.pos - reply.offset
         if skip < 0:
-            raise RequestFailed(errors.FetchFailed, retryable=True, status=reply.status,
-                                detail="the server sent another range than asked")
+            raise RequestFailed(
+                errors.FetchFailed,
+                retryable=True,
+                status=reply.status,
+                detail="the server sent another range than asked",
+            )
         if cursor.end is None and reply.length is not None:
             cursor.end = reply.offset + reply.length
         async for chunk in reply.chunks():
@@ -180,13 +185,20 @@ class Transfer:
     def learn(self, reply: Reply) -> None:
         """Note the resource's size and validator; a change means the file changed under us."""
         known = self.resource
-        changed = (known.total is not None and reply.total is not None
-                   and reply.total != known.total) or (
-            known.validator is not None and reply.validator is not None
-            and reply.validator != known.validator)
+        changed = (
+            known.total is not None and reply.total is not None and reply.total != known.total
+        ) or (
+            known.validator is not None
+            and reply.validator is not None
+            and reply.validator != known.validator
+        )
         if changed:
-            raise RequestFailed(errors.FetchIncomplete, retryable=False, status=reply.status,
-                                detail="the file changed on the server while downloading")
+            raise RequestFailed(
+                errors.FetchIncomplete,
+                retryable=False,
+                status=reply.status,
+                detail="the file changed on the server while downloading",
+            )
         known.total = known.total if known.total is not None else reply.total
         known.validator = known.validator or reply.validator
         known.url = known.url or str(reply.response.url)
@@ -218,7 +230,8 @@ async def fetch_small(
         if len(body) > limit:
             raise errors.ContentInvalid(
                 "The site sent a playlist or key far larger than such files are.",
-                url=source.url, limit=limit,
+                url=source.url,
+                limit=limit,
             )
 
     resource = Resource()
