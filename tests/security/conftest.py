@@ -7,7 +7,8 @@ are set small so that each bomb trips them quickly.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import pytest
 from mediadl.service.tokens import Signer
 from mediadl_fixtures.hostile import Canary, HostileSite, running_hostile
 from mediadl_fixtures.server import FixtureSite
-from support.server import Server
+from support.server import Server, launching
 from support.server import start_server as support_start_server
 
 SECRET = "security-secret-0123456789abcdef"
@@ -129,16 +130,7 @@ def server_log(server: Server) -> Path:
 
 
 @pytest.fixture
-def launch(tmp_path: Path) -> Iterator[Any]:
+def launch(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """``launch("name", MEDIADL_X="…")``: more real servers, all stopped at the end."""
-    started: list[Server] = []
-
-    def start(name: str, **env: str) -> Server:
-        started.append(start_server(tmp_path, name, **env))
-        return started[-1]
-
-    try:
+    with launching(functools.partial(start_server, tmp_path)) as start:
         yield start
-    finally:
-        for running in started:
-            running.stop()

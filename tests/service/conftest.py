@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from mediadl.service import create_app
 from mediadl.service.source import Opener, open_format
 from mediadl.settings import Settings
-from support.server import Server
+from support.server import Server, launching
 from support.server import start_server as support_start_server
 
 SECRET = "test-secret-0123456789abcdef"
@@ -82,17 +82,8 @@ def start_server(
 @pytest.fixture
 def launch(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """Start more servers (``launch("b", secret=...)``); all stopped at the end."""
-    started: list[Server] = []
-
-    def start(name: str, **options: Any) -> Server:
-        started.append(start_server(tmp_path, name, **options))
-        return started[-1]
-
-    try:
+    with launching(functools.partial(start_server, tmp_path)) as start:
         yield start
-    finally:
-        for running in started:
-            running.stop()
 
 
 @pytest.fixture(scope="module")

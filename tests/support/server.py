@@ -7,14 +7,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-__all__ = ["FIXTURE_NETWORK", "Server", "free_port", "serving", "start_server"]
+__all__ = ["FIXTURE_NETWORK", "Server", "free_port", "launching", "serving", "start_server"]
 
 FIXTURE_NETWORK = "127.0.0.2/32"
 """The fixture site's address: the one private network a test server may reach."""
@@ -88,3 +88,19 @@ def serving(folder: Path, name: str = "serve", **options: object) -> Iterator[Se
         yield running
     finally:
         running.stop()
+
+
+@contextmanager
+def launching(start: Callable[..., Server]) -> Iterator[Callable[..., Server]]:
+    """``start`` as a launcher for a test: every server it started is stopped at the end."""
+    started: list[Server] = []
+
+    def launch(*args: object, **options: object) -> Server:
+        started.append(start(*args, **options))
+        return started[-1]
+
+    try:
+        yield launch
+    finally:
+        for running in started:
+            running.stop()

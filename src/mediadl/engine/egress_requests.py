@@ -17,8 +17,8 @@ from yt_dlp.networking._requests import RequestsHTTPAdapter, RequestsRH, Request
 
 from mediadl import errors
 from mediadl.engine.egress_ytdl import (
-    BoundedResponse,
     Guard,
+    GuardedRequests,
     GuardRefusal,
     guarded_connect,
     require_guard,
@@ -86,10 +86,8 @@ class _GuardedSession(RequestsSession):  # type: ignore[misc]
         return target
 
 
-class GuardedRequestsRH(RequestsRH):  # type: ignore[misc]
+class GuardedRequestsRH(GuardedRequests, RequestsRH):  # type: ignore[misc]
     """yt-dlp's requests handler with every connection, redirect and body through the guard."""
-
-    guard: Guard | None = None
 
     def _create_instance(self, cookiejar: Any, legacy_ssl_support: Any = None) -> Any:
         guard = require_guard(self.guard)
@@ -107,12 +105,3 @@ class GuardedRequestsRH(RequestsRH):  # type: ignore[misc]
         session.cookies = cookiejar
         session.trust_env = False
         return session
-
-    def _check_url_scheme(self, request: Any) -> Any:
-        require_guard(self.guard).check_url(request.url)
-        return super()._check_url_scheme(request)
-
-    def _send(self, request: Any) -> Any:
-        guard = require_guard(self.guard)
-        guard.check_url(request.url)
-        return BoundedResponse(super()._send(request), guard)

@@ -50,6 +50,7 @@ __all__ = [
     "BoundedResponse",
     "Guard",
     "GuardRefusal",
+    "GuardedRequests",
     "guard_of",
     "guarded_connect",
     "install_guard",
@@ -296,11 +297,26 @@ class _GuardedRedirects(RedirectHandler):  # type: ignore[misc]
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
-class GuardedUrllibRH(UrllibRH):  # type: ignore[misc]
+class GuardedRequests:
+    """Mixed into a yt-dlp request handler: each URL is checked before it is sent, each body is
+    bounded as it is read."""
+
+    guard: Guard | None = None
+
+    def _check_url_scheme(self, request: Any) -> Any:
+        require_guard(self.guard).check_url(request.url)
+        return super()._check_url_scheme(request)  # type: ignore[misc]
+
+    def _send(self, request: Any) -> Any:
+        guard = require_guard(self.guard)
+        guard.check_url(request.url)
+        return BoundedResponse(super()._send(request), guard)  # type: ignore[misc]
+
+
+class GuardedUrllibRH(GuardedRequests, UrllibRH):  # type: ignore[misc]
     """yt-dlp's urllib handler, http(s) only, every connection and body through the guard."""
 
     _SUPPORTED_URL_SCHEMES = ("http", "https")
-    guard: Guard | None = None
 
     def _create_instance(self, proxies: Any, cookiejar: Any, legacy_ssl_support: Any = None) -> Any:
         guard = require_guard(self.guard)
@@ -318,15 +334,6 @@ class GuardedUrllibRH(UrllibRH):  # type: ignore[misc]
             opener.add_handler(handler)
         opener.addheaders = []
         return opener
-
-    def _check_url_scheme(self, request: Any) -> Any:
-        require_guard(self.guard).check_url(request.url)
-        return super()._check_url_scheme(request)
-
-    def _send(self, request: Any) -> Any:
-        guard = require_guard(self.guard)
-        guard.check_url(request.url)
-        return BoundedResponse(super()._send(request), guard)
 
 
 def require_guard(guard: Guard | None) -> Guard:

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from mediadl import web
 from mediadl.service.cobalt import server_info
 from mediadl.service.context import ServiceContext, get_context
+from mediadl.web.accept import quality_list
 
 __all__ = ["prefers_html", "render_page", "router"]
 
@@ -25,20 +26,10 @@ def _quality(accept: str, wanted: str) -> float:
     """The q-value ``accept`` gives ``wanted`` (type/subtype), its most specific match winning."""
     best, best_rank = 0.0, -1
     kind = wanted.split("/", 1)[0]
-    for item in accept.split(","):
-        media, *params = (p.strip() for p in item.split(";"))
+    for media, q in quality_list(accept):
         rank = {wanted: 2, f"{kind}/*": 1, "*/*": 0}.get(media.lower(), -1)
-        if rank <= best_rank:
-            continue
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        best, best_rank = q, rank
+        if rank > best_rank:
+            best, best_rank = q, rank
     return best
 
 

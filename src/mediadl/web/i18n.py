@@ -13,6 +13,8 @@ import json
 from collections.abc import Mapping
 from importlib import resources
 
+from mediadl.web.accept import quality_list
+
 __all__ = [
     "COOKIE",
     "DEFAULT_LANGUAGE",
@@ -75,21 +77,9 @@ def supported(tag: str | None) -> str | None:
 
 def parse_accept_language(header: str | None) -> list[str]:
     """The tags of an ``Accept-Language`` header, most wanted first (``q=0`` means "not this")."""
-    ranked: list[tuple[float, int, str]] = []
-    for position, item in enumerate((header or "").split(",")):
-        tag, *params = (part.strip() for part in item.split(";"))
-        if not tag:
-            continue
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        if q > 0:
-            ranked.append((-q, position, tag))
+    ranked = [
+        (-q, position, tag) for position, (tag, q) in enumerate(quality_list(header)) if q > 0
+    ]
     return [tag for _, _, tag in sorted(ranked)]
 
 
