@@ -59,6 +59,20 @@ def download(page: Page, button: str | re.Pattern[str], folder: Path) -> tuple[D
     return info.value, saved
 
 
+def expect_list_done(page: Page, count: int, timeout: float = 15_000) -> None:
+    """The list's closing status; on failure, say which items failed and what the page said."""
+    try:
+        expect(page.locator("#status")).to_have_text(
+            EN("status.list_done", count=count), timeout=timeout
+        )
+    except AssertionError as failure:
+        states = page.locator("#result .entries li").evaluate_all(
+            "rows => rows.map(r => r.dataset.state + ': ' + r.innerText.replace(/\\s+/g, ' '))"
+        )
+        said = page.locator("#problem-text").inner_text()
+        raise AssertionError(f"items: {states}; the page said: {said!r}") from failure
+
+
 def shoot(page: Page, artifacts: Path, name: str) -> None:
     page.screenshot(path=artifacts / f"{name}.png", full_page=True)
 
@@ -189,7 +203,7 @@ def test_one_item_of_a_post(
     assert select_all.evaluate("box => box.indeterminate")
     _, saved = download(page, EN("list.download", count=1), tmp_path)
 
-    expect(page.locator("#status")).to_have_text(EN("status.list_done", count=1))
+    expect_list_done(page, 1)
     assert len(downloads) == 1
     assert saved.read_bytes() == site.media["clip2"].read_bytes()
     rows = page.locator("#result .entries li")
@@ -207,7 +221,7 @@ def test_every_item_of_a_feed_is_its_own_file(
     wait_for_preview(page)
     count = PAGES["feed"].entries
     page.get_by_role("button", name=EN("list.download", count=count)).click()
-    expect(page.locator("#status")).to_have_text(EN("status.list_done", count=count))
+    expect_list_done(page, count)
     assert len(downloads) == count
     for number, got in enumerate(downloads, 1):
         path = tmp_path / got.suggested_filename
@@ -227,9 +241,7 @@ def test_a_list_waits_out_the_servers_rate_limit(
         page.get_by_role("button", name=EN("list.download", count=count)).click()
         waiting = page.locator("#result .entries li[data-state=waiting]")
         expect(waiting.first.locator(".entry-state")).to_have_text(re.compile(r"^Waiting \d+ s$"))
-        expect(page.locator("#status")).to_have_text(
-            EN("status.list_done", count=count), timeout=30_000
-        )
+        expect_list_done(page, count, timeout=30_000)
         assert len(downloads) == count
         expect(page.get_by_role("alert")).to_be_hidden()
 

@@ -91,11 +91,37 @@ export async function prepare(body, { signal } = {}) {
   return response.json();
 }
 
-/** The states the server publishes for a tunnel, until `done` or `error`. */
+/** Wait `ms`, or stop at once when `signal` aborts. */
+function pause(ms, signal) {
+  return new Promise((done, fail) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      fail(signal.reason);
+    }, { once: true });
+  });
+}
+
+const FOLLOW_RETRIES = 5;
+
+/**
+ * The states the server publishes for a tunnel, until `done` or `error`. Like EventSource, it
+ * reconnects when the stream drops before a final state: the server answers a new subscriber
+ * with the current state at once, so nothing is lost.
+ */
 export async function* follow(eventsUrl, { signal } = {}) {
-  const response = await call(eventsUrl, { headers: { Accept: 'text/event-stream' }, signal });
-  for await (const { data } of events(response)) {
-    yield data;
-    if (data.stage === 'done' || data.stage === 'error') return;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const response = await call(eventsUrl, { headers: { Accept: 'text/event-stream' }, signal });
+      for await (const { data } of events(response)) {
+        yield data;
+        if (data.stage === 'done' || data.stage === 'error') return;
+      }
+    } catch (err) {
+      const dropped = !(err instanceof ApiError) || err.code === 'network';
+      if (err.name === 'AbortError' || !dropped || attempt >= FOLLOW_RETRIES) throw err;
+    }
+    if (attempt >= FOLLOW_RETRIES) return;
+    await pause(250 * (attempt + 1), signal);
   }
 }
