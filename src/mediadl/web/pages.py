@@ -117,6 +117,7 @@ def _page(name: str, lang: str, slots: dict[str, str]) -> Asset:
         "messages": t.to_json(),
         "languages": _switcher(lang),
     }
+    common["header"] = render(load_template("header.html"), t, common)
     text = render(load_template(name), t, common | slots)
     return Asset.make(text.encode(), HTML)
 

@@ -313,17 +313,9 @@ def _unsatisfiable(response: aiohttp.ClientResponse, start: int) -> Reply:
 
 
 def _status_failure(status: int, retry_after: str | None) -> RequestFailed:
-    if status == 429:
+    if status in (429, 503):  # the server asks us to slow down
         return RequestFailed(
-            errors.FetchRateLimited,
-            retryable=True,
-            status=status,
-            throttled=True,
-            retry_after=_seconds(retry_after),
-        )
-    if status == 503:
-        return RequestFailed(
-            errors.FetchFailed,
+            errors.FetchRateLimited if status == 429 else errors.FetchFailed,
             retryable=True,
             status=status,
             throttled=True,
