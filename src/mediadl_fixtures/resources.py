@@ -77,6 +77,8 @@ class SiteStats:
     """
 
     connections_opened: int = 0
+    peak_connections: int = 0
+    """The most connections open at once."""
     requests_total: int = 0
     bytes_sent: int = 0
     requests: Counter[str] = field(default_factory=Counter)
@@ -95,6 +97,7 @@ class SiteStats:
     def snapshot(self) -> SiteStats:
         return SiteStats(
             self.connections_opened,
+            self.peak_connections,
             self.requests_total,
             self.bytes_sent,
             Counter(self.requests),

@@ -189,7 +189,7 @@ class FixtureSite:
 
     def _reset(self) -> None:
         self._tries.clear()
-        self.stats = SiteStats()
+        self.stats = SiteStats(peak_connections=len(self._conns))
 
     # -- connections -----------------------------------------------------------------
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -197,6 +197,7 @@ class FixtureSite:
         if task is not None:
             self._conns.add(task)
         self.stats.connections_opened += 1
+        self.stats.peak_connections = max(self.stats.peak_connections, len(self._conns))
         try:
             await self._serve_connection(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):

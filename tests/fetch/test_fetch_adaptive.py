@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from mediadl.engine.fetch.adaptive import AdaptiveConcurrency
 
@@ -27,7 +28,9 @@ async def simulate(pace: AdaptiveConcurrency, clock: Clock, rate_of: object, sec
             await pace.acquire()
             pace.sent()
             pace.answered(0.05)
+            pace.receiving(True)
         while pace.active > pace.limit:
+            pace.receiving(False)
             pace.release()
         per_request = rate_of(pace.active) * TICK / pace.active
         for _ in range(pace.active):
@@ -77,3 +80,70 @@ async def test_waiters_get_slots_when_the_level_rises() -> None:
     pace.release()
     await asyncio.wait_for(waiter, 1)
     assert pace.active == 1
+
+
+class Request:
+    def __init__(self, size: int, latency: float) -> None:
+        self.left, self.wait = size, latency
+        self.receiving = False
+
+
+async def simulate_requests(
+    pace: AdaptiveConcurrency,
+    clock: Clock,
+    sizes: list[int],
+    rate_of: Callable[[int], float],
+    *,
+    latency: float = 0.05,
+    tick: float = 0.002,
+) -> tuple[int, float]:
+    """Requests with a latency before their body, under ``rate_of(receiving)`` per request.
+
+    Returns the highest level reached and when the last request ended.
+    """
+    queue, running, highest = list(sizes), [], pace.limit
+    while queue or running:
+        while queue and pace.active < pace.limit:
+            await pace.acquire()
+            pace.sent()
+            running.append(Request(queue.pop(0), latency))
+        receiving = sum(r.receiving for r in running) or 1
+        for request in list(running):
+            if not request.receiving:
+                request.wait -= tick
+                if request.wait <= 0:
+                    request.receiving = True
+                    pace.answered(latency)
+                    pace.receiving(True)
+                continue
+            got = min(request.left, int(rate_of(receiving) * tick))
+            request.left -= got
+            pace.add(got)
+            if request.left <= 0:
+                pace.receiving(False)
+                running.remove(request)
+                pace.release()
+        clock.now += tick
+        highest = max(highest, pace.limit)
+    return highest, clock.now
+
+
+def hls_like() -> list[int]:
+    """Video segments of 1.8 MB interleaved with audio segments of 32 KB, as a shared pool sees."""
+    return [size for _ in range(30) for size in (1_800_000, 32_000)]
+
+
+async def test_small_segments_beside_large_ones_dont_hide_a_per_connection_cap() -> None:
+    clock = Clock()
+    pace = AdaptiveConcurrency(64, initial=2, clock=clock)
+    highest, finished = await simulate_requests(pace, clock, hls_like(), lambda n: PER_CONNECTION)
+    assert highest == 64
+    # every segment in flight early: about one segment's time (0.72 s) after the ramp
+    assert finished < 1.3
+
+
+async def test_small_segments_beside_large_ones_under_a_server_wide_cap() -> None:
+    clock = Clock()
+    pace = AdaptiveConcurrency(64, initial=2, clock=clock)
+    highest, _ = await simulate_requests(pace, clock, hls_like(), lambda n: 10_000_000.0 / n)
+    assert highest <= 4

@@ -10,11 +10,11 @@ import contextlib
 import os
 import shutil
 import tempfile
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from mediadl import errors
-from mediadl.engine.fetch import fetch_format
+from mediadl.engine.fetch import FetchItem, fetch_formats
 from mediadl.engine.mux import THUMBNAIL_EXTS, mux
 from mediadl.engine.progress import ProgressTracker
 from mediadl.engine.thumbnail import fetch_cover
@@ -64,16 +64,14 @@ def _run(
     plan: Plan, work: Path, settings: Settings, tracker: ProgressTracker, cancel: CancelToken
 ) -> Path:
     parts = [work / f"part{i}.{fmt.ext}" for i, fmt in enumerate(plan.formats)]
-
-    with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="fetch") as pool:
-        jobs = [
-            pool.submit(
-                fetch_format, fmt, path, settings=settings, progress=tracker.part(i), cancel=cancel
-            )
-            for i, (fmt, path) in enumerate(zip(plan.formats, parts, strict=True))
-        ]
+    items = [
+        FetchItem(fmt, path, tracker.part(i))
+        for i, (fmt, path) in enumerate(zip(plan.formats, parts, strict=True))
+    ]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch") as pool:
+        job = pool.submit(fetch_formats, items, settings=settings, cancel=cancel)
         cover = _cover(plan, work, settings)
-        _wait_all(jobs, cancel)
+        job.result()
     if cancel.cancelled:
         raise errors.Cancelled()
     if not plan.needs_ffmpeg:
@@ -90,22 +88,6 @@ def _run(
         progress=lambda f: tracker.stage(Stage.MUX, f),
     )
     return out
-
-
-def _wait_all(jobs: list[Future[None]], cancel: CancelToken) -> None:
-    """Wait for every fetch; on the first failure cancel the others, then raise it."""
-    first: BaseException | None = None
-    for job in jobs:
-        try:
-            job.result()
-        except BaseException as exc:  # noqa: BLE001 - re-raised below, after the others stop
-            if first is None:
-                first = exc
-                cancel.cancel()
-    if first is not None:
-        if isinstance(first, errors.Cancelled) and not cancel.cancelled:
-            raise errors.Cancelled()
-        raise first
 
 
 def _cover(plan: Plan, work: Path, settings: Settings) -> Path | None:

@@ -1,6 +1,7 @@
 """Getting a format's bytes: the one interface every fetcher sits behind.
 
-``fetch_format`` picks the fetcher for a format's protocol. Callers never name a fetcher, so a
+``fetch_format`` picks the fetcher for a format's protocol (``fetch_formats`` takes all the formats
+of one download at once, sharing connections). Callers never name a fetcher, so a
 faster one can take over a protocol without touching them. mediadl's own :class:`NativeFetcher`
 takes progressive ``http(s)``, ``m3u8_native`` and ``http_dash_segments``; yt-dlp's downloaders
 take everything else, and whatever the native fetcher finds it can't do (master or live playlists,
@@ -10,11 +11,11 @@ order, as soon as they arrive.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from pathlib import Path
 
-from mediadl.engine.fetch.base import Fetcher, FetchProgress
+from mediadl.engine.fetch.base import Fetcher, FetchItem, FetchProgress
 from mediadl.engine.fetch.native import NATIVE_PROTOCOLS, NativeFetcher, handles
 from mediadl.engine.fetch.ytdlp import YtdlpFetcher
 from mediadl.models import CancelToken, Format
@@ -22,11 +23,13 @@ from mediadl.settings import Settings
 
 __all__ = [
     "NATIVE_PROTOCOLS",
+    "FetchItem",
     "FetchProgress",
     "Fetcher",
     "NativeFetcher",
     "YtdlpFetcher",
     "fetch_format",
+    "fetch_formats",
     "fetcher_for",
     "stream_format",
 ]
@@ -53,6 +56,16 @@ def fetch_format(
     Blocking: call it from a worker thread, not from a running event loop.
     """
     fetcher_for(fmt, settings).fetch(fmt, dest, progress=progress, cancel=cancel)
+
+
+def fetch_formats(
+    items: Sequence[FetchItem], *, settings: Settings, cancel: CancelToken | None = None
+) -> None:
+    """``fetch_format`` for every item at once, over one connection pool and concurrency level.
+
+    The first failure stops the others and is raised; no item's file is left unfinished.
+    """
+    NativeFetcher(settings).fetch_many(items, cancel=cancel)
 
 
 async def stream_format(

@@ -1,14 +1,19 @@
-"""How many requests run at once: grow while the aggregate rate grows, shrink when told to.
+"""How many requests run at once: grow while each request keeps its rate, shrink when told to.
 
-Sites throttle each connection, or the whole server, or both. A per-connection cap shows as an
-aggregate rate that grows in step with the number of connections; a server-wide cap as a rate that
-stays put. So :class:`AdaptiveConcurrency` starts at two requests, waits until the requests of a
-new level have their answers, measures the aggregate rate over a short window and grows while the
-rate keeps up with the number of requests: one more request first (under a server-wide cap that
-costs a single connection), then doubling, or quadrupling once a step paid off in full. A level
-that doesn't pay is looked at twice (one short window is often noisy), then the controller goes
-back to where the rate says the cap begins (never below the last level that paid off) and holds,
-probing a small step up now and then. A
+Sites throttle each connection, or the whole server, or both. What tells them apart is the rate of
+one request while its body streams: under a per-connection cap it stays put as requests are added;
+under a server-wide cap it falls in proportion. So :class:`AdaptiveConcurrency` measures bytes per
+second of body time (the summed time requests spent receiving, which leaves out the latency before
+each answer and is therefore the same for a 30 KB audio segment and a 2 MB video one), scales it by
+the level to compare levels, and grows while it holds.
+
+It starts at two requests, waits until the requests of a new level have their answers, measures a
+short window and decides: doubling first (under a server-wide cap that costs two connections, and
+four is all it ever opens), then doubling again, or growing sixteenfold once a step paid off in
+full, so a site that caps each connection has every segment of a short download in flight a few
+tenths of a second after the first answer. A level that doesn't pay is looked at twice (one short
+window is often noisy), then the controller goes back to where the rate says the cap begins (never
+below the last level that paid off) and holds, probing a small step up now and then. A
 ``429``/``503`` halves the level and holds it longer.
 """
 
@@ -19,6 +24,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 __all__ = ["AdaptiveConcurrency", "Pace"]
@@ -27,14 +33,16 @@ log = logging.getLogger("mediadl.fetch")
 
 MAX_SETTLE = 1.0
 """Longest wait, in seconds, for the requests of a new level to be answered."""
-MIN_WINDOW = 0.1
+MIN_WINDOW = 0.05
 """Shortest measuring window, in seconds."""
-WINDOW_LATENCIES = 2.0
+WINDOW_LATENCIES = 1.0
 EARLY_WINDOW = 0.04
 """A level whose rate already shows nearly full proportional gain is judged after this long."""
 EARLY_SCORE = 0.95
 LINEAR = 0.85
 """A step whose gain is this close to proportional is followed by a bigger one."""
+BIG_STEP = 16
+"""Growth after a step that paid off in full: 2, 4, then 64 under a per-connection cap."""
 HOLD_SECONDS = 4.0
 THROTTLE_HOLD_SECONDS = 8.0
 
@@ -47,6 +55,8 @@ class Pace(Protocol):
     def sent(self) -> None: ...
 
     def answered(self, latency: float | None) -> None: ...
+
+    def receiving(self, started: bool) -> None: ...
 
     def throttled(self) -> None: ...
 
@@ -74,12 +84,15 @@ class AdaptiveConcurrency:
         self._doubling = True
         self._factor = 2
         self._first_step = True
-        self._first_look: tuple[int, float] | None = None
+        self._first_look: Window | None = None
         self._changed_at = 0.0
         self._count_from: float | None = None
         self._started = self._answered = 0
         self._window = MIN_WINDOW
         self._bytes = 0
+        self._receiving = 0
+        self._body_time = self._slot_time = 0.0
+        self._marked = clock()
         self._saturated = True
         self._restart_window(clock())
 
@@ -87,6 +100,7 @@ class AdaptiveConcurrency:
 
     async def acquire(self) -> None:
         if self.active < self.limit and not self._waiters:
+            self._mark(self._clock())
             self.active += 1
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -99,6 +113,7 @@ class AdaptiveConcurrency:
             raise
 
     def release(self) -> None:
+        self._mark(self._clock())
         self.active -= 1
         self._dispatch()
 
@@ -106,6 +121,7 @@ class AdaptiveConcurrency:
         while self._waiters and self.active < self.limit:
             waiter = self._waiters.popleft()
             if not waiter.done():
+                self._mark(self._clock())
                 self.active += 1
                 waiter.set_result(None)
 
@@ -121,6 +137,18 @@ class AdaptiveConcurrency:
             self._latency = 0.7 * self._latency + 0.3 * max(0.0, latency)
         self._answered += 1
 
+    def receiving(self, started: bool) -> None:
+        """A response body started (``True``) or stopped (``False``) streaming."""
+        self._mark(self._clock())
+        self._receiving += 1 if started else -1
+
+    def _mark(self, now: float) -> None:
+        """Integrate, since the last event, the requests receiving and the slots held."""
+        elapsed = now - self._marked
+        self._body_time += self._receiving * elapsed
+        self._slot_time += self.active * elapsed
+        self._marked = now
+
     def throttled(self) -> None:
         """The server said 429/503: halve the level and hold it a while."""
         now = self._clock()
@@ -131,24 +159,30 @@ class AdaptiveConcurrency:
     def add(self, nbytes: int) -> None:
         """Bytes arrived on one of the requests."""
         now = self._clock()
+        self._mark(now)
         if self._count_from is None:
             if self._answered < self._started and now < self._changed_at + MAX_SETTLE:
                 return
-            self._count_from = now
+            self._count_from, self._body_time, self._slot_time = now, 0.0, 0.0
             return
         self._bytes += nbytes
         if self.active < self.limit:
             self._saturated = False
         elapsed = now - self._count_from
-        if elapsed >= self._window or (elapsed >= EARLY_WINDOW and self._clearly_pays(elapsed)):
-            self._evaluate(self._bytes, elapsed, now)
+        if elapsed >= self._window or (elapsed >= EARLY_WINDOW and self._clearly_pays()):
+            self._evaluate(self._window_seen(now))
 
-    def _clearly_pays(self, elapsed: float) -> bool:
+    def _clearly_pays(self) -> bool:
         """Growth that is plain before the window ends needn't wait for it."""
         if not self._saturated or self._base_limit == 0 or self._first_look is not None:
             return False
         expected = self.limit / self._base_limit
-        return expected > 1 and self._bytes / elapsed >= self._base_rate * expected * EARLY_SCORE
+        rate = self._window_seen(self._marked).capacity
+        return expected > 1 and rate >= self._base_rate * expected * EARLY_SCORE
+
+    def _window_seen(self, now: float) -> Window:
+        assert self._count_from is not None
+        return Window(self._bytes, now - self._count_from, self._body_time, self._slot_time)
 
     @property
     def per_request_rate(self) -> float:
@@ -157,31 +191,33 @@ class AdaptiveConcurrency:
 
     # --- the decision ---------------------------------------------------------------------------
 
-    def _evaluate(self, bytes_: int, seconds: float, now: float) -> None:
+    def _evaluate(self, seen: Window) -> None:
+        now = self._marked
         log.debug(
-            "concurrency %d (base %d): %.0f B/s%s",
+            "concurrency %d (base %d): %.0f B/s per request, %.0f B/s capacity%s",
             self.limit,
             self._base_limit,
-            bytes_ / seconds,
+            seen.per_request,
+            seen.capacity,
             "" if self._saturated else " (not saturated)",
         )
         if not self._saturated:
             self._restart_window(now)  # too little work to judge this level
             return
         if self._first_look is not None:  # judge both windows together
-            bytes_, seconds = bytes_ + self._first_look[0], seconds + self._first_look[1]
-        rate = bytes_ / seconds
+            seen += self._first_look
+        rate = seen.capacity
         if self._base_limit == 0 or self._base_rate <= 0:
             self._accept(rate, now, grow=True)
             return
         expected = self.limit / self._base_limit
         score = (rate / self._base_rate - 1) / (expected - 1) if expected > 1 else 1.0
         if score >= 0.5:
-            self._factor = 4 if score >= LINEAR and expected > 1 else 2
+            self._factor = BIG_STEP if score >= LINEAR and expected > 1 else 2
             self._accept(rate, now, grow=True)
         elif self._first_look is None:
             self._restart_window(now)  # one window is often noisy: look once more first
-            self._first_look = (bytes_, seconds)
+            self._first_look = seen
         elif score >= 0.2:
             self._accept(rate, now, grow=False)
         else:  # back to where the measured rate says the cap begins, at least the last good level
@@ -198,8 +234,8 @@ class AdaptiveConcurrency:
         if now < self._hold_until or self.limit >= self.maximum:
             self._restart_window(now)
             return
-        if self._first_step:  # a small first probe: under a server-wide cap it costs one request
-            self._first_step, step = False, max(1, self.limit // 2)
+        if self._first_step:  # a small first probe: doubling, whatever the first rate said
+            self._first_step, step = False, self.limit
         elif self._doubling:
             step = self.limit * (self._factor - 1)
         else:
@@ -219,4 +255,39 @@ class AdaptiveConcurrency:
         self._started = self._answered = 0
         self._window = max(MIN_WINDOW, WINDOW_LATENCIES * self._latency)
         self._bytes = 0
+        self._body_time = self._slot_time = 0.0
         self._saturated = True
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """What one measuring window saw."""
+
+    bytes: int
+    seconds: float
+    body_time: float
+    """Summed over requests: seconds spent receiving a body."""
+    slot_time: float
+    """Summed over slots: seconds held."""
+
+    def __add__(self, other: Window) -> Window:
+        return Window(
+            self.bytes + other.bytes,
+            self.seconds + other.seconds,
+            self.body_time + other.body_time,
+            self.slot_time + other.slot_time,
+        )
+
+    @property
+    def per_request(self) -> float:
+        """One request's rate while its body streams."""
+        return self.bytes / self.body_time if self.body_time > 0 else 0.0
+
+    @property
+    def capacity(self) -> float:
+        """Bytes per second the slots held would carry if every one of them were receiving.
+
+        Latency before each answer doesn't count against a level, so a level of small segments
+        (mostly waiting) and one of large ones (mostly receiving) compare fairly.
+        """
+        return self.per_request * self.slot_time / self.seconds if self.seconds > 0 else 0.0

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from mediadl.models import CancelToken, Format
 
-__all__ = ["FetchProgress", "Fetcher", "Unsupported"]
+__all__ = ["FetchItem", "FetchProgress", "Fetcher", "Unsupported"]
 
 FetchProgress = Callable[[int, int | None, bool], None]
 """``(bytes_done, total_or_None, total_is_estimate)``, called at most a few times a second."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchItem:
+    """One format of a download and where it goes."""
+
+    fmt: Format
+    dest: Path
+    progress: FetchProgress | None = None
 
 
 class Fetcher(Protocol):

@@ -4,6 +4,10 @@
 calling thread while its own event loop runs the download, and hands the format to yt-dlp's
 downloaders whenever this fetcher finds it can't take it (a master or live playlist, SAMPLE-AES…).
 ``stream`` is the async face: the bytes of a format, in order, as soon as they are there.
+
+``fetch_many`` takes all the formats of one download (video and audio) together: one event loop,
+one connection pool and one :class:`AdaptiveConcurrency`, so the two streams share the level the
+site allows instead of each probing for it (and doubling the connections under a server-wide cap).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tempfile
-from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,7 +25,7 @@ from mediadl import errors
 from mediadl.engine.bounds import check_media_playlist
 from mediadl.engine.fetch import crypto
 from mediadl.engine.fetch.adaptive import AdaptiveConcurrency
-from mediadl.engine.fetch.base import Fetcher, FetchProgress, Unsupported
+from mediadl.engine.fetch.base import Fetcher, FetchItem, FetchProgress, Unsupported
 from mediadl.engine.fetch.client import ConnectorFactory, HttpClient, PeerCheck, host_of
 from mediadl.engine.fetch.dash import dash_parts
 from mediadl.engine.fetch.headers import RequestHeaders
@@ -94,16 +98,56 @@ class NativeFetcher:
         except Unsupported:
             self._fallback.fetch(fmt, dest, progress=progress, cancel=cancel)
 
+    def fetch_many(self, items: Sequence[FetchItem], *, cancel: CancelToken | None = None) -> None:
+        """Blocking: write every item, all at once over one shared pool, or raise the first error.
+
+        On a failure the other items stop and nothing of theirs is left either.
+        """
+        run_sync(self._fetch_many(items, cancel), cancel)
+
+    async def _fetch_many(self, items: Sequence[FetchItem], cancel: CancelToken | None) -> None:
+        async with self._client() as client:
+            pace = _concurrency(self.settings)
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for item in items:
+                        group.create_task(self._fetch_item(item, client, pace, cancel))
+            except BaseExceptionGroup as failed:
+                raise failed.exceptions[0] from None
+
+    async def _fetch_item(
+        self,
+        item: FetchItem,
+        client: HttpClient,
+        pace: AdaptiveConcurrency,
+        cancel: CancelToken | None,
+    ) -> None:
+        if handles(item.fmt):
+            with contextlib.suppress(Unsupported):
+                await self._to_file(item, client, pace)
+                return
+        await _in_thread(
+            lambda inner: self._fallback.fetch(
+                item.fmt, item.dest, progress=item.progress, cancel=inner
+            ),
+            cancel,
+        )
+
     async def fetch_async(
         self, fmt: Format, dest: Path, *, progress: FetchProgress | None = None
     ) -> None:
         """Write all of ``fmt`` to ``dest`` (via ``dest.part``); ``Unsupported`` leaves nothing."""
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        part = PartFile(dest)
+        async with self._client() as client:
+            await self._to_file(FetchItem(fmt, dest, progress), client, _concurrency(self.settings))
+
+    async def _to_file(
+        self, item: FetchItem, client: HttpClient, pace: AdaptiveConcurrency
+    ) -> None:
+        item.dest.parent.mkdir(parents=True, exist_ok=True)
+        part = PartFile(item.dest)
         try:
-            async with self._client() as client:
-                job = _Job(self.settings, client, fmt, progress)
-                await job.to_file(part)
+            job = _Job(self.settings, client, item.fmt, item.progress, pace)
+            await job.to_file(part)
             job.tally.report()
             part.commit()
         except BaseException:
@@ -138,7 +182,7 @@ class NativeFetcher:
     ) -> AsyncGenerator[bytes, None]:
         loop = asyncio.get_running_loop()
         async with self._client() as client:
-            job = _Job(self.settings, client, fmt, None)
+            job = _Job(self.settings, client, fmt, None, _concurrency(self.settings))
             order = InOrder(
                 first_key=start if job.progressive else 0,
                 budget=STREAM_WINDOW if job.progressive else SEGMENT_MEMORY,
@@ -160,39 +204,29 @@ class NativeFetcher:
         self, fmt: Format, start: int, cancel: CancelToken | None
     ) -> AsyncGenerator[bytes, None]:
         """yt-dlp into a temporary file, then that file from ``start``."""
-        inner = CancelToken()
-        unregister = cancel.on_cancel(inner.cancel) if cancel is not None else _nothing
-        try:
-            with tempfile.TemporaryDirectory(prefix="mediadl-") as folder:
-                dest = Path(folder) / f"media.{fmt.ext or 'bin'}"
-                work = asyncio.get_running_loop().run_in_executor(
-                    None, lambda: self._fallback.fetch(fmt, dest, cancel=inner)
-                )
-                try:
-                    await asyncio.shield(work)
-                except asyncio.CancelledError:
-                    inner.cancel()
-                    with contextlib.suppress(BaseException):
-                        await work
-                    raise
-                with dest.open("rb") as source:
-                    source.seek(start)
-                    while chunk := source.read(READ_CHUNK):
-                        yield chunk
-        finally:
-            unregister()
+        with tempfile.TemporaryDirectory(prefix="mediadl-") as folder:
+            dest = Path(folder) / f"media.{fmt.ext or 'bin'}"
+            await _in_thread(lambda inner: self._fallback.fetch(fmt, dest, cancel=inner), cancel)
+            with dest.open("rb") as source:
+                source.seek(start)
+                while chunk := source.read(READ_CHUNK):
+                    yield chunk
 
 
 class _Job:
     """One format's download: its concurrency, retries, headers and size accounting."""
 
     def __init__(
-        self, settings: Settings, client: HttpClient, fmt: Format, progress: FetchProgress | None
+        self,
+        settings: Settings,
+        client: HttpClient,
+        fmt: Format,
+        progress: FetchProgress | None,
+        pace: AdaptiveConcurrency,
     ) -> None:
-        self.settings, self.client, self.fmt = settings, client, fmt
+        self.settings, self.client, self.fmt, self.pace = settings, client, fmt, pace
         self.progressive = fmt.protocol in PROGRESSIVE_PROTOCOLS
         self.tally = Tally(progress, max_bytes=settings.max_filesize)
-        self.pace = AdaptiveConcurrency(settings.fetch_connections, initial=INITIAL_CONCURRENCY)
         self.backoff = Backoff(settings.fetch_retries)
         self.headers = RequestHeaders(fmt.http_headers, _text(fmt.raw.get("cookies")))
         self.context = {"format_id": fmt.id}
@@ -280,6 +314,26 @@ async def _consume(
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(task, return_exceptions=True)
         order.close()
+
+
+def _concurrency(settings: Settings) -> AdaptiveConcurrency:
+    return AdaptiveConcurrency(settings.fetch_connections, initial=INITIAL_CONCURRENCY)
+
+
+async def _in_thread(work: Callable[[CancelToken], None], cancel: CancelToken | None) -> None:
+    """Run blocking ``work`` in a thread; cancelling the task (or ``cancel``) stops it too."""
+    inner = CancelToken()
+    unregister = cancel.on_cancel(inner.cancel) if cancel is not None else _nothing
+    job = asyncio.get_running_loop().run_in_executor(None, work, inner)
+    try:
+        await asyncio.shield(job)
+    except asyncio.CancelledError:
+        inner.cancel()
+        with contextlib.suppress(BaseException):
+            await job
+        raise
+    finally:
+        unregister()
 
 
 def run_sync(work: Coroutine[Any, Any, T], cancel: CancelToken | None) -> T:

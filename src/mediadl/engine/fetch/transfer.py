@@ -157,6 +157,16 @@ class Transfer:
             )
         if cursor.end is None and reply.length is not None:
             cursor.end = reply.offset + reply.length
+        if self.pace is not None:
+            self.pace.receiving(True)
+        try:
+            await self._read(reply, skip)
+        finally:
+            if self.pace is not None:
+                self.pace.receiving(False)
+
+    async def _read(self, reply: Reply, skip: int) -> None:
+        cursor = self.cursor
         async for chunk in reply.chunks():
             data = chunk
             if skip:
