@@ -13,6 +13,7 @@ import yt_dlp
 from mediadl.engine import urlindex
 from mediadl.engine.extract import resolve
 from mediadl.engine.urlindex import UrlIndex, first_suitable, fold, required_literals
+from mediadl.engine.ytdl import _YoutubeDL
 from mediadl.settings import Settings
 from mediadl_fixtures.server import FixtureSite
 
@@ -133,3 +134,16 @@ def test_resolve_goes_through_the_index(site: FixtureSite, settings: Settings) -
     info = resolve(site.url("hls_master"), settings)
     assert {f.height for f in info.formats if f.has_video} >= {360, 720}
     assert list((settings.data_dir / "cache").glob("url-index-*.json"))
+
+
+@pytest.mark.parametrize("allowed", [None, ["default"], ["youtube.*", "generic"]])
+def test_the_same_extractors_are_registered_in_the_same_order(allowed: list[str] | None) -> None:
+    params = {"quiet": True} | ({"allowed_extractors": allowed} if allowed else {})
+    theirs = yt_dlp.YoutubeDL(params, auto_init=False)
+    theirs.add_default_info_extractors()
+    ours = _YoutubeDL(params, auto_init=False)
+    ours.add_default_info_extractors()
+    assert list(ours._ies) == list(theirs._ies)
+    assert [type(ie) if not isinstance(ie, type) else ie for ie in ours._ies.values()] == [
+        type(ie) if not isinstance(ie, type) else ie for ie in theirs._ies.values()
+    ]

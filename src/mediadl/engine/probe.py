@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,7 +14,7 @@ from mediadl import errors
 if TYPE_CHECKING:
     import av.stream
 
-__all__ = ["MediaProbe", "StreamProbe", "probe"]
+__all__ = ["MediaProbe", "StreamProbe", "preload", "probe"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,21 @@ class MediaProbe:
     @property
     def audio(self) -> StreamProbe | None:
         return next((s for s in self.streams if s.kind == "audio"), None)
+
+
+def preload() -> None:
+    """Start loading PyAV in a background thread, for a probe that is coming.
+
+    A download's fetch leaves the CPU mostly idle while its mux, later, waits for PyAV: loading it
+    during the fetch takes the ~40 ms off the wait.
+    """
+    if "av" not in sys.modules:
+        threading.Thread(target=_load, name="mediadl-preload", daemon=True).start()
+
+
+def _load() -> None:
+    with contextlib.suppress(ImportError):
+        import av  # noqa: F401
 
 
 def probe(path: Path) -> MediaProbe:

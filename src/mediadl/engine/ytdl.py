@@ -17,7 +17,8 @@ from typing import Any, Literal
 
 import yt_dlp
 import yt_dlp.globals
-from yt_dlp.extractor.common import InfoExtractor
+from yt_dlp.extractor import gen_extractor_classes
+from yt_dlp.extractor.common import InfoExtractor, UnsupportedURLIE
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import (
     DownloadCancelled,
@@ -129,6 +130,21 @@ class _YoutubeDL(yt_dlp.YoutubeDL):  # type: ignore[misc]
 
     url_index_dir: Path | None = None
     _url_index: UrlIndex | None = None
+
+    def add_default_info_extractors(self) -> None:
+        """yt-dlp's, minus 40 ms spent resolving the default ``allowed_extractors`` list.
+
+        yt-dlp turns the default list into names through a quadratic ordered-set helper; with
+        the default, its result is every enabled extractor in yt-dlp's order, added here directly.
+        """
+        if self.params.get("allowed_extractors", ["default"]) != ["default"]:
+            super().add_default_info_extractors()
+            return
+        every = {ie.IE_NAME.lower(): ie for ie in gen_extractor_classes()}
+        every["end"] = UnsupportedURLIE()
+        for ie in every.values():
+            if ie._ENABLED:
+                self.add_info_extractor(ie)
 
     def extract_info(  # noqa: PLR0917 - yt-dlp's own signature
         self,
