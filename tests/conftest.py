@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -32,10 +31,11 @@ def _fresh_counters(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Engine settings for the fixture site; state (caches) apart from the test's own folder."""
     return Settings(
         allow_networks=[FIXTURE_NETWORK],
-        data_dir=tmp_path / "data",
+        data_dir=tmp_path_factory.mktemp("data"),
         read_timeout=5.0,
         connect_timeout=5.0,
         fetch_retries=4,

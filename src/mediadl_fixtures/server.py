@@ -103,6 +103,7 @@ class FixtureSite:
         self._tries: dict[tuple[str, str], int] = {}
         self._buckets: dict[int, TokenBucket] = {}
         self.stats = SiteStats()
+        self._fresh = 0
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -189,15 +190,18 @@ class FixtureSite:
 
     def _reset(self) -> None:
         self._tries.clear()
-        self.stats = SiteStats(peak_connections=len(self._conns))
+        self.stats = SiteStats()
+        self._fresh = 0
 
     # -- connections -----------------------------------------------------------------
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         if task is not None:
             self._conns.add(task)
-        self.stats.connections_opened += 1
-        self.stats.peak_connections = max(self.stats.peak_connections, len(self._conns))
+        stats = self.stats
+        stats.connections_opened += 1
+        self._fresh += 1  # open connections made since the counters were last reset
+        stats.peak_connections = max(stats.peak_connections, self._fresh)
         try:
             await self._serve_connection(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
@@ -207,6 +211,8 @@ class FixtureSite:
                 raise
             # cancelled by close(): end normally, or asyncio logs the cancellation
         finally:
+            if stats is self.stats:
+                self._fresh -= 1
             if task is not None:
                 self._conns.discard(task)
             writer.close()
