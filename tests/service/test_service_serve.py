@@ -150,13 +150,18 @@ def test_cobalt_720p_as_a_new_user_tries_it(
 
 
 def children(pid: int) -> list[int]:
-    """The ffmpeg processes of server ``pid`` (it also keeps its extraction forkserver)."""
+    """The ffmpeg processes of server ``pid`` (it also keeps its extraction forkserver).
+
+    Read from every process's parent, not from ``/proc/PID/task/*/children``: that list is
+    best effort, and misses children while the thread that started them comes and goes.
+    """
     found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            with contextlib.suppress(OSError):
-                if "ffmpeg" in Path(f"/proc/{child}/comm").read_text():
-                    found.append(int(child))
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            text = stat.read_text()
+            name, rest = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :]
+            if int(rest.split()[1]) == pid and "ffmpeg" in name:
+                found.append(int(stat.parent.name))
     return found
 
 
@@ -168,7 +173,10 @@ def test_a_client_leaving_mid_remux_stops_ffmpeg(
     # A site capped at 1 MB/s in all keeps ffmpeg busy for seconds: the test can't race its end.
     answer = download(alone, site.url("hls", total_rate=1_000_000), {"quality": 1080})
     with httpx.stream("GET", answer["tunnel"], timeout=60) as r:
-        next(r.iter_bytes())
+        assert r.status_code == 200, r.read()
+        chunks = r.iter_bytes()  # held: a dropped iterator closes the response, and the client
+        first = next(chunks)  # would seem to leave before the check below
+        assert first[4:8] == b"ftyp", first[:64]
         assert children(pid), "ffmpeg runs while the file streams"
     deadline = time.monotonic() + 5
     while children(pid) and time.monotonic() < deadline:
