@@ -50,8 +50,9 @@ class Settings(BaseSettings):
         default=64,
         ge=1,
         le=64,
-        description="Most parallel connections for one progressive download or fragment pool. "
-        "The fetcher starts with 2 and adds more only while each one adds throughput.",
+        description="Most parallel connections for one download (its video and audio share them; "
+        "each stream of a tunnel has its own). The fetcher starts with 2 and adds more only "
+        "while each one keeps its speed.",
     )
     fetch_retries: int = Field(
         default=10,
