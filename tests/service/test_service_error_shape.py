@@ -55,6 +55,26 @@ async def test_request_errors(
 
 
 @pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("OPTIONS", "/", "GET, HEAD, POST"),
+        ("DELETE", "/", "GET, HEAD, POST"),
+        ("OPTIONS", "/api/v1/tunnel?t=0123456789abcdef", "GET, HEAD"),
+        ("PUT", "/api/v1/tunnel", "GET, HEAD"),
+        ("OPTIONS", "/api/v1/resolve", "POST"),
+        ("POST", "/healthz", "GET"),
+    ],
+)
+async def test_405_allows_every_method_of_the_path(
+    client: httpx.AsyncClient, method: str, path: str, allow: str
+) -> None:
+    """A path served by several routes names all their methods, not only the first route's."""
+    r = await client.request(method, path)
+    assert_shape(r, 405, "request.method")
+    assert r.headers["allow"] == allow
+
+
+@pytest.mark.parametrize(
     ("page", "status", "code"),
     [
         ("/pages/nomedia.html", 422, "content.no_media"),
