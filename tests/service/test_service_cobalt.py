@@ -110,6 +110,8 @@ async def test_picker_for_a_post_with_two_videos(
         ({"url": ""}, "error.api.link.missing"),
         ([1, 2], "error.api.invalid_body"),
         ({"url": "not a link"}, "error.api.link.invalid"),
+        ({"url": "0"}, "error.api.link.invalid"),
+        ({"url": " https://example.com/v"}, "error.api.link.invalid"),
         ({"url": "ftp://example.com/file"}, "error.api.service.unsupported"),
     ],
 )
