@@ -143,6 +143,8 @@ async def test_resolve_events_end_with_an_error(
     [
         ({"url": "not a link"}, 400, "link.invalid", None),
         ({"url": "mailto:a@b.c"}, 400, "link.unsupported", None),
+        ({"url": "http://127.0.0.1:9/", "item": "6 "}, 422, "request.invalid", "item"),
+        ({"url": "http://127.0.0.1:9/", "item": "+6"}, 422, "request.invalid", "item"),
         ({"url": "http://127.0.0.1:9/", "item": "0"}, 422, "request.invalid", "item"),
     ],
 )

@@ -19,6 +19,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BeforeValidator
 
 from mediadl import errors
 from mediadl.engine import normalize_url
@@ -51,6 +52,14 @@ _ERRORS = error_responses()
 PROGRESS_EVERY = 0.5
 
 
+def _decimal(value: object) -> object:
+    """A query integer as a client writes one: digits only (no sign, spaces or leading zeros),
+    which is what ``type: integer`` promises; a lenient parse would take ``6 `` for 6."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit() and value[:1] != "0"):
+        raise ValueError("should be a whole number written with digits only")
+    return value
+
+
 LinkQuery = Annotated[
     str,
     Query(
@@ -60,8 +69,10 @@ LinkQuery = Annotated[
         json_schema_extra={"pattern": LINK_PATTERN},
     ),
 ]
-ItemQuery = Annotated[int | None, Query(ge=1)]
-KeyQuery = Annotated[str | None, Query(description="API key, as EventSource sends no headers.")]
+ItemQuery = Annotated[int | None, Query(ge=1), BeforeValidator(_decimal)]
+KeyQuery = Annotated[
+    str | None, Query(max_length=64, description="API key, as EventSource sends no headers.")
+]
 
 
 @router.post("/resolve", response_model=MediaOut, responses=_ERRORS)
