@@ -94,10 +94,22 @@ def _from_error(err: errors.MediadlError, service: str | None) -> JSONResponse:
         for status in (400, 401, 429, 500)
     },
     openapi_extra={
+        "parameters": [
+            {
+                "name": "Accept",
+                "in": "header",
+                "required": True,
+                "description": "cobalt answers only clients that accept JSON; anything else is "
+                "`error.api.header.accept`.",
+                "schema": {"type": "string", "enum": list(_ACCEPTED)},
+            }
+        ],
         "requestBody": {
             "required": True,
+            "description": "`Content-Type: application/json` (else "
+            "`error.api.header.content_type`), at most 1 KiB.",
             "content": {"application/json": {"schema": CobaltRequest.model_json_schema()}},
-        }
+        },
     },
 )
 async def process(request: Request) -> JSONResponse:
