@@ -6,14 +6,20 @@ The fuzzer writes arbitrary links, so the server would look up arbitrary host na
 run (server and fuzzer) happens in a fresh network namespace (``unshare -rn``) that has nothing
 but loopback, so no lookup or connection can leave this machine. The server denies every
 private network (its default). Bounded: ``--max-examples`` per operation and ``--max-time``.
-Prints the number of cases, the statuses seen, and every failed check (5xx, schema violations).
+Prints the number of cases, the statuses seen, and every failed check (5xx, schema violations)
+with its operation, its message and a curl command that reproduces it. With ``--json out.json``
+the whole record is kept next to it, since the run happens in a folder that is then removed:
+``out.st.log`` (schemathesis' full output), ``out.ndjson`` (every case and check) and
+``out.server.log``.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -70,9 +76,14 @@ def start_server(folder: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def summarize(ndjson: Path) -> dict[str, Any]:
-    """Cases, statuses and failures from schemathesis' NDJSON event stream."""
+    """Cases, statuses and failures from schemathesis' NDJSON event stream.
+
+    A failure is kept once per check, operation and message, with the first request that showed
+    it (as a curl command) and the answer's status and first bytes: st's text output is long, and
+    its failures section is what matters.
+    """
     statuses: Counter[int] = Counter()
-    failures: set[str] = set()
+    failures: dict[tuple[str, str, str], dict[str, Any]] = {}
     cases = 0
     for line in ndjson.read_text().splitlines():
         event = json.loads(line)
@@ -80,18 +91,68 @@ def summarize(ndjson: Path) -> dict[str, Any]:
             if isinstance(interaction, dict) and "status_code" in interaction:
                 cases += 1
                 statuses[int(interaction["status_code"])] += 1
-        for failure in _walk(event, "failure_info"):
-            if isinstance(failure, dict):
-                failures.add(
-                    f"{failure.get('code')} {failure.get('operation')}: {failure.get('title')}"
-                )
+        recorder = event.get("ScenarioFinished", {}).get("recorder", {})
+        interactions = recorder.get("interactions", {})
+        for case_id, checks in recorder.get("checks", {}).items():
+            for check in checks:
+                failure = (check.get("failure_info") or {}).get("failure")
+                if not isinstance(failure, dict):
+                    continue
+                key = (str(failure["code"]), str(failure["operation"]), str(failure["message"]))
+                if key in failures:
+                    continue
+                exchange = interactions.get(case_id) or {}
+                answer = exchange.get("response") or {}
+                failures[key] = {
+                    "code": key[0],
+                    "check": check.get("name"),
+                    "title": failure.get("title"),
+                    "operation": key[1],
+                    "message": key[2],
+                    "status": answer.get("status_code"),
+                    "answer": _text(answer.get("content"))[:300],
+                    "curl": _curl(exchange.get("request") or {}),
+                }
     server_errors = sum(n for s, n in statuses.items() if s >= 500)
     return {
         "cases": cases,
         "statuses": dict(sorted(statuses.items())),
         "server_errors": server_errors,
-        "failures": sorted(failures),
+        "failures": [failures[key] for key in sorted(failures)],
     }
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, dict) and "$base64" in content:
+        return base64.b64decode(content["$base64"]).decode("utf-8", "replace")
+    return "" if content is None else str(content)
+
+
+def _curl(request: dict[str, Any]) -> str:
+    """The recorded request as a curl command (headers as sent, the body as text)."""
+    parts = ["curl", "-X", str(request.get("method", "GET"))]
+    for name, values in (request.get("headers") or {}).items():
+        for value in values if isinstance(values, list) else [values]:
+            parts += ["-H", f"{name}: {value}"]
+    if request.get("body") is not None:
+        parts += ["--data-binary", _text(request["body"])]
+    parts.append(str(request.get("uri", "")))
+    return shlex.join(parts)
+
+
+def show(failures: list[dict[str, Any]]) -> None:
+    """Every failure: which check, where, what was wrong, what came back, how to send it again.
+
+    Long commands (a fuzzed 8 KiB token) are cut here; the ``.st.log`` kept next to
+    ``--json`` has them whole.
+    """
+    for number, failure in enumerate(failures, 1):
+        print(f"--- failure {number}: {failure['code']} {failure['title']} ({failure['check']})")
+        print(f"operation: {failure['operation']}")
+        print(failure["message"].strip())
+        print(f"answer: {failure['status']} {failure['answer']!r}")
+        curl = failure["curl"]
+        print(f"reproduce: {curl if len(curl) <= 600 else curl[:600] + ' …(cut)'}\n")
 
 
 def _walk(node: Any, key: str) -> list[Any]:
@@ -150,11 +211,18 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(10)
-        print(run.stdout[-6000:])
         result = summarize(ndjson) | {"exit_code": run.returncode}
-        print(json.dumps(result, indent=2))
+        show(result["failures"])
+        print(json.dumps(result | {"failures": len(result["failures"])}, indent=2))
         if args.json:
             args.json.write_text(json.dumps(result, indent=2))
+            keep = str(args.json.with_suffix(""))
+            Path(f"{keep}.st.log").write_text(run.stdout + run.stderr)
+            shutil.copyfile(ndjson, f"{keep}.ndjson")
+            shutil.copyfile(folder / "server.log", f"{keep}.server.log")
+            print(f"kept: {keep}.st.log, {keep}.ndjson, {keep}.server.log")
+        else:
+            print(run.stdout[-6000:])
         sys.exit(0 if run.returncode == 0 else 1)
 
 

@@ -166,10 +166,11 @@ class Settings(BaseSettings):
         description="Origins (comma-separated) whose web pages may call the API; * for any.",
     )
     max_request_body: int = Field(
-        default=16 * 1024,
+        default=64 * 1024,
         ge=1024,
-        description="Largest request body, in bytes, of the native API (cobalt's POST / takes "
-        "at most 1 KiB, as cobalt does).",
+        description="Largest request body, in bytes, of the native API; the default takes the "
+        "largest valid one even with every character escaped (a 4096-character link: up to 48 "
+        "KiB). cobalt's POST / takes at most 1 KiB, as cobalt does.",
     )
     max_streams_per_client: int = Field(
         default=4,

@@ -110,6 +110,8 @@ async def test_picker_for_a_post_with_two_videos(
         ({"url": ""}, "error.api.link.missing"),
         ([1, 2], "error.api.invalid_body"),
         ({"url": "not a link"}, "error.api.link.invalid"),
+        ({"url": "0"}, "error.api.link.invalid"),
+        ({"url": " https://example.com/v"}, "error.api.link.invalid"),
         ({"url": "ftp://example.com/file"}, "error.api.service.unsupported"),
     ],
 )
@@ -157,6 +159,19 @@ async def test_headers_and_body_limit(client: httpx.AsyncClient, site: FixtureSi
     big = {"url": site.pages["video"], "subtitleLang": "en", "pad": "x" * 1100}
     r = await post(client, big)
     assert (r.status_code, error_code(r)) == (400, "error.api.invalid_body")
+
+
+async def test_the_schema_says_json_must_be_accepted(client: httpx.AsyncClient) -> None:
+    """cobalt answers only clients that accept JSON; the OpenAPI document says so."""
+    operation = (await client.get("/openapi.json")).json()["paths"]["/"]["post"]
+    accept = next(p for p in operation["parameters"] if p["name"] == "Accept")
+    assert (accept["in"], accept["required"]) == ("header", True)
+    assert accept["schema"]["enum"] == ["application/json", "application/json; charset=utf-8"]
+    body = json.dumps({"url": "0"})
+    for value in ("*/*", "text/html"):
+        headers = {"Accept": value, "Content-Type": "application/json"}
+        r = await client.post("/", content=body, headers=headers)
+        assert (r.status_code, error_code(r)) == (400, "error.api.header.accept")
 
 
 @pytest.mark.parametrize(

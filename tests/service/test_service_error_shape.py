@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 
@@ -55,6 +56,26 @@ async def test_request_errors(
 
 
 @pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("OPTIONS", "/", "GET, HEAD, POST"),
+        ("DELETE", "/", "GET, HEAD, POST"),
+        ("OPTIONS", "/api/v1/tunnel?t=0123456789abcdef", "GET, HEAD"),
+        ("PUT", "/api/v1/tunnel", "GET, HEAD"),
+        ("OPTIONS", "/api/v1/resolve", "POST"),
+        ("POST", "/healthz", "GET"),
+    ],
+)
+async def test_405_allows_every_method_of_the_path(
+    client: httpx.AsyncClient, method: str, path: str, allow: str
+) -> None:
+    """A path served by several routes names all their methods, not only the first route's."""
+    r = await client.request(method, path)
+    assert_shape(r, 405, "request.method")
+    assert r.headers["allow"] == allow
+
+
+@pytest.mark.parametrize(
     ("page", "status", "code"),
     [
         ("/pages/nomedia.html", 422, "content.no_media"),
@@ -76,8 +97,20 @@ async def test_audio_from_a_silent_choice_is_422(
 
 
 async def test_a_large_body_is_413(client: httpx.AsyncClient) -> None:
-    r = await client.post("/api/v1/resolve", json={"url": "x" * 20_000})
+    r = await client.post("/api/v1/resolve", json={"url": "x" * 70_000})
     assert_shape(r, 413, "request.too_large")
+
+
+async def test_the_largest_valid_body_is_not_too_large(client: httpx.AsyncClient) -> None:
+    """A link of 4096 characters, every one written as a JSON escape pair (12 bytes): 48 KiB."""
+    url = "http://127.0.0.3/"
+    url += "\U0001f600" * (4096 - len(url))
+    body = json.dumps({"url": url, "filename": "\U0001f600" * 200})
+    assert len(body) > 48 * 1024
+    r = await client.post(
+        "/api/v1/download", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert_shape(r, 403, "link.forbidden")
 
 
 async def test_a_bug_is_a_logged_500_without_details(

@@ -127,12 +127,35 @@ async def test_resolve_events_report_progress_then_the_result(
     assert events[-1][1]["title"].startswith("Fixture DASH")
 
 
-async def test_resolve_events_end_with_an_error(client: httpx.AsyncClient) -> None:
-    r = await client.get("/api/v1/resolve/events", params={"url": "not a link"})
+async def test_resolve_events_end_with_an_error(
+    client: httpx.AsyncClient, site: FixtureSite
+) -> None:
+    r = await client.get("/api/v1/resolve/events", params={"url": site.url("/pages/missing.html")})
+    assert r.status_code == 200
     event, data = sse(r.text)[-1]
     assert event == "error"
-    assert data["error"]["code"] == "link.invalid"
+    assert data["error"]["code"] == "content.unavailable"
     assert data["error"]["message"].endswith(".")
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "code", "field"),
+    [
+        ({"url": "not a link"}, 400, "link.invalid", None),
+        ({"url": "mailto:a@b.c"}, 400, "link.unsupported", None),
+        ({"url": "http://127.0.0.1:9/", "item": "6 "}, 422, "request.invalid", "item"),
+        ({"url": "http://127.0.0.1:9/", "item": "+6"}, 422, "request.invalid", "item"),
+        ({"url": "http://127.0.0.1:9/", "item": "0"}, 422, "request.invalid", "item"),
+    ],
+)
+async def test_resolve_events_refuse_a_bad_request_before_any_event(
+    client: httpx.AsyncClient, params: dict[str, str], status: int, code: str, field: str | None
+) -> None:
+    """What can be told from the request alone is a JSON error, not a stream that reports it."""
+    r = await client.get("/api/v1/resolve/events", params=params)
+    assert (r.status_code, r.json()["error"]["code"]) == (status, code)
+    assert r.headers["content-type"] == "application/json"
+    assert r.json()["error"].get("context", {}).get("field") == field
 
 
 async def test_tunnel_events_follow_a_download(
@@ -193,3 +216,7 @@ async def test_api_keys_when_required(
             "/api/v1/resolve", json=url, headers={"Authorization": f"Api-Key {KEY}"}
         )
         assert r.status_code == 200
+        r = await client.get("/api/v1/resolve/events", params=url)
+        assert (r.status_code, r.json()["error"]["code"]) == (401, "auth.missing")
+        r = await client.get("/api/v1/resolve/events", params={**url, "key": KEY})
+        assert (r.status_code, sse(r.text)[-1][0]) == (200, "result")

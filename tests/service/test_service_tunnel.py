@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from mediadl import errors
 from mediadl.engine.probe import probe
 from mediadl.models import Choice, Format
 from mediadl.service.source import Opener, Upstream, open_format
-from mediadl.service.tokens import Signer
+from mediadl.service.tokens import TOKEN_PATTERN, Signer
 from mediadl.settings import Settings
 from mediadl_fixtures.server import FixtureSite
 
@@ -108,6 +109,20 @@ async def test_tampered_and_expired_tunnels(client: httpx.AsyncClient, site: Fix
     r = await client.get(f"/api/v1/tunnel?t={expired}")
     assert (r.status_code, r.json()["error"]["code"]) == (410, "tunnel.expired")
     assert payload
+
+
+@pytest.mark.parametrize("path", ["/api/v1/tunnel", "/api/v1/tunnel/events", "/api/v1/thumbnail"])
+async def test_tokens_are_what_the_schema_says_and_anything_else_is_refused(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    """The schema publishes the tokens' alphabet; a ``t`` outside it is no token of ours."""
+    token = Signer(SECRET).tunnel("https://example.com/v", Choice(), item=3, ttl=60)
+    assert re.fullmatch(TOKEN_PATTERN, token)
+    parameters = (await client.get("/openapi.json")).json()["paths"][path]["get"]["parameters"]
+    assert next(p for p in parameters if p["name"] == "t")["schema"]["pattern"] == TOKEN_PATTERN
+    for bad in ("\U000fad30" * 10, "not a token at all", "a/b+c=d==e"):
+        r = await client.get(path, params={"t": bad})
+        assert (r.status_code, r.json()["error"]["code"]) == (403, "tunnel.invalid")
 
 
 def refusing_opener(*, after: int | None) -> tuple[Opener, list[int]]:

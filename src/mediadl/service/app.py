@@ -32,7 +32,6 @@ from mediadl.settings import Settings
 __all__ = ["COBALT_BODY_LIMIT", "create_app"]
 
 COBALT_BODY_LIMIT = 1024
-BODY_LIMIT = 16 * 1024
 EXPOSED_HEADERS = (
     "Content-Disposition",
     "Content-Length",

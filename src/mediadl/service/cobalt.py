@@ -20,7 +20,6 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from mediadl import errors
-from mediadl.engine import normalize_url
 from mediadl.models import MediaInfo
 from mediadl.service.auth import check_key, key_allowed
 from mediadl.service.cobalt_schema import (
@@ -32,6 +31,7 @@ from mediadl.service.cobalt_schema import (
 )
 from mediadl.service.context import ServiceContext, get_context, mediadl_version
 from mediadl.service.delivery import delivery_mode
+from mediadl.service.links import check_link
 from mediadl.service.native import tunnel_links
 from mediadl.service.problems import log as service_log
 from mediadl.service.thumbs import thumbnail_link
@@ -94,10 +94,22 @@ def _from_error(err: errors.MediadlError, service: str | None) -> JSONResponse:
         for status in (400, 401, 429, 500)
     },
     openapi_extra={
+        "parameters": [
+            {
+                "name": "Accept",
+                "in": "header",
+                "required": True,
+                "description": "cobalt answers only clients that accept JSON; anything else is "
+                "`error.api.header.accept`.",
+                "schema": {"type": "string", "enum": list(_ACCEPTED)},
+            }
+        ],
         "requestBody": {
             "required": True,
+            "description": "`Content-Type: application/json` (else "
+            "`error.api.header.content_type`), at most 1 KiB.",
             "content": {"application/json": {"schema": CobaltRequest.model_json_schema()}},
-        }
+        },
     },
 )
 async def process(request: Request) -> JSONResponse:
@@ -120,7 +132,7 @@ async def process(request: Request) -> JSONResponse:
         return _error("error.api.link.missing")
     try:
         req = CobaltRequest.model_validate(normalize_body(raw))
-        normalize_url(req.url)
+        check_link(req.url)
     except ValidationError:
         return _error("error.api.invalid_body")
     except errors.MediadlError as exc:

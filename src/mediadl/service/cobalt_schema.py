@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mediadl import errors
 from mediadl.models import AudioFormat, Choice, MediaInfo, Plan
+from mediadl.service.schemas import link_field
 
 __all__ = ["CobaltRequest", "name_template", "normalize_body", "to_choice"]
 
@@ -27,7 +28,10 @@ class CobaltRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    url: str = Field(min_length=1, max_length=4096)
+    url: str = link_field(
+        "The page's link (`http://`, `https://`, or a host name with a path); anything else is "
+        "`error.api.link.invalid`. The whole body is at most 1 KiB, as cobalt's."
+    )
     audioBitrate: Literal["320", "256", "128", "96", "64", "8"] = "128"
     audioFormat: Literal["best", "mp3", "ogg", "wav", "opus"] = "mp3"
     downloadMode: Literal["auto", "audio", "mute"] = "auto"

@@ -17,8 +17,9 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BeforeValidator
 
 from mediadl import errors
 from mediadl.engine import normalize_url
@@ -27,6 +28,7 @@ from mediadl.models import AUDIO_FORMATS, CONTAINERS, QUALITY_LADDER, Choice, Me
 from mediadl.service.auth import require_key
 from mediadl.service.context import Context, ServiceContext, mediadl_version
 from mediadl.service.delivery import delivery_mode
+from mediadl.service.links import LINK_PATTERN, MAX_LINK_LENGTH, check_link
 from mediadl.service.problems import error_body
 from mediadl.service.remux import estimate_output
 from mediadl.service.schemas import (
@@ -50,29 +52,59 @@ _ERRORS = error_responses()
 PROGRESS_EVERY = 0.5
 
 
+def _decimal(value: object) -> object:
+    """A query integer as a client writes one: digits only (no sign, spaces or leading zeros),
+    which is what ``type: integer`` promises; a lenient parse would take ``6 `` for 6."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit() and value[:1] != "0"):
+        raise ValueError("should be a whole number written with digits only")
+    return value
+
+
+LinkQuery = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=MAX_LINK_LENGTH,
+        description="The page's link (see `POST /resolve`).",
+        json_schema_extra={"pattern": LINK_PATTERN},
+    ),
+]
+ItemQuery = Annotated[int | None, Query(ge=1), BeforeValidator(_decimal)]
+KeyQuery = Annotated[
+    str | None, Query(max_length=64, description="API key, as EventSource sends no headers.")
+]
+
+
 @router.post("/resolve", response_model=MediaOut, responses=_ERRORS)
 async def resolve(
     body: ResolveRequest, request: Request, ctx: Context, authorization: Authorization = None
 ) -> MediaOut:
     """Read a link: the media, the qualities and audio formats it really has, its entries."""
     require_key(ctx.settings, authorization)
+    check_link(body.url)
     info = await ctx.resolver.resolve_item(body.url, body.item)
     return media_out(ctx, request, info, body.item)
 
 
-@router.get("/resolve/events", response_class=EventSourceResponse)
+def _checked_link(ctx: Context, url: LinkQuery, key: KeyQuery = None) -> str:
+    """The key and the link, checked before any event is sent: a request that can't be served
+    is a JSON error with its status, not a stream that reports it."""
+    require_key(ctx.settings, f"Api-Key {key}" if key else None)
+    check_link(url)
+    return url
+
+
+@router.get("/resolve/events", response_class=EventSourceResponse, responses=_ERRORS)
 async def resolve_events(
     request: Request,
     ctx: Context,
-    url: Annotated[str, Query(min_length=1, max_length=4096)],
-    item: Annotated[int | None, Query(ge=1)] = None,
-    key: Annotated[str | None, Query(description="API key, as EventSource sends no headers.")] = (
-        None
-    ),
+    url: Annotated[str, Depends(_checked_link)],
+    item: ItemQuery = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """Like `POST /resolve`, as Server-Sent Events: `progress` every half second while the
-    site is read (`{"stage": "resolve", "elapsed": s}`), then `result` (the media) or `error`."""
-    job = asyncio.ensure_future(_checked_resolve(ctx, url, item, key))
+    site is read (`{"stage": "resolve", "elapsed": s}`), then `result` (the media) or `error`.
+    A wrong key or a malformed link is answered at once, as a JSON error."""
+    job = asyncio.ensure_future(ctx.resolver.resolve_item(url, item))
     started = time.monotonic()
     try:
         while not job.done():
@@ -89,13 +121,6 @@ async def resolve_events(
         job.cancel()
 
 
-async def _checked_resolve(
-    ctx: ServiceContext, url: str, item: int | None, key: str | None
-) -> MediaInfo:
-    require_key(ctx.settings, f"Api-Key {key}" if key else None)
-    return await ctx.resolver.resolve_item(url, item)
-
-
 @router.post("/download", response_model=DownloadOut, responses=_ERRORS)
 async def download(
     body: DownloadRequest, request: Request, ctx: Context, authorization: Authorization = None
@@ -103,6 +128,7 @@ async def download(
     """Turn a choice into a tunnel link: GET it for the file, subscribe to `events` for progress.
     The link is valid for `tunnel_ttl` seconds, on any replica sharing this server's secret."""
     require_key(ctx.settings, authorization)
+    check_link(body.url)
     choice = body.choice()
     info = await ctx.resolver.resolve_item(body.url, body.item)
     plan = ctx.engine.plan(info, choice)

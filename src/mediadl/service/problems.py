@@ -27,6 +27,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mediadl import errors
@@ -50,6 +51,8 @@ __all__ = [
 
 log = logging.getLogger("mediadl.service")
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+"""The methods an ``Allow`` header may name (``OPTIONS`` only answers CORS preflights)."""
 _HIDDEN_CONTEXT = frozenset({"detail", "returncode"})
 """Context that may carry internal details (ffmpeg's stderr, loopback links): logged, not sent."""
 
@@ -149,16 +152,34 @@ async def _on_validation_error(_request: Request, exc: Exception) -> JSONRespons
     return error_response(RequestInvalid(message, field=where or None))
 
 
-async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     err: errors.MediadlError
+    headers = dict(exc.headers or {})
     if exc.status_code == 404:
         err = RouteNotFound()
     elif exc.status_code == 405:
         err = MethodNotAllowed()
+        if methods := _allowed_methods(request.app, request.scope):
+            headers["Allow"] = ", ".join(methods)
     else:
         err = RequestInvalid(str(exc.detail) if exc.detail else None)
-    return error_response(err, headers=dict(exc.headers or {}))
+    return error_response(err, headers=headers)
+
+
+def _allowed_methods(app: Any, scope: Scope) -> list[str]:
+    """Every method the routes at this path answer, for ``Allow`` (RFC 9110 §10.2.1).
+
+    Starlette names only the first route it found for the path, but a path often has several
+    (``GET /`` and cobalt's ``POST /``, ``GET`` and ``HEAD`` of a tunnel), each a route of its own:
+    ask each route about each method. Mounts answer any method at their path, so they don't count.
+    """
+    routes = [route for route in app.router.routes if not isinstance(route, Mount)]
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
 
 
 def install_handlers(app: Any) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from mediadl.models import Choice
+from mediadl.service.links import LINK_PATTERN, MAX_LINK_LENGTH
 
 __all__ = [
     "AudioChoiceOut",
@@ -21,24 +22,42 @@ __all__ = [
     "ResolveRequest",
     "VideoChoiceOut",
     "error_responses",
+    "link_field",
 ]
 
 Quality = Literal["best"] | int
+
+
+def link_field(description: str) -> Any:
+    """``url``: the pattern is published for clients and checked by the route (``link.invalid``)."""
+    return Field(
+        min_length=1,
+        max_length=MAX_LINK_LENGTH,
+        description=description,
+        json_schema_extra={"pattern": LINK_PATTERN},
+    )
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+_LINK_DESCRIPTION = (
+    "The page's link: `http://` or `https://`, or a host name with a path (`https://` is "
+    "assumed); no spaces. Anything else is refused with `link.invalid` (400), other schemes "
+    "with `link.unsupported`."
+)
+
+
 class ResolveRequest(_Strict):
-    url: str = Field(min_length=1, max_length=4096, description="The page's link, as pasted.")
+    url: str = link_field(_LINK_DESCRIPTION)
     item: int | None = Field(
         default=None, ge=1, description="1-based entry of a playlist or post to resolve alone."
     )
 
 
 class DownloadRequest(_Strict):
-    url: str = Field(min_length=1, max_length=4096, description="The page's link, as pasted.")
+    url: str = link_field(_LINK_DESCRIPTION)
     item: int | None = Field(
         default=None, ge=1, description="1-based entry of a playlist or post (its `index`)."
     )

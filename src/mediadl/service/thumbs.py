@@ -15,6 +15,7 @@ from mediadl import errors
 from mediadl.engine.thumbnail import fetch_image_async
 from mediadl.service.context import Context, ServiceContext
 from mediadl.service.schemas import error_responses
+from mediadl.service.tokens import TOKEN_PATTERN
 
 __all__ = ["router", "sniff_image", "thumbnail_link"]
 
@@ -58,7 +59,16 @@ def thumbnail_link(ctx: ServiceContext, request: Request, url: str | None) -> st
     },
 )
 async def thumbnail(
-    ctx: Context, t: Annotated[str, Query(min_length=10, max_length=8192)]
+    ctx: Context,
+    t: Annotated[
+        str,
+        Query(
+            min_length=10,
+            max_length=8192,
+            description="The signed link's token.",
+            json_schema_extra={"pattern": TOKEN_PATTERN},
+        ),
+    ],
 ) -> Response:
     """A thumbnail named by a signed link from a resolve answer."""
     url = str(ctx.signer.loads("thumbnail", t).get("u", ""))

@@ -21,7 +21,11 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from mediadl.models import Choice
 from mediadl.service.problems import TunnelExpired, TunnelInvalid
 
-__all__ = ["Signer", "TunnelRequest", "choice_from_dict", "choice_to_dict"]
+__all__ = ["TOKEN_PATTERN", "Signer", "TunnelRequest", "choice_from_dict", "choice_to_dict"]
+
+TOKEN_PATTERN = "^[A-Za-z0-9_.-]+$"  # noqa: S105 - a pattern, not a password
+"""What a token is made of (base64url and the dots between its parts), for the OpenAPI schema:
+a ``t`` holding anything else can't be one of ours, and its signature check refuses it (403)."""
 
 _CHOICE_FIELDS = {f.name: f for f in dataclasses.fields(Choice)}
 _DEFAULT_CHOICE = Choice()

@@ -29,7 +29,7 @@ from mediadl.service.problems import error_body
 from mediadl.service.progress import Reporter
 from mediadl.service.remux import RemuxStream, estimate_output
 from mediadl.service.schemas import error_responses
-from mediadl.service.tokens import TunnelRequest
+from mediadl.service.tokens import TOKEN_PATTERN, TunnelRequest
 from mediadl.service.upstream import Refresh
 
 __all__ = ["router"]
@@ -38,7 +38,15 @@ log = logging.getLogger("mediadl.service.tunnel")
 
 router = APIRouter(prefix="/api/v1", tags=["tunnel"])
 
-Token = Annotated[str, Query(min_length=10, max_length=8192, description="The signed request.")]
+Token = Annotated[
+    str,
+    Query(
+        min_length=10,
+        max_length=8192,
+        description="The signed request.",
+        json_schema_extra={"pattern": TOKEN_PATTERN},
+    ),
+]
 _ERRORS = error_responses()
 
 
