@@ -1,11 +1,12 @@
-"""How many requests run at once: grow while each request keeps its rate, shrink when told to.
+"""How many requests run at once: grow while more requests bring more bytes, shrink when told to.
 
-Sites throttle each connection, or the whole server, or both. What tells them apart is the rate of
-one request while its body streams: under a per-connection cap it stays put as requests are added;
-under a server-wide cap it falls in proportion. So :class:`AdaptiveConcurrency` measures bytes per
-second of body time (the summed time requests spent receiving, which leaves out the latency before
-each answer and is therefore the same for a 30 KB audio segment and a 2 MB video one), scales it by
-the level to compare levels, and grows while it holds.
+Sites throttle each connection, or the whole server, or both. A per-connection cap shows as an
+aggregate rate that grows in step with the number of requests receiving a body; a server-wide cap
+as a rate that stays put however many receive. So :class:`AdaptiveConcurrency` measures, over a
+short window, the aggregate rate and the average number of requests receiving (body time; the
+latency before each answer doesn't count), and compares both with the last level that paid off.
+Counting receivers rather than slots keeps the comparison fair when a level is full of small
+segments that spend most of their time waiting for an answer (an audio rendition beside video).
 
 It starts at two requests, waits until the requests of a new level have their answers, measures a
 short window and decides: doubling first (under a server-wide cap that costs two connections, and
@@ -13,8 +14,8 @@ four is all it ever opens), then doubling again, or growing sixteenfold once a s
 full, so a site that caps each connection has every segment of a short download in flight a few
 tenths of a second after the first answer. A level that doesn't pay is looked at twice (one short
 window is often noisy), then the controller goes back to where the rate says the cap begins (never
-below the last level that paid off) and holds, probing a small step up now and then. A
-``429``/``503`` halves the level and holds it longer.
+below the last level that paid off) and stays there for half a minute before trying one step up
+(conditions change during a long download). A ``429``/``503`` halves the level and holds it too.
 """
 
 from __future__ import annotations
@@ -43,8 +44,10 @@ LINEAR = 0.85
 """A step whose gain is this close to proportional is followed by a bigger one."""
 BIG_STEP = 16
 """Growth after a step that paid off in full: 2, 4, then 64 under a per-connection cap."""
-HOLD_SECONDS = 4.0
-THROTTLE_HOLD_SECONDS = 8.0
+MIN_GAIN = 1.15
+"""A window whose receivers didn't grow by this much over the base says nothing of a cap."""
+SETTLE_SECONDS = 30.0
+"""How long a level found to be the cap (or a 429/503's half) holds before one step up is tried."""
 
 
 class Pace(Protocol):
@@ -79,19 +82,19 @@ class AdaptiveConcurrency:
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._latency = 0.05
         self._base_limit = 0
-        self._base_rate = 0.0
-        self._hold_until = 0.0
+        self._base: Window | None = None
+        self._settled_until = 0.0
         self._doubling = True
         self._factor = 2
         self._first_step = True
         self._first_look: Window | None = None
         self._changed_at = 0.0
         self._count_from: float | None = None
-        self._started = self._answered = 0
+        self._started = self._answered = self._new_slots = 0
         self._window = MIN_WINDOW
         self._bytes = 0
         self._receiving = 0
-        self._body_time = self._slot_time = 0.0
+        self._body_time = 0.0
         self._marked = clock()
         self._saturated = True
         self._restart_window(clock())
@@ -143,17 +146,15 @@ class AdaptiveConcurrency:
         self._receiving += 1 if started else -1
 
     def _mark(self, now: float) -> None:
-        """Integrate, since the last event, the requests receiving and the slots held."""
-        elapsed = now - self._marked
-        self._body_time += self._receiving * elapsed
-        self._slot_time += self.active * elapsed
+        """Integrate, since the last event, the number of requests receiving."""
+        self._body_time += self._receiving * (now - self._marked)
         self._marked = now
 
     def throttled(self) -> None:
-        """The server said 429/503: halve the level and hold it a while."""
+        """The server said 429/503: halve the level and stay there."""
         now = self._clock()
-        self._base_limit, self._doubling = 0, False
-        self._hold_until = now + THROTTLE_HOLD_SECONDS
+        self._base_limit, self._base, self._doubling = 0, None, False
+        self._settled_until = now + SETTLE_SECONDS
         self._set_limit(max(1, self.limit // 2), now)
 
     def add(self, nbytes: int) -> None:
@@ -161,9 +162,10 @@ class AdaptiveConcurrency:
         now = self._clock()
         self._mark(now)
         if self._count_from is None:
-            if self._answered < self._started and now < self._changed_at + MAX_SETTLE:
+            waiting = max(self._started, self._new_slots)
+            if self._answered < waiting and now < self._changed_at + MAX_SETTLE:
                 return
-            self._count_from, self._body_time, self._slot_time = now, 0.0, 0.0
+            self._count_from, self._body_time = now, 0.0
             return
         self._bytes += nbytes
         if self.active < self.limit:
@@ -174,31 +176,31 @@ class AdaptiveConcurrency:
 
     def _clearly_pays(self) -> bool:
         """Growth that is plain before the window ends needn't wait for it."""
-        if not self._saturated or self._base_limit == 0 or self._first_look is not None:
+        if not self._saturated or self._base is None or self._first_look is not None:
             return False
-        expected = self.limit / self._base_limit
-        rate = self._window_seen(self._marked).capacity
-        return expected > 1 and rate >= self._base_rate * expected * EARLY_SCORE
+        seen = self._window_seen(self._marked)
+        expected = seen.receivers / self._base.receivers if self._base.receivers else 0.0
+        return expected >= MIN_GAIN and seen.rate >= self._base.rate * expected * EARLY_SCORE
 
     def _window_seen(self, now: float) -> Window:
         assert self._count_from is not None
-        return Window(self._bytes, now - self._count_from, self._body_time, self._slot_time)
+        return Window(self._bytes, now - self._count_from, self._body_time)
 
     @property
     def per_request_rate(self) -> float:
-        """Bytes per second one request got at the last level that paid off (0: unknown yet)."""
-        return self._base_rate / self._base_limit if self._base_limit else 0.0
+        """Bytes per second a receiving request got at the last level that paid off (0: unknown)."""
+        return self._base.per_request if self._base is not None else 0.0
 
     # --- the decision ---------------------------------------------------------------------------
 
     def _evaluate(self, seen: Window) -> None:
         now = self._marked
         log.debug(
-            "concurrency %d (base %d): %.0f B/s per request, %.0f B/s capacity%s",
+            "concurrency %d (base %d): %.0f B/s, %.1f receiving%s",
             self.limit,
             self._base_limit,
-            seen.per_request,
-            seen.capacity,
+            seen.rate,
+            seen.receivers,
             "" if self._saturated else " (not saturated)",
         )
         if not self._saturated:
@@ -206,32 +208,31 @@ class AdaptiveConcurrency:
             return
         if self._first_look is not None:  # judge both windows together
             seen += self._first_look
-        rate = seen.capacity
-        if self._base_limit == 0 or self._base_rate <= 0:
-            self._accept(rate, now, grow=True)
+        base = self._base
+        if base is None or base.rate <= 0 or base.receivers <= 0 or self.limit <= self._base_limit:
+            self._accept(seen, now, grow=True)  # nothing to compare with: a new base
             return
-        expected = self.limit / self._base_limit
-        score = (rate / self._base_rate - 1) / (expected - 1) if expected > 1 else 1.0
+        expected = seen.receivers / base.receivers
+        gain = seen.rate / base.rate
+        score = (gain - 1) / (expected - 1) if expected >= MIN_GAIN else 0.0
         if score >= 0.5:
-            self._factor = BIG_STEP if score >= LINEAR and expected > 1 else 2
-            self._accept(rate, now, grow=True)
+            self._factor = BIG_STEP if score >= LINEAR else 2
+            self._accept(seen, now, grow=True)
         elif self._first_look is None:
             self._restart_window(now)  # one window is often noisy: look once more first
             self._first_look = seen
         elif score >= 0.2:
-            self._accept(rate, now, grow=False)
-        else:  # back to where the measured rate says the cap begins, at least the last good level
-            fit = round(rate * self._base_limit / self._base_rate)
-            self._doubling = False
-            self._hold_until = now + HOLD_SECONDS
+            self._accept(seen, now, grow=False)
+        else:  # back to where the rate says the cap begins, at least the last good level
+            fit = round(gain * self._base_limit)
+            self._doubling, self._settled_until = False, now + SETTLE_SECONDS
             self._set_limit(max(self._base_limit, min(self.limit - 1, fit)), now)
 
-    def _accept(self, rate: float, now: float, *, grow: bool) -> None:
-        self._base_limit, self._base_rate = self.limit, rate
+    def _accept(self, seen: Window, now: float, *, grow: bool) -> None:
+        self._base_limit, self._base = self.limit, seen
         if not grow:
-            self._doubling = False
-            self._hold_until = now + HOLD_SECONDS
-        if now < self._hold_until or self.limit >= self.maximum:
+            self._doubling, self._settled_until = False, now + SETTLE_SECONDS
+        if now < self._settled_until or self.limit >= self.maximum:
             self._restart_window(now)
             return
         if self._first_step:  # a small first probe: doubling, whatever the first rate said
@@ -243,19 +244,21 @@ class AdaptiveConcurrency:
         self._set_limit(min(self.maximum, self.limit + step), now)
 
     def _set_limit(self, limit: int, now: float) -> None:
+        grown = limit - self.limit
         self.limit = limit
         self.peak = max(self.peak, limit)
         self._restart_window(now)
+        self._new_slots = max(0, grown)  # the window opens once their requests are answered
         self._dispatch()
 
     def _restart_window(self, now: float) -> None:
         self._first_look = None
         self._changed_at = now
         self._count_from = None
-        self._started = self._answered = 0
+        self._started = self._answered = self._new_slots = 0
         self._window = max(MIN_WINDOW, WINDOW_LATENCIES * self._latency)
         self._bytes = 0
-        self._body_time = self._slot_time = 0.0
+        self._body_time = 0.0
         self._saturated = True
 
 
@@ -267,27 +270,25 @@ class Window:
     seconds: float
     body_time: float
     """Summed over requests: seconds spent receiving a body."""
-    slot_time: float
-    """Summed over slots: seconds held."""
 
     def __add__(self, other: Window) -> Window:
         return Window(
             self.bytes + other.bytes,
             self.seconds + other.seconds,
             self.body_time + other.body_time,
-            self.slot_time + other.slot_time,
         )
+
+    @property
+    def rate(self) -> float:
+        """All requests together, bytes per second."""
+        return self.bytes / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def receivers(self) -> float:
+        """Requests receiving a body, on average."""
+        return self.body_time / self.seconds if self.seconds > 0 else 0.0
 
     @property
     def per_request(self) -> float:
         """One request's rate while its body streams."""
         return self.bytes / self.body_time if self.body_time > 0 else 0.0
-
-    @property
-    def capacity(self) -> float:
-        """Bytes per second the slots held would carry if every one of them were receiving.
-
-        Latency before each answer doesn't count against a level, so a level of small segments
-        (mostly waiting) and one of large ones (mostly receiving) compare fairly.
-        """
-        return self.per_request * self.slot_time / self.seconds if self.seconds > 0 else 0.0

@@ -214,7 +214,7 @@ class NativeFetcher:
 
 
 class _Job:
-    """One format's download: its concurrency, retries, headers and size accounting."""
+    """One format's download: its retries, headers and size accounting, under a given pace."""
 
     def __init__(
         self,
