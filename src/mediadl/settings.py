@@ -175,10 +175,20 @@ class Settings(BaseSettings):
     max_streams_per_client: int = Field(
         default=4,
         ge=1,
-        description="Downloads (tunnels) one client may have open at once.",
+        description="Downloads (tunnels) one client may have open at once (on all replicas "
+        "together when rate_limit_storage is a redis:// URL).",
     )
     max_streams: int = Field(
-        default=64, ge=1, description="Downloads (tunnels) the server serves at once in total."
+        default=64,
+        ge=1,
+        description="Downloads (tunnels) served at once in total: by this process, or by all "
+        "replicas together when rate_limit_storage is a redis:// URL.",
+    )
+    stream_slot_ttl: float = Field(
+        default=30.0,
+        ge=1.0,
+        description="With Redis, seconds a download slot outlives the last heartbeat of its "
+        "server (sent every third of it): a replica that dies gives its slots back after this.",
     )
     rate_limit: str = Field(
         default="20/minute;200/hour",
@@ -195,8 +205,9 @@ class Settings(BaseSettings):
     )
     rate_limit_storage: str = Field(
         default="memory://",
-        description="Where rate-limit counters live: memory:// (one process) or redis://host:port "
-        "(shared by replicas).",
+        description="Where rate-limit counters and download slots live: memory:// (one "
+        "process) or redis://host:port, rediss:// (shared by replicas; other schemes the limits "
+        "library knows share the rate limits only).",
     )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default=[],

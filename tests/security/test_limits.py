@@ -22,7 +22,9 @@ from starlette.routing import Route
 from mediadl.service import create_app
 from mediadl.service.clients import client_address, identify, subnet_key
 from mediadl.service.ratelimit import RateLimits
+from mediadl.service.slots import MemorySlots, RedisSlots, StreamSlots, stream_slots
 from mediadl.settings import Settings
+from support.server import free_port
 
 API_KEY = "0b7c1c62-6a46-4bd8-9f3e-2d1e0a3c5f11"
 INSIDE = {"url": "http://127.0.0.3:9/"}
@@ -158,14 +160,16 @@ def test_client_identity_rules(limited: Callable[..., Settings]) -> None:
 # --- download slots ---------------------------------------------------------------------------
 
 
-def slow_tunnel_app(settings: Settings, release: asyncio.Event) -> Any:
+def slow_tunnel_app(
+    settings: Settings, release: asyncio.Event, slots: StreamSlots | None = None
+) -> Any:
     async def tunnel(request: Request) -> PlainTextResponse:
         if "p" not in request.query_params:
             await release.wait()
         return PlainTextResponse("bytes")
 
     app = Starlette(routes=[Route("/api/v1/tunnel", tunnel)])
-    return RateLimits(app, settings=settings)
+    return RateLimits(app, settings=settings, slots=slots)
 
 
 async def test_streams_per_client_and_in_total(limited: Callable[..., Settings]) -> None:
@@ -192,3 +196,31 @@ async def test_streams_per_client_and_in_total(limited: Callable[..., Settings])
     assert "Retry-After" in again.headers and "Retry-After" in third.headers
     assert probe.status_code == 200  # cobalt's probe holds no slot
     assert after.status_code == 200  # slots are given back
+
+
+async def test_slots_fail_closed_when_their_store_is_gone(
+    limited: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slots in a Redis nobody answers: no stream is let in unbounded; 503, try again soon."""
+    settings = limited()
+    lost = RedisSlots(f"redis://127.0.0.1:{free_port()}/0", per_client=1, total=1, ttl=30)
+    app = slow_tunnel_app(settings, asyncio.Event(), slots=lost)
+    transport = httpx.ASGITransport(app=app, client=("1.1.1.1", 1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        r = await client.get("/api/v1/tunnel", params={"t": "x"})
+    await lost.close()
+    assert (r.status_code, r.json()["error"]["code"]) == (503, "server.busy")
+    assert r.headers["Retry-After"] == "5"
+    assert "download slot storage failed" in caplog.text
+
+
+async def test_slots_are_counted_where_the_rate_limits_are(
+    limited: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    assert isinstance(stream_slots(limited()), MemorySlots)
+    for url in ("redis://127.0.0.1:1/0", "rediss://cache.example:6380/1"):
+        shared = stream_slots(limited(rate_limit_storage=url, stream_slot_ttl=9))
+        assert isinstance(shared, RedisSlots) and shared.ttl == 9
+        await shared.close()
+    assert isinstance(stream_slots(limited(rate_limit_storage="memcached://m:11211")), MemorySlots)
+    assert "download slots are counted per process" in caplog.text

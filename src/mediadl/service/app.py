@@ -25,6 +25,7 @@ from mediadl.service.problems import ErrorGuard, install_handlers
 from mediadl.service.ratelimit import RATE_HEADERS, RateLimits
 from mediadl.service.resolver import Resolver
 from mediadl.service.secret import load_secret
+from mediadl.service.slots import StreamSlots, stream_slots
 from mediadl.service.source import Opener, open_format
 from mediadl.service.tokens import Signer
 from mediadl.settings import Settings
@@ -71,6 +72,8 @@ def create_app(
         feeder=Feeder(settings, opener),
     )
 
+    slots = stream_slots(settings)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await ctx.start()
@@ -78,6 +81,7 @@ def create_app(
             yield
         finally:
             await ctx.close()
+            await slots.close()
 
     app = FastAPI(
         title="mediadl",
@@ -93,15 +97,15 @@ def create_app(
     for module in (native, tunnel, thumbs, cobalt, home):
         app.include_router(module.router)
     app.include_router(native.health_router)
-    _add_middleware(app, settings)
+    _add_middleware(app, settings, slots)
     return app
 
 
-def _add_middleware(app: FastAPI, settings: Settings) -> None:
+def _add_middleware(app: FastAPI, settings: Settings, slots: StreamSlots) -> None:
     """The last added runs first: CORS, the error guard, rate limits, then the body limit."""
     app.add_middleware(BodyLimit, default=settings.max_request_body, root=COBALT_BODY_LIMIT)
     app.add_middleware(ErrorGuard)
-    app.add_middleware(RateLimits, settings=settings)
+    app.add_middleware(RateLimits, settings=settings, slots=slots)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -11,7 +11,8 @@ Every counted answer carries ``RateLimit-Limit``, ``RateLimit-Remaining``, ``Rat
 (seconds) and ``RateLimit-Policy``; a refused one is ``429`` with ``Retry-After`` and the error
 shape of its face (cobalt's ``error.api.rate_exceeded`` at ``POST /``). An open tunnel holds a
 download slot until its last byte: ``max_streams_per_client`` per client (``rate.streams``, 429)
-and ``max_streams`` in all (``server.busy``, 503). Slots are counted per server process.
+and ``max_streams`` in all (``server.busy``, 503), counted where the rate-limit counters are: in
+this process, or in Redis for every replica at once (:mod:`mediadl.service.slots`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mediadl import errors
 from mediadl.service.clients import ClientId, identify
 from mediadl.service.problems import error_body
+from mediadl.service.slots import StreamSlots, stream_slots
 from mediadl.settings import Settings
 
 __all__ = ["RATE_HEADERS", "RateLimits", "kind_of"]
@@ -76,9 +77,12 @@ class _Verdict:
 class RateLimits:
     """The middleware; one per app, its counters shared by every request of the app."""
 
-    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+    def __init__(
+        self, app: ASGIApp, *, settings: Settings, slots: StreamSlots | None = None
+    ) -> None:
         self.app = app
         self.settings = settings
+        self.slots = slots or stream_slots(settings)
         self._limits: dict[str, list[RateLimitItem]] = {
             "link": parse_many(settings.rate_limit),
             "keyed": parse_many(settings.rate_limit_keyed),
@@ -86,7 +90,6 @@ class RateLimits:
         }
         self._storage: Storage = _storage(settings.rate_limit_storage)
         self._limiter = MovingWindowRateLimiter(self._storage)
-        self._streams: Counter[str] = Counter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or (kind := kind_of(scope)) is None:
@@ -143,24 +146,26 @@ class RateLimits:
         headers: dict[str, str],
     ) -> None:
         """Hold a download slot while the tunnel's answer is sent."""
-        if self._streams[client.name] >= self.settings.max_streams_per_client:
-            refusal = errors.TooManyStreams(limit=self.settings.max_streams_per_client)
+        try:
+            slot = await self.slots.acquire(client.name)
+        except errors.TooManyStreams as refusal:
             await _refuse(
                 scope, receive, send, refusal, headers=headers | {"Retry-After": "5"}, window=5
             )
             return
-        if sum(self._streams.values()) >= self.settings.max_streams:
+        except errors.ServerBusy as refusal:
+            await _refuse(scope, receive, send, refusal, headers={"Retry-After": "10"}, window=10)
+            return
+        except Exception:  # the shared store is down: fail closed, as for the rate limits
+            log.exception("download slot storage failed")
             await _refuse(
-                scope, receive, send, errors.ServerBusy(), headers={"Retry-After": "10"}, window=10
+                scope, receive, send, errors.ServerBusy(), headers={"Retry-After": "5"}, window=5
             )
             return
-        self._streams[client.name] += 1
         try:
             await self.app(scope, receive, _with_headers(send, headers))
         finally:
-            self._streams[client.name] -= 1
-            if self._streams[client.name] <= 0:
-                del self._streams[client.name]
+            await slot.release()
 
 
 def _storage(uri: str) -> Storage:
