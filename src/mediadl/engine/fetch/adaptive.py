@@ -103,7 +103,6 @@ class AdaptiveConcurrency:
 
     async def acquire(self) -> None:
         if self.active < self.limit and not self._waiters:
-            self._mark(self._clock())
             self.active += 1
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -116,7 +115,6 @@ class AdaptiveConcurrency:
             raise
 
     def release(self) -> None:
-        self._mark(self._clock())
         self.active -= 1
         self._dispatch()
 
@@ -124,7 +122,6 @@ class AdaptiveConcurrency:
         while self._waiters and self.active < self.limit:
             waiter = self._waiters.popleft()
             if not waiter.done():
-                self._mark(self._clock())
                 self.active += 1
                 waiter.set_result(None)
 
