@@ -38,7 +38,8 @@ class Settings(BaseSettings):
     # --- where things live -------------------------------------------------------------------
     data_dir: Path = Field(
         default_factory=default_data_dir,
-        description="Directory for the server secret, job state and temporary work.",
+        description="Directory for the server secret, job state, temporary work and caches "
+        "(cache/: the index of yt-dlp's URL patterns, rebuilt when yt-dlp changes).",
     )
     ffmpeg: str | None = Field(
         default=None,
