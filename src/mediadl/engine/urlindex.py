@@ -121,27 +121,36 @@ class UrlIndex:
 
     @classmethod
     def build(cls, ies: Mapping[str, Any]) -> UrlIndex:
+        return cls._analyse(_patterns(ies))
+
+    @classmethod
+    def _analyse(cls, patterns: Mapping[str, tuple[str, ...]]) -> UrlIndex:
         found: dict[str, Requirement] = {}
-        for key, patterns in _patterns(ies).items():
+        for key, own in patterns.items():
             with contextlib.suppress(Exception):  # unreadable: that extractor is always asked
-                found[key] = tuple(required_literals(p) for p in patterns)
+                found[key] = tuple(required_literals(p) for p in own)
         return cls(found)
 
     @classmethod
     def load(cls, ies: Mapping[str, Any], cache_dir: Path | None) -> UrlIndex:
-        """The index for ``ies``, from ``cache_dir`` when it was built for the same patterns."""
+        """The index for ``ies``, from ``cache_dir`` when it was built for the same patterns.
+
+        Within a process the same extractor classes give the same index: it is kept, so each
+        extraction after the first pays neither the digest nor the file.
+        """
+        classes = tuple(ie for ie in ies.values() if isinstance(ie, type))
+        if (index := _MEMO.get(classes)) is not None:
+            return index
         patterns = _patterns(ies)
         digest = _digest(patterns)
-        if (index := _MEMO.get(digest)) is not None:
-            return index
         path = cache_dir / f"url-index-{digest[:16]}.json" if cache_dir else None
         index = _read(path) if path else None
         if index is None:
-            index = cls.build(ies)
+            index = cls._analyse(patterns)
             if path:
                 _write(path, index)
         _MEMO.clear()
-        _MEMO[digest] = index
+        _MEMO[classes] = index
         return index
 
     def candidates(self, key: str, folded: str) -> bool:
@@ -150,7 +159,7 @@ class UrlIndex:
         return requirement is None or _may_match(requirement, folded)
 
 
-_MEMO: dict[str, UrlIndex] = {}
+_MEMO: dict[tuple[type, ...], UrlIndex] = {}
 
 
 def first_suitable(ies: Mapping[str, Any], url: str, index: UrlIndex) -> str | None:
