@@ -16,7 +16,7 @@ from yt_dlp.extractor.common import InfoExtractor
 
 from mediadl import errors
 from mediadl.engine.bounds import check_info
-from mediadl.engine.ytdl import guard_of, map_ytdl_error, new_ydl
+from mediadl.engine.ytdl import close_responses, guard_of, map_ytdl_error, new_ydl
 from mediadl.models import Entry, Format, LiveStatus, MediaInfo
 from mediadl.settings import Settings
 
@@ -93,6 +93,7 @@ def _extract(
         except errors.MediadlError:
             raise
         except Exception as exc:
+            close_responses(exc)
             refused = guard.refused if guard is not None else None
             raise (refused or map_ytdl_error(exc, url)) from exc
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,7 +35,7 @@ from mediadl.engine.ffmpeg import ffmpeg_on_path
 from mediadl.engine.urlindex import UrlIndex, first_suitable
 from mediadl.settings import Settings
 
-__all__ = ["Purpose", "guard_of", "map_ytdl_error", "new_ydl", "warm_up"]
+__all__ = ["Purpose", "close_responses", "guard_of", "map_ytdl_error", "new_ydl", "warm_up"]
 
 Purpose = Literal["extract", "download"]
 NO_FFMPEG = "/nonexistent/mediadl-ffmpeg-is-not-for-downloads"
@@ -206,13 +206,7 @@ def map_ytdl_error(exc: BaseException, url: str) -> errors.MediadlError:
 
 def _guard_refusal(exc: BaseException) -> errors.MediadlError | None:
     """The egress guard's own error (or running out of memory), wherever yt-dlp wrapped it."""
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
-    while stack:
-        current = stack.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
+    for current in _chain(exc):
         if isinstance(current, GuardRefusal):
             return current.error
         if isinstance(current, errors.MediadlError):
@@ -221,6 +215,30 @@ def _guard_refusal(exc: BaseException) -> errors.MediadlError | None:
             return errors.ContentTooLarge(
                 "Reading this page needs more memory than this server allows."
             )
+    return None
+
+
+def close_responses(exc: BaseException) -> None:
+    """Close the HTTP answers yt-dlp's errors carry (a 404's open connection, say).
+
+    Left to the garbage collector, their sockets stay open until a cycle collection finds them.
+    """
+    for current in _chain(exc):
+        if isinstance(current, HTTPError):
+            with suppress(Exception):
+                current.response.close()
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and every exception behind it, however yt-dlp wrapped them, each once."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
         info = getattr(current, "exc_info", None)
         inner = info[1] if isinstance(info, tuple) and len(info) > 1 else None
         stack.extend(
@@ -231,7 +249,6 @@ def _guard_refusal(exc: BaseException) -> errors.MediadlError | None:
                 inner if isinstance(inner, BaseException) else None,
             ]
         )
-    return None
 
 
 def _classify(cause: BaseException, message: str, url: str) -> errors.MediadlError:

@@ -11,7 +11,7 @@ from yt_dlp.utils import DownloadCancelled
 from mediadl import errors
 from mediadl.engine.bounds import check_downloader
 from mediadl.engine.fetch.base import FetchProgress
-from mediadl.engine.ytdl import map_ytdl_error, new_ydl
+from mediadl.engine.ytdl import close_responses, map_ytdl_error, new_ydl
 from mediadl.models import CancelToken, Format
 from mediadl.settings import Settings
 
@@ -61,6 +61,7 @@ class YtdlpFetcher:
             _discard(dest)
             raise
         except Exception as exc:
+            close_responses(exc)
             _discard(dest)
             if cancel is not None and cancel.cancelled:
                 raise errors.Cancelled() from exc
