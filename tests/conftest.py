@@ -8,6 +8,7 @@ import pytest
 
 from mediadl.engine import Engine
 from mediadl.settings import Settings
+from mediadl_fixtures.replicas import ReplicaSite, running_replicas
 from mediadl_fixtures.server import FixtureSite
 from mediadl_fixtures.threaded import running_site
 
@@ -45,3 +46,16 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture
 def engine(settings: Settings) -> Engine:
     return Engine(settings)
+
+
+@pytest.fixture(scope="session")
+def replicas(site: FixtureSite) -> Iterator[ReplicaSite]:
+    """The replicas of the named sites mediadl reads itself (paths ``/<host>/…``)."""
+    with running_replicas(site.mediaset) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _fresh_replica_log(request: pytest.FixtureRequest) -> None:
+    if "replicas" in request.fixturenames:
+        request.getfixturevalue("replicas").requests.clear()

@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from mediadl import errors
+from mediadl import errors, sites
 from mediadl.cli.common import (
     DENY_PRIVATE_HELP,
     EXIT_CANCELLED,
@@ -89,7 +89,7 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
     deny_private: bool = typer.Option(False, "--deny-private", help=DENY_PRIVATE_HELP),
 ) -> None:
     run = GetRun(
-        engine=Engine(cli_settings(deny_private=deny_private)),
+        engine=Engine(cli_settings(deny_private=deny_private), sites.extractors()),
         choice=_choice(
             quality=quality,
             audio=audio,

@@ -6,7 +6,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from mediadl import errors
+from mediadl import errors, sites
 from mediadl.cli.common import (
     DENY_PRIVATE_HELP,
     EXIT_FAILED,
@@ -33,7 +33,7 @@ def command(
     ),
     deny_private: bool = typer.Option(False, "--deny-private", help=DENY_PRIVATE_HELP),
 ) -> None:
-    engine = Engine(cli_settings(deny_private=deny_private))
+    engine = Engine(cli_settings(deny_private=deny_private), sites.extractors())
     try:
         info = engine.resolve(url, playlist=playlist)
     except errors.MediadlError as err:

@@ -30,7 +30,7 @@ __all__ = [
 class Engine:
     """The pipeline bound to one ``Settings`` and one set of extra site extractors."""
 
-    def __init__(self, settings: Settings, extractors: Sequence[InfoExtractor] = ()) -> None:
+    def __init__(self, settings: Settings, extractors: Sequence[type[InfoExtractor]] = ()) -> None:
         self.settings = settings
         self.extractors = tuple(extractors)
 

@@ -62,7 +62,7 @@ def resolve(
     url: str,
     settings: Settings,
     *,
-    extractors: Sequence[InfoExtractor] = (),
+    extractors: Sequence[type[InfoExtractor]] = (),
     playlist: bool = True,
 ) -> MediaInfo:
     """Read ``url`` and return what it points at. Blocking: run it in a worker thread."""
@@ -84,7 +84,7 @@ def resolve(
 
 
 def _extract(
-    url: str, settings: Settings, extractors: Sequence[InfoExtractor], playlist: bool
+    url: str, settings: Settings, extractors: Sequence[type[InfoExtractor]], playlist: bool
 ) -> object:
     with new_ydl(settings, extractors, noplaylist=not playlist) as ydl:
         guard = guard_of(ydl)

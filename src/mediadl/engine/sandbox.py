@@ -49,7 +49,7 @@ class ExtractorPool:
     """
 
     def __init__(
-        self, settings: Settings, extractors: Sequence[InfoExtractor] = (), *, workers: int
+        self, settings: Settings, extractors: Sequence[type[InfoExtractor]] = (), *, workers: int
     ) -> None:
         self.settings = settings
         self.extractors = tuple(extractors)
@@ -139,7 +139,7 @@ def _kill_group(pid: int | None) -> None:
 def _child(
     conn: Connection,
     settings: Settings,
-    extractors: tuple[InfoExtractor, ...],
+    extractors: tuple[type[InfoExtractor], ...],
     url: str,
     playlist: bool,
 ) -> None:

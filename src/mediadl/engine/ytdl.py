@@ -98,13 +98,16 @@ def base_params(settings: Settings) -> dict[str, Any]:
 @contextmanager
 def new_ydl(
     settings: Settings,
-    extractors: Sequence[InfoExtractor] = (),
+    extractors: Sequence[type[InfoExtractor]] = (),
     *,
     purpose: Purpose = "extract",
     policy: EgressPolicy | None = None,
     **overrides: Any,
 ) -> Iterator[yt_dlp.YoutubeDL]:
     """A fresh, guarded ``YoutubeDL`` with ``extractors`` registered ahead of yt-dlp's own.
+
+    ``extractors`` are classes: each ``YoutubeDL`` gets instances of its own (an instance is bound
+    to the ``YoutubeDL`` it is added to, so sharing one across threads would share that state).
 
     ``purpose`` sets the body limits: ``extract`` reads pages (each at most ``max_page_size``),
     ``download`` reads media (all bytes together at most ``max_filesize``). ``policy`` replaces
@@ -118,8 +121,8 @@ def new_ydl(
     ydl = _YoutubeDL(params, auto_init=False)
     ydl.url_index_dir = settings.data_dir / "cache"
     install_guard(ydl, _guard(settings, purpose, policy))
-    for ie in extractors:
-        ydl.add_info_extractor(ie)
+    for ie_class in extractors:
+        ydl.add_info_extractor(ie_class())
     ydl.add_default_info_extractors()
     with ydl:
         yield ydl

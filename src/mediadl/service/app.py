@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
+from mediadl import sites
 from mediadl.engine import Engine
 from mediadl.engine.sandbox import ExtractorPool
 from mediadl.service import cobalt, home, native, thumbs, tunnel
@@ -53,10 +54,11 @@ def create_app(
 ) -> FastAPI:
     """The whole server for ``settings``.
 
-    ``engine`` defaults to one with yt-dlp's extractors only; ``opener`` is where upstream bytes
-    come from (the engine's fetcher; tests pass a wrapper to play a misbehaving site).
+    ``engine`` defaults to one with mediadl's own site extractors ahead of yt-dlp's; ``opener``
+    is where upstream bytes come from (the engine's fetcher; tests pass a wrapper to play a
+    misbehaving site).
     """
-    engine = engine or Engine(settings)
+    engine = engine or Engine(settings, sites.extractors())
     executor = ThreadPoolExecutor(settings.resolve_workers, thread_name_prefix="extract")
     ctx = ServiceContext(
         settings=settings,

@@ -1,0 +1,60 @@
+"""The base of mediadl's own site extractors: URL patterns declared as hosts and paths.
+
+A site module declares ``_HOSTS`` (a pattern of the hosts it reads) and ``_PATH`` (a pattern of
+the path, with an ``id`` group); ``_VALID_URL`` is made of them. Every URL the extractor builds
+goes through :meth:`SiteIE._site_url`, and every URL it is given or redirected to is read back
+through :meth:`SiteIE._site_parts`, so :meth:`SiteIE.pointed_at` can aim the same code at a
+replica of the site (the fixture site serves ``<base>/<host>/<path>``) without the production
+class matching anything but the real hosts.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from yt_dlp.extractor.common import InfoExtractor
+
+__all__ = ["SiteIE"]
+
+
+class SiteIE(InfoExtractor):  # type: ignore[misc]
+    """An extractor of mediadl's own. Subclasses set ``_HOSTS``, ``_PATH`` and ``IE_NAME``."""
+
+    _HOSTS: ClassVar[str] = ""
+    """A pattern of the hosts, e.g. ``(?:www\\.)?sharechat\\.com``."""
+    _PATH: ClassVar[str] = ""
+    """A pattern of the path from its first ``/``, with a named group ``id``."""
+    _BASE: ClassVar[str | None] = None
+    """Set by :meth:`pointed_at` only: the replica's origin (``http://127.0.0.2:8123``)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls._HOSTS and cls._PATH:
+            if cls._BASE is None:
+                cls._VALID_URL = rf"https?://(?P<host>{cls._HOSTS}){cls._PATH}"
+            else:
+                cls._VALID_URL = rf"{re.escape(cls._BASE)}/(?P<host>{cls._HOSTS}){cls._PATH}"
+
+    @classmethod
+    def pointed_at(cls, base: str) -> type[SiteIE]:
+        """This extractor reading ``<base>/<host>/<path>`` instead of ``https://<host>/<path>``."""
+        return type(cls.__name__, (cls,), {"_BASE": base.rstrip("/"), "__module__": cls.__module__})
+
+    @classmethod
+    def _site_url(cls, host: str, path: str) -> str:
+        """The URL of ``path`` (from its first ``/``, query included) on ``host``."""
+        if cls._BASE is not None:
+            return f"{cls._BASE}/{host}{path}"
+        return f"https://{host}{path}"
+
+    @classmethod
+    def _site_parts(cls, url: str) -> tuple[str, str]:
+        """``(host, path with query)`` of a URL of this site, e.g. where a short link led."""
+        if cls._BASE is not None and url.startswith(cls._BASE + "/"):
+            host, _, rest = url[len(cls._BASE) + 1 :].partition("/")
+            return host.lower(), "/" + rest
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        return (parts.hostname or "").lower(), path or "/"

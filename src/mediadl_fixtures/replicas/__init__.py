@@ -1,0 +1,137 @@
+"""Replicas of the named sites mediadl reads with extractors of its own, on loopback.
+
+One server on 127.0.0.2 plays every host of every replicated site: a request for
+``https://www.kwai.com/video/1`` is made to ``<base>/www.kwai.com/video/1`` (the extractor's
+:meth:`~mediadl.sites.base.SiteIE.pointed_at` builds such URLs). Each module here replicates one
+site from what is known of its pages: the same script tags, JSON shapes and field names, the same
+redirects and required headers, and its failure shapes (a removed post, a missing field, an image
+post). A module exports ``routes(ctx) -> list[web.RouteDef]``; its media are the fixture site's
+own files, served here under the site's CDN host, so a download through a replica is checked
+against bytes known in advance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from aiohttp import web
+
+from ..media import MediaSet
+
+__all__ = ["MODULES", "Recorded", "ReplicaCtx", "ReplicaSite", "running_replicas"]
+
+REPLICA_HOST = "127.0.0.2"
+MODULES: tuple[ModuleType, ...] = ()
+"""The replica modules, one per site."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request a replica answered."""
+
+    method: str
+    path: str
+    """From the host on: ``/www.kwai.com/video/1?x=1``."""
+    headers: dict[str, str]
+    status: int
+
+
+@dataclass
+class ReplicaCtx:
+    """What a replica module may use to answer."""
+
+    media: MediaSet
+    base: str = ""
+    """This server's origin, ``http://127.0.0.2:<port>`` (set once it listens)."""
+
+    def url(self, host: str, path: str) -> str:
+        """Absolute URL of ``path`` on the replicated ``host``."""
+        return f"{self.base}/{host}{path}"
+
+    def media_path(self, name: str) -> Path:
+        """A fixture media file by its site path, e.g. ``/media/progressive.mp4``."""
+        return self.media.site_dir / name.lstrip("/")
+
+    def media_file(self, name: str) -> web.FileResponse:
+        """A fixture media file, with ``Range`` and ``HEAD`` as a CDN answers them."""
+        return web.FileResponse(self.media_path(name))
+
+
+@dataclass
+class ReplicaSite:
+    """The running replica server; ``requests`` records every request, oldest first."""
+
+    ctx: ReplicaCtx
+    port: int = 0
+    requests: list[Recorded] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return self.ctx.base
+
+    def url(self, host: str, path: str) -> str:
+        return self.ctx.url(host, path)
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._record])
+        for module in MODULES:
+            app.add_routes(module.routes(self.ctx))
+        return app
+
+    @web.middleware
+    async def _record(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            self.requests.append(
+                Recorded(request.method, request.path_qs, dict(request.headers), status)
+            )
+
+
+@contextmanager
+def running_replicas(media: MediaSet, host: str = REPLICA_HOST) -> Iterator[ReplicaSite]:
+    """Every replica, on ``host`` at a free port, in a thread of its own."""
+    site = ReplicaSite(ReplicaCtx(media))
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(site.app(), access_log=None, shutdown_timeout=0.5)
+    ready = threading.Event()
+
+    async def start() -> None:
+        await runner.setup()
+        tcp = web.TCPSite(runner, host, 0)
+        await tcp.start()
+        sockets = getattr(tcp._server, "sockets", None)
+        assert sockets
+        site.port = int(sockets[0].getsockname()[1])
+        site.ctx.base = f"http://{host}:{site.port}"
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(start())
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(runner.cleanup())
+
+    thread = threading.Thread(target=run, daemon=True, name="site-replicas")
+    thread.start()
+    ready.wait(10)
+    try:
+        yield site
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
