@@ -76,6 +76,31 @@ class Settings(BaseSettings):
         "extraction's process is killed.",
     )
 
+    # --- the real web: sites that need more -----------------------------------------------------
+    js_runtime: str = Field(
+        default="deno",
+        description="JavaScript runtime yt-dlp solves sites' challenges with (YouTube's): deno "
+        "(the one installed with mediadl), node, bun or quickjs, optionally as NAME:PATH; none "
+        "turns it off.",
+    )
+    proxy: str | None = Field(
+        default=None,
+        description="Proxy every request to sites goes through: http://, https://, socks5:// or "
+        "socks5h:// (the proxy resolves names) URL, with user:password@ if it needs them. The "
+        "CLI also reads HTTP_PROXY, HTTPS_PROXY and NO_PROXY.",
+    )
+    cookies_file: Path | None = Field(
+        default=None,
+        description="Cookies (Netscape cookies.txt format) sent to the sites they belong to, for "
+        "the operator's own accounts on sites that want a login.",
+    )
+    disable_internals: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Private yt-dlp or Python internals mediadl should not use (names as "
+        "'mediadl doctor' lists them, comma-separated; * for all): their public fallback is "
+        "used instead.",
+    )
+
     # --- where links may lead (the egress guard) -------------------------------------------------
     allow_private: bool = Field(
         default=False,
@@ -221,7 +246,14 @@ class Settings(BaseSettings):
         "own link instead of a tunnel (saves bandwidth; the link may only work from the server).",
     )
 
-    @field_validator("api_keys", "cors_origins", "allow_networks", "trusted_proxies", mode="before")
+    @field_validator(
+        "api_keys",
+        "cors_origins",
+        "allow_networks",
+        "trusted_proxies",
+        "disable_internals",
+        mode="before",
+    )
     @classmethod
     def _split_list(cls, value: object) -> object:
         """Environment values are comma-separated (a JSON list works too)."""
