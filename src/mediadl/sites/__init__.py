@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from yt_dlp.extractor.common import InfoExtractor
 
+from .ifunny import IfunnyIE
+
 __all__ = ["extractors"]
 
 
 def extractors() -> tuple[type[InfoExtractor], ...]:
     """Every extractor of mediadl's own, in the order they are asked."""
-    return ()
+    return (IfunnyIE,)

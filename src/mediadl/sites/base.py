@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from yt_dlp.extractor.common import InfoExtractor
 
@@ -58,3 +58,17 @@ class SiteIE(InfoExtractor):  # type: ignore[misc]
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         return (parts.hostname or "").lower(), path or "/"
+
+    @classmethod
+    def _site_join(cls, page_url: str, href: str) -> str:
+        """``href`` as found on the page at ``page_url``, made absolute the way a browser would.
+
+        A root-relative ``/x`` stays on the page's host (on a replica too); a protocol-relative
+        ``//host/x`` (or a malformed ``////host/x``) takes the page's scheme.
+        """
+        href = href.strip()
+        if href.startswith("//"):
+            href = "//" + href.lstrip("/")
+        elif href.startswith("/"):
+            return cls._site_url(cls._site_parts(page_url)[0], href)
+        return urljoin(page_url, href)
