@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from yt_dlp.extractor.common import InfoExtractor
 
+from .febspot import FebspotIE
 from .ifunny import IfunnyIE
 
 __all__ = ["extractors"]
@@ -16,4 +17,4 @@ __all__ = ["extractors"]
 
 def extractors() -> tuple[type[InfoExtractor], ...]:
     """Every extractor of mediadl's own, in the order they are asked."""
-    return (IfunnyIE,)
+    return (FebspotIE, IfunnyIE)
