@@ -11,10 +11,11 @@ from yt_dlp.extractor.common import InfoExtractor
 
 from .febspot import FebspotIE
 from .ifunny import IfunnyIE
+from .izlesene import IzleseneIE
 
 __all__ = ["extractors"]
 
 
 def extractors() -> tuple[type[InfoExtractor], ...]:
     """Every extractor of mediadl's own, in the order they are asked."""
-    return (FebspotIE, IfunnyIE)
+    return (FebspotIE, IfunnyIE, IzleseneIE)
