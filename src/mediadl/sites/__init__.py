@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from yt_dlp.extractor.common import InfoExtractor
 
+from .akillitv import AkilliTvIE
 from .febspot import FebspotIE
 from .ifunny import IfunnyIE
 from .izlesene import IzleseneIE
@@ -18,4 +19,4 @@ __all__ = ["extractors"]
 
 def extractors() -> tuple[type[InfoExtractor], ...]:
     """Every extractor of mediadl's own, in the order they are asked."""
-    return (FebspotIE, IfunnyIE, IzleseneIE)
+    return (AkilliTvIE, FebspotIE, IfunnyIE, IzleseneIE)

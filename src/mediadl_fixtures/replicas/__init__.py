@@ -136,7 +136,7 @@ def running_replicas(media: MediaSet, host: str = REPLICA_HOST) -> Iterator[Repl
 
 
 # The replica modules import ReplicaCtx from here, so they are imported once it exists.
-from . import febspot, ifunny, izlesene  # noqa: E402
+from . import akillitv, febspot, ifunny, izlesene  # noqa: E402
 
-MODULES: tuple[ModuleType, ...] = (febspot, ifunny, izlesene)
+MODULES: tuple[ModuleType, ...] = (akillitv, febspot, ifunny, izlesene)
 """The replica modules, one per site."""
