@@ -106,6 +106,14 @@ def test_every_place_the_post_video_is_named(
     )
 
 
+def test_a_post_embedding_another_site_is_read_by_that_site_extractor(
+    ifunny: Engine, replicas: ReplicaSite, tmp_path: Path
+) -> None:
+    path = fetch(ifunny, replicas.url("ifunny.co", "/video/embedded-Em83dCoub"), tmp_path)
+    assert_media(path, container="mp4", vcodec="h264", height=240, acodec="aac", duration=10)
+    assert any(r.path == "/coub.com/embed/2pc24rpb" for r in replicas.requests)
+
+
 @pytest.mark.parametrize(
     ("path", "code", "words"),
     [

@@ -1,7 +1,7 @@
 """Akıllı TV (akilli.tv), a Turkish video portal (ASP.NET: ``search.aspx``).
 
-- Site: structure from AIOVD's ``akillitv`` readers (both generations, undated, before 2024),
-  not checked live; no dated source on whether the site is up.
+- Site: structure from AIOVD's ``akillitv`` readers (undated PHP scrapers, two generations),
+  not checked live; no dated source says whether the site is still up.
 - URLs: not known beyond the domain (``/video/…`` is a guess of the site list), so any page of
   the site is taken but the home page and the search; the page decides.
 - Media: HTML5 ``<source src="…" type="video/mp4" data-quality="…">`` tags, one per quality;
@@ -40,8 +40,8 @@ class AkilliTvIE(SiteIE):
         if not formats:
             raise errors.ContentInvalid(
                 "Akıllı TV's page has no video files where mediadl reads them "
-                '(<source type="video/mp4" data-quality> tags); the site may have changed or '
-                "closed, or this page is not a video."
+                '(<source type="video/mp4" data-quality> tags): this page is not a video, or the '
+                "site has changed or closed. If it plays in your browser, mediadl needs an update."
             )
         poster = self._search_regex(
             r"<video\b[^>]*\bposter=[\"']([^\"']+)", webpage, "poster", default=None

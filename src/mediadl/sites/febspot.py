@@ -51,7 +51,8 @@ class FebspotIE(SiteIE):
         if info is None:
             raise errors.ContentInvalid(
                 "Febspot's page no longer has the video data mediadl knows how to read "
-                "(a KVS player's flashvars or an og:video link); the site may have changed."
+                "(a KVS player's flashvars or an og:video link). If the video plays in your "
+                "browser, the site has changed and mediadl needs an update."
             )
         return {
             **info,

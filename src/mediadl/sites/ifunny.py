@@ -11,6 +11,8 @@
   extractor returns a playlist of all of them: only the meta tags and ``seo`` name the post's own.
 - Uploader: the post's item in the page state carries ``creator.nick`` (the feed API's item
   shape; its place in the page is inferred).
+- Some posts embed a Coub or YouTube video (yt-dlp#8006): ``og:video`` is then the embed's page,
+  handed to the extractor that reads it.
 - Picture posts carry only ``og:image`` (``img.ifunny.co/images/…``): there is no video.
 """
 
@@ -18,12 +20,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, NoReturn
 
-from yt_dlp.utils import int_or_none, traverse_obj, url_or_none
+from yt_dlp.utils import determine_ext, int_or_none, traverse_obj, url_or_none
 
 from .. import errors
 from .base import SiteIE
 
 __all__ = ["IfunnyIE"]
+
+_MEDIA = frozenset({"mp4", "m4v", "mov", "webm"})
 
 
 class IfunnyIE(SiteIE):
@@ -43,6 +47,9 @@ class IfunnyIE(SiteIE):
         video = self._video_url(webpage, seo, url)
         if video is None:
             self._no_video(kind, webpage, seo)
+        if determine_ext(video) not in _MEDIA:
+            embed: dict[str, Any] = self.url_result(video)  # a Coub or YouTube embed
+            return embed
         item = _post_item(state, post_id)
         return {
             "id": post_id,
@@ -75,7 +82,8 @@ class IfunnyIE(SiteIE):
             )
         raise errors.ContentInvalid(
             "iFunny's page for this post has no video link where mediadl reads it "
-            "(the og:video meta tag or the page state's seo.video); the site may have changed."
+            "(the og:video meta tag or the page state's seo.video). If it plays in your browser, "
+            "the site has changed and mediadl needs an update."
         )
 
 

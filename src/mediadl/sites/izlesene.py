@@ -51,7 +51,8 @@ class IzleseneIE(SiteIE):
         if not isinstance(video, dict):
             raise errors.ContentInvalid(
                 "İzlesene's page no longer has the video data mediadl knows how to read "
-                "(window._videoObj); yt-dlp dropped the site as dead in June 2026."
+                "(window._videoObj); yt-dlp dropped the site as dead in June 2026. If the video "
+                "plays in your browser, mediadl needs an update."
             )
         return {
             "id": video_id,

@@ -3,7 +3,8 @@ on ``img.ifunny.co``, while the page also plays other posts' videos (``<video da
 
 Posts: a video (``hacking-printer-xRQEhCDw9``, also reachable as ``/video/xRQEhCDw9``), a video
 named only by the page state (``state-only-S7t8Ate00``), a GIF post served as MP4
-(``/gif/dancing-cat-Gf1xYz2aB``), a picture (``/picture/c40IpBpmA``), a still GIF
+(``/gif/dancing-cat-Gf1xYz2aB``), a post embedding a Coub (``embedded-Em83dCoub``; the embed's
+page is a plain HTML5 player), a picture (``/picture/c40IpBpmA``), a still GIF
 (``/gif/still-Gs0000000``), a page without any video data (``changed-Ch4ng3d00``); anything
 else is a removed post (404).
 """
@@ -43,6 +44,7 @@ POSTS = {
     "Gf1xYz2aB": Post("gif", "dancing cat", "catfan", f"{_HEX[:60]}beef_1.mp4"),
     "c40IpBpmA": Post("picture", "a meme", "memer"),
     "Gs0000000": Post("gif", "still", "giffer", image="0c0c_1.gif"),
+    "Em83dCoub": Post("video", "embedded", "coubfan", "coub:2pc24rpb"),
     "Ch4ng3d00": Post("video", "changed", "nobody", f"{_HEX[:60]}0000_1.mp4", in_meta=False),
 }
 MEDIA = {
@@ -57,6 +59,8 @@ MEDIA = {
 
 def _page(ctx: ReplicaCtx, post_id: str, post: Post) -> str:
     video = ctx.url(CDN, f"/videos/{post.video}") if post.video else None
+    if post.video and post.video.startswith("coub:"):
+        video = ctx.url("coub.com", f"/embed/{post.video.removeprefix('coub:')}")
     image = ctx.url(CDN, f"/images/{post.image}")
     meta = [("og:title", f"{post.title} - iFunny"), ("og:image", image)]
     if video and post.in_meta:
@@ -99,9 +103,19 @@ def routes(ctx: ReplicaCtx) -> list[web.RouteDef]:
     async def image(request: web.Request) -> web.StreamResponse:
         return ctx.media_file("/media/thumb.jpg")
 
+    async def embed(request: web.Request) -> web.Response:
+        src = ctx.url("coub.com", "/media/clip3.mp4")
+        body = f'<title>A coub</title><video><source src="{src}" type="video/mp4"></video>'
+        return web.Response(text=body, content_type="text/html")
+
+    async def embed_media(request: web.Request) -> web.StreamResponse:
+        return ctx.media_file("/media/clip3.mp4")
+
     pages = [web.get(f"/{host}/{{kind}}/{{slug}}", post) for host in HOSTS]
     return [
         *pages,
         web.get(f"/{CDN}/videos/{{name}}", video),
         web.get(f"/{CDN}/images/{{name}}", image),
+        web.get("/coub.com/embed/{id}", embed),
+        web.get("/coub.com/media/clip3.mp4", embed_media),
     ]
