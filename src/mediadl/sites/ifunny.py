@@ -11,9 +11,11 @@
   extractor returns a playlist of all of them: only the meta tags and ``seo`` name the post's own.
 - Uploader: the post's item in the page state carries ``creator.nick`` (the feed API's item
   shape; its place in the page is inferred).
-- Some posts embed a Coub or YouTube video (yt-dlp#8006): ``og:video`` is then the embed's page,
-  handed to the extractor that reads it.
-- Picture posts carry only ``og:image`` (``img.ifunny.co/images/…``): there is no video.
+- Some posts embed a Coub or YouTube video (yt-dlp#8006): ``og:video`` is then (inferred) the
+  embed's page, handed to the extractor that reads it.
+- Picture posts carry only ``og:image`` (``img.ifunny.co/images/…``): there is no video. GIF
+  posts are read like videos when an MP4 is named in the same places (inferred); a GIF image
+  alone is a picture.
 """
 
 from __future__ import annotations
