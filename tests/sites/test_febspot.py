@@ -118,12 +118,16 @@ def test_yt_dlp_generic_extractor_reads_the_page_too(
 ) -> None:
     """The replica is a KVS page as yt-dlp knows them: its generic extractor reads it alone."""
     engine = Engine(settings)
-    info = engine.resolve(replicas.url("www.febspot.com", PAGE))
+    page = replicas.url("www.febspot.com", PAGE)
+    info = engine.resolve(page)
     assert not info.is_playlist and info.extractor.lower() == "generic"
+    assert info.title == "Sunset over the bay - Febspot"
     assert sorted(f.height for f in info.formats) == [240, 360]
     assert info.thumbnail and info.thumbnail.endswith("/3218504/preview.jpg")
     path = engine.download(engine.plan(info, Choice(metadata=False)), tmp_path)
     assert path.read_bytes() == site.media["progressive"].read_bytes()
+    files = [r for r in replicas.requests if "/get_file/" in r.path]
+    assert files and all(r.headers.get("Referer") == page and r.status == 302 for r in files)
 
 
 @pytest.mark.parametrize(

@@ -72,7 +72,7 @@ class FebspotIE(SiteIE):
             return None
         try:
             info = read(url, webpage, video_id)
-        except (ExtractorError, KeyError):
+        except (ExtractorError, KeyError, TypeError):
             return None  # the page's player data is incomplete: og:video may still be there
         _KVS.worked()
         return info if isinstance(info, dict) and info.get("formats") else None
