@@ -10,6 +10,7 @@ class matching anything but the real hosts.
 
 from __future__ import annotations
 
+import copyreg
 import re
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
@@ -40,7 +41,8 @@ class SiteIE(InfoExtractor):  # type: ignore[misc]
     @classmethod
     def pointed_at(cls, base: str) -> type[SiteIE]:
         """This extractor reading ``<base>/<host>/<path>`` instead of ``https://<host>/<path>``."""
-        return type(cls.__name__, (cls,), {"_BASE": base.rstrip("/"), "__module__": cls.__module__})
+        pointed: type[SiteIE] = _pointed(cls, base.rstrip("/"))
+        return pointed
 
     @classmethod
     def _site_url(cls, host: str, path: str) -> str:
@@ -72,3 +74,30 @@ class SiteIE(InfoExtractor):  # type: ignore[misc]
         elif href.startswith("/"):
             return cls._site_url(cls._site_parts(page_url)[0], href)
         return urljoin(page_url, href)
+
+
+class _Pointed(type):
+    """The metaclass of a pointed extractor, pickled as "this site's class, pointed at base".
+
+    The server hands extractor classes to its extraction processes by pickle, which finds a
+    class by its module and name: a class made at run time has neither, so it is rebuilt there.
+    """
+
+
+_POINTED: dict[tuple[type, str], Any] = {}
+
+
+def _pointed(site: type[SiteIE], base: str) -> Any:
+    """One pointed class per site and base, so a class unpickled here is the same class."""
+    key = (site, base)
+    if key not in _POINTED:
+        ns = {"_BASE": base, "__module__": site.__module__, "__qualname__": site.__qualname__}
+        _POINTED[key] = _Pointed(site.__name__, (site,), ns)
+    return _POINTED[key]
+
+
+def _reduce(cls: Any) -> tuple[Any, tuple[type, str]]:
+    return _pointed, (cls.__bases__[0], cls._BASE)
+
+
+copyreg.pickle(_Pointed, _reduce)
