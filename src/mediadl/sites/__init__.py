@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from yt_dlp.extractor.common import InfoExtractor
 
+from mediadl.sites.sharechat import ShareChatIE
+
 __all__ = ["extractors"]
 
 
 def extractors() -> tuple[type[InfoExtractor], ...]:
     """Every extractor of mediadl's own, in the order they are asked."""
-    return ()
+    return (ShareChatIE,)

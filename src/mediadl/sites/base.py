@@ -6,17 +6,50 @@ goes through :meth:`SiteIE._site_url`, and every URL it is given or redirected t
 through :meth:`SiteIE._site_parts`, so :meth:`SiteIE.pointed_at` can aim the same code at a
 replica of the site (the fixture site serves ``<base>/<host>/<path>``) without the production
 class matching anything but the real hosts.
+
+The helpers here serve every site: :meth:`SiteIE._download_following` fetches a page through
+yt-dlp's own request path (so through the egress guard, redirects included) and says where it
+landed, which is how short links are followed; :meth:`SiteIE._json_ld_object` picks the first
+JSON-LD object of a given type; :func:`first_with` finds the object holding a key anywhere in a
+page's state, whose nesting changes more often than its field names.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from yt_dlp.extractor.common import InfoExtractor
+from yt_dlp.utils import variadic
 
-__all__ = ["SiteIE"]
+__all__ = ["SiteIE", "first_with"]
+
+_MAX_DEPTH = 32
+"""How deep :func:`first_with` looks into a page's state (bounds a hostile page's nesting)."""
+
+
+def first_with(state: Any, key: str) -> dict[str, Any] | None:
+    """The first object (depth first) in ``state`` that has ``key``, or ``None``."""
+    for found in _objects(state, 0):
+        if key in found:
+            return found
+    return None
+
+
+def _objects(state: Any, depth: int) -> Iterator[dict[str, Any]]:
+    if depth > _MAX_DEPTH:
+        return
+    if isinstance(state, dict):
+        yield state
+        children: Any = state.values()
+    elif isinstance(state, list):
+        children = state
+    else:
+        return
+    for child in children:
+        yield from _objects(child, depth + 1)
 
 
 class SiteIE(InfoExtractor):  # type: ignore[misc]
@@ -58,3 +91,20 @@ class SiteIE(InfoExtractor):  # type: ignore[misc]
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         return (parts.hostname or "").lower(), path or "/"
+
+    def _download_following(self, url: str, video_id: str, **kwargs: Any) -> tuple[str, str, str]:
+        """``(page, host, path)``: the page at ``url`` after its redirects, and where it landed.
+
+        The request goes through yt-dlp's own path, so every hop passes the egress guard.
+        """
+        webpage, handle = self._download_webpage_handle(url, video_id, **kwargs)
+        host, path = self._site_parts(handle.url)
+        return str(webpage), host, path
+
+    def _json_ld_object(self, webpage: str, video_id: str, *types: str) -> dict[str, Any] | None:
+        """The first JSON-LD object (``@graph`` members too) whose ``@type`` is one of ``types``."""
+        for item in self._yield_json_ld(webpage, video_id, default=None):
+            for obj in variadic(item.get("@graph") or item):
+                if isinstance(obj, dict) and set(variadic(obj.get("@type"))) & set(types):
+                    return obj
+        return None

@@ -27,8 +27,6 @@ from ..media import MediaSet
 __all__ = ["MODULES", "Recorded", "ReplicaCtx", "ReplicaSite", "running_replicas"]
 
 REPLICA_HOST = "127.0.0.2"
-MODULES: tuple[ModuleType, ...] = ()
-"""The replica modules, one per site."""
 
 
 @dataclass(frozen=True)
@@ -135,3 +133,9 @@ def running_replicas(media: MediaSet, host: str = REPLICA_HOST) -> Iterator[Repl
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
+
+
+from . import sharechat  # noqa: E402  (the modules import ReplicaCtx from here)
+
+MODULES: tuple[ModuleType, ...] = (sharechat,)
+"""The replica modules, one per site."""
