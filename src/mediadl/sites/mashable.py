@@ -39,7 +39,10 @@ _DATA_START = re.compile(r"\bdata\s*:\s*\{")
 _MAX_DATA_TRIES = 20
 """How many ``data: {`` spots are tried before giving up on generation 2."""
 _PLAYER_METADATA = r'<script[^>]+class=["\']playerMetadata["\'][^>]*>'
-_YOUTUBE_EMBED = r'<iframe[^>]+src=["\'](?P<url>(?:https?:)?//(?:www\.)?youtube(?:-nocookie)?\.com/embed/[\w-]{11})'
+_YOUTUBE_EMBED = (
+    r'<iframe[^>]+src=["\'](?P<url>(?:https?:)?//'
+    r"(?:www\.)?youtube(?:-nocookie)?\.com/embed/[\w-]{11})"
+)
 
 
 class MashableIE(SiteIE):
