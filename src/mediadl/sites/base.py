@@ -16,9 +16,10 @@ page's state, whose nesting changes more often than its field names.
 
 from __future__ import annotations
 
+import copyreg
 import re
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from urllib.parse import urlsplit
 
 from yt_dlp.extractor.common import InfoExtractor
@@ -52,6 +53,30 @@ def _objects(state: Any, depth: int) -> Iterator[dict[str, Any]]:
         yield from _objects(child, depth + 1)
 
 
+class _Pointed(type):
+    """The metaclass of an extractor aimed at a replica: pickled as ``(production class, base)``
+    (a class made at run time can't be pickled by name)."""
+
+
+_POINTED: dict[tuple[str, str, str], type[SiteIE]] = {}
+"""Each ``(module, class, base)`` aimed once, so a class's identity (which caches key on) holds."""
+
+
+def _pointed(cls: type[SiteIE], base: str) -> type[SiteIE]:
+    key = (cls.__module__, cls.__qualname__, base)
+    if key not in _POINTED:
+        attrs = {"_BASE": base, "__module__": cls.__module__}
+        _POINTED[key] = cast("type[SiteIE]", _Pointed(cls.__name__, (cls,), attrs))
+    return _POINTED[key]
+
+
+def _reduce_pointed(pointed: _Pointed) -> tuple[Any, tuple[Any, ...]]:
+    return _pointed, (pointed.__bases__[0], getattr(pointed, "_BASE", ""))
+
+
+copyreg.pickle(_Pointed, _reduce_pointed)
+
+
 class SiteIE(InfoExtractor):  # type: ignore[misc]
     """An extractor of mediadl's own. Subclasses set ``_HOSTS``, ``_PATH`` and ``IE_NAME``."""
 
@@ -72,8 +97,12 @@ class SiteIE(InfoExtractor):  # type: ignore[misc]
 
     @classmethod
     def pointed_at(cls, base: str) -> type[SiteIE]:
-        """This extractor reading ``<base>/<host>/<path>`` instead of ``https://<host>/<path>``."""
-        return type(cls.__name__, (cls,), {"_BASE": base.rstrip("/"), "__module__": cls.__module__})
+        """This extractor reading ``<base>/<host>/<path>`` instead of ``https://<host>/<path>``.
+
+        The same ``(cls, base)`` gives the same class, and it pickles (as the pair), so it also
+        crosses into the server's extraction sandbox.
+        """
+        return _pointed(cls, base.rstrip("/"))
 
     @classmethod
     def _site_url(cls, host: str, path: str) -> str:
