@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from yt_dlp.extractor.common import InfoExtractor
 
+from mediadl.sites.kuaishou import KuaishouIE, KuaishouShortIE
 from mediadl.sites.kwai import KwaiIE, KwaiShortIE
 from mediadl.sites.mashable import MashableIE
 from mediadl.sites.sharechat import ShareChatIE
@@ -18,4 +19,4 @@ __all__ = ["extractors"]
 
 def extractors() -> tuple[type[InfoExtractor], ...]:
     """Every extractor of mediadl's own, in the order they are asked."""
-    return (ShareChatIE, MashableIE, KwaiIE, KwaiShortIE)
+    return (ShareChatIE, MashableIE, KwaiIE, KwaiShortIE, KuaishouIE, KuaishouShortIE)

@@ -135,7 +135,7 @@ def running_replicas(media: MediaSet, host: str = REPLICA_HOST) -> Iterator[Repl
         loop.close()
 
 
-from . import kwai, mashable, sharechat  # noqa: E402  (the modules import ReplicaCtx from here)
+from . import kuaishou, kwai, mashable, sharechat  # noqa: E402  (the modules import ReplicaCtx from here)
 
-MODULES: tuple[ModuleType, ...] = (sharechat, mashable, kwai)
+MODULES: tuple[ModuleType, ...] = (sharechat, mashable, kwai, kuaishou)
 """The replica modules, one per site."""
