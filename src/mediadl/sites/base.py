@@ -25,18 +25,20 @@ from urllib.parse import urlsplit
 from yt_dlp.extractor.common import InfoExtractor
 from yt_dlp.utils import variadic
 
-__all__ = ["SiteIE", "first_with"]
+__all__ = ["SiteIE", "first_with", "objects_with"]
 
 _MAX_DEPTH = 32
 """How deep :func:`first_with` looks into a page's state (bounds a hostile page's nesting)."""
 
 
+def objects_with(state: Any, key: str) -> Iterator[dict[str, Any]]:
+    """Every object (depth first) in ``state`` that has ``key``."""
+    return (found for found in _objects(state, 0) if key in found)
+
+
 def first_with(state: Any, key: str) -> dict[str, Any] | None:
     """The first object (depth first) in ``state`` that has ``key``, or ``None``."""
-    for found in _objects(state, 0):
-        if key in found:
-            return found
-    return None
+    return next(objects_with(state, key), None)
 
 
 def _objects(state: Any, depth: int) -> Iterator[dict[str, Any]]:

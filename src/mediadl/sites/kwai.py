@@ -22,7 +22,7 @@ from typing import Any
 from yt_dlp.utils import float_or_none, int_or_none, traverse_obj, url_or_none
 
 from mediadl import errors
-from mediadl.sites.base import SiteIE, first_with
+from mediadl.sites.base import SiteIE, first_with, objects_with
 
 __all__ = ["KwaiIE", "KwaiShortIE"]
 
@@ -62,7 +62,7 @@ class KwaiIE(SiteIE):
             raise errors.ContentUnavailable(
                 "This Kwai video was removed or never existed.", url=url
             )
-        photo = first_with(state, "main_mv_urls") or {}
+        photo = self._photo(state, video_id)
         media = traverse_obj(photo, ("main_mv_urls", 0, "url", {url_or_none})) or self._from_text(
             webpage, _MV_URL
         )
@@ -89,6 +89,14 @@ class KwaiIE(SiteIE):
             or self._search_regex(r'<video[^>]+poster="([^"]+)"', webpage, "poster", None),
             **({"formats": [self._format(media, photo)]} if media else html5),
         }
+
+    @staticmethod
+    def _photo(state: dict[str, Any], video_id: str) -> dict[str, Any]:
+        """The page's own photo: the one with this id, else the first (others carry URLs too)."""
+        for photo in objects_with(state, "main_mv_urls"):
+            if str(photo.get("photo_id")) == video_id:
+                return photo
+        return first_with(state, "main_mv_urls") or {}
 
     @staticmethod
     def _format(media: str, photo: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,8 @@ __all__ = ["AUTHOR", "CAPTION", "CDN", "MP4_PATH", "VIDEO_ID", "routes"]
 
 CDN = "v-cdn.kwai.net"
 MP4_PATH = "/upic/2026/06/15/12/BMjAyNjA2MTUxMjA4_b_B.mp4"
+OTHER_PATH = "/upic/2026/06/15/11/BMjAyNjA2MTUxMTU5_b_B.mp4"
+"""A recommended video's MP4, listed in the page state before the page's own."""
 THUMB_PATH = "/upic/2026/06/15/12/BMjAyNjA2MTUxMjA4_ccc.jpg"
 VIDEO_ID = "5199555880897549098"
 USER = "SHREKPAPORETOO"
@@ -59,7 +61,11 @@ def routes(ctx: ReplicaCtx) -> list[web.RouteDef]:
         raise web.HTTPFound(ctx.url("www.kwai.com", target + SHARE_QUERY))
 
     async def cdn(request: web.Request) -> web.StreamResponse:
-        files = {MP4_PATH: "/media/progressive.mp4", THUMB_PATH: "/media/thumb.jpg"}
+        files = {
+            MP4_PATH: "/media/progressive.mp4",
+            OTHER_PATH: "/media/clip1.mp4",
+            THUMB_PATH: "/media/thumb.jpg",
+        }
         name = files.get(request.path.removeprefix(f"/{CDN}"))
         if name is None:
             raise web.HTTPNotFound()
@@ -94,7 +100,8 @@ def _escaped(value: object) -> str:
 
 
 _NUXT_PAYLOAD = Template(
-    '(function(a,b,c,d){return {layout:"default",data:[{photo:{photo_id:"$id",caption:c,'
+    '(function(a,b,c,d){return {layout:"default",data:[{recommend:[{photo_id:d,'
+    'main_mv_urls:$other}],photo:{photo_id:"$id",caption:c,'
     "kwai_id:a,user_name:b,duration:60,width:640,height:360,main_mv_urls:$mv,"
     "cover_thumbnail_urls:$cover},related:[{photo_id:d,caption:c}]}],fetch:{},error:null,"
     'state:{user:{kwai_id:a}}}}($kwai_id,$author,$caption,"5199555880897540000"))'
@@ -112,6 +119,7 @@ def _nuxt(ctx: ReplicaCtx) -> str:
         kwai_id=json.dumps(p["kwai_id"]),
         author=json.dumps(AUTHOR),
         caption=_escaped(CAPTION),
+        other=_escaped([{"cdn": "v-cdn.kwai.net", "url": ctx.url(CDN, OTHER_PATH)}]),
     )
     video = f'<video id="video-0" src="{ctx.url(CDN, MP4_PATH)}"></video>'
     return _html(f"<script>window.__NUXT__={js};</script>", video)
