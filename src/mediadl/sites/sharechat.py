@@ -15,6 +15,7 @@ That Moj pages share ShareChat's layout is inferred, not seen.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from yt_dlp.utils import int_or_none, parse_duration, traverse_obj, unified_timestamp, url_or_none
@@ -79,8 +80,14 @@ class ShareChatIE(SiteIE):
         }
 
     def _state_video_url(self, webpage: str, video_id: str) -> str | None:
-        """``compressedVideoUrl`` from the post JSON in the page (a JSON string, escapes too)."""
-        raw = self._search_regex(_STATE_VIDEO, webpage, "video URL", default=None, group="json")
+        """``compressedVideoUrl`` from the post JSON in the page: of the object naming this post
+        (the state lists other posts too), else the first."""
+        found = [
+            (webpage[webpage.rfind("{", 0, m.start()) : webpage.find("}", m.end())], m["json"])
+            for m in re.finditer(_STATE_VIDEO, webpage)
+        ]
+        own = [raw for around, raw in found if f'"{video_id}"' in around]
+        raw = (own or [raw for _, raw in found] or [None])[0]
         return url_or_none(json.loads(raw)) if raw else None
 
     @staticmethod

@@ -23,6 +23,8 @@ __all__ = ["CDN_PATH", "POSTS", "routes"]
 
 CDN = "cdn-cf.sharechat.com"
 CDN_PATH = "/sc-video/contents/sc_1234/compressed/5f0c2b8e9d.mp4"
+OTHER_PATH = "/sc-video/contents/sc_1234/compressed/77aa01c3e2.mp4"
+"""Another post's MP4, listed in the page state before the page's own."""
 THUMB_PATH = "/sc-image/contents/sc_1234/thumb.jpg"
 CDN_QUERY = "?tenant=sc&referrer=pwa-sharechat-service&f=5f0c2b8e9d.mp4"
 TITLE = "ಮಳೆಗಾಲದ ಸಂಜೆ · monsoon evening"
@@ -50,9 +52,10 @@ def routes(ctx: ReplicaCtx) -> list[web.RouteDef]:
         path = request.path.removeprefix(f"/{CDN}")
         if path == THUMB_PATH:
             return ctx.media_file("/media/thumb.jpg")
-        if path != CDN_PATH or request.query.get("tenant") != "sc":
+        files = {CDN_PATH: "/media/progressive.mp4", OTHER_PATH: "/media/clip1.mp4"}
+        if path not in files or request.query.get("tenant") != "sc":
             raise web.HTTPForbidden()
-        return ctx.media_file("/media/progressive.mp4")
+        return ctx.media_file(files[path])
 
     return [
         web.get(r"/{host:(?:www\.)?sharechat\.com}/{kind:video|post}/{id}", post),
@@ -92,11 +95,14 @@ def _page(ctx: ReplicaCtx, post_id: str) -> str:
         ]
     body = '<div id="root"></div>'
     if "state" in parts:
-        escaped = json.dumps(media).replace("/", "\\u002F")
-        state = (
-            f'{{"posts":{{"{post_id}":{{"postId":"{post_id}","type":"video",'
-            f'"compressedVideoUrl":{escaped},"videoCompressedSize":6543210}}}}}}'
-        )
+        other = ctx.url(CDN, OTHER_PATH + CDN_QUERY)
+        posts: dict[str, dict[str, Any]] = {
+            "aRelated1": {"postId": "aRelated1", "type": "video", "compressedVideoUrl": other},
+            post_id: {"postId": post_id, "type": "video", "compressedVideoUrl": media},
+        }
+        for post in posts.values():
+            post["videoCompressedSize"] = 6543210
+        state = json.dumps({"posts": posts}).replace("/", "\\u002F")
         body += f"<script>window.__INITIAL_STATE__ = {state};</script>"
     return f"<!doctype html><html><head>{''.join(head)}</head><body>{body}</body></html>"
 
