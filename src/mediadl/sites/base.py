@@ -10,8 +10,10 @@ class matching anything but the real hosts.
 The helpers here serve every site: :meth:`SiteIE._download_following` fetches a page through
 yt-dlp's own request path (so through the egress guard, redirects included) and says where it
 landed, which is how short links are followed; :meth:`SiteIE._json_ld_object` picks the first
-JSON-LD object of a given type; :func:`first_with` finds the object holding a key anywhere in a
-page's state, whose nesting changes more often than its field names.
+JSON-LD object of a given type; :func:`objects_with` and :func:`first_with` find the objects
+holding a key anywhere in a page's state, whose nesting changes more often than its field names.
+An aimed class pickles as its production class and base, so it crosses into the server's
+extraction sandbox like the production one.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from yt_dlp.utils import variadic
 __all__ = ["SiteIE", "first_with", "objects_with"]
 
 _MAX_DEPTH = 32
-"""How deep :func:`first_with` looks into a page's state (bounds a hostile page's nesting)."""
+"""How deep :func:`objects_with` looks into a page's state (bounds a hostile page's nesting)."""
 
 
 def objects_with(state: Any, key: str) -> Iterator[dict[str, Any]]:
