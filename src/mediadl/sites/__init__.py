@@ -9,14 +9,29 @@ from __future__ import annotations
 
 from yt_dlp.extractor.common import InfoExtractor
 
-from .akillitv import AkilliTvIE
-from .febspot import FebspotIE
-from .ifunny import IfunnyIE
-from .izlesene import IzleseneIE
+from mediadl.sites.akillitv import AkilliTvIE
+from mediadl.sites.febspot import FebspotIE
+from mediadl.sites.ifunny import IfunnyIE
+from mediadl.sites.izlesene import IzleseneIE
+from mediadl.sites.kuaishou import KuaishouIE, KuaishouShortIE
+from mediadl.sites.kwai import KwaiIE, KwaiShortIE
+from mediadl.sites.mashable import MashableIE
+from mediadl.sites.sharechat import ShareChatIE
 
 __all__ = ["extractors"]
 
 
 def extractors() -> tuple[type[InfoExtractor], ...]:
     """Every extractor of mediadl's own, in the order they are asked."""
-    return (AkilliTvIE, FebspotIE, IfunnyIE, IzleseneIE)
+    return (
+        ShareChatIE,
+        MashableIE,
+        KwaiIE,
+        KwaiShortIE,
+        KuaishouIE,
+        KuaishouShortIE,
+        IfunnyIE,
+        FebspotIE,
+        IzleseneIE,
+        AkilliTvIE,
+    )

@@ -6,18 +6,79 @@ goes through :meth:`SiteIE._site_url`, and every URL it is given or redirected t
 through :meth:`SiteIE._site_parts`, so :meth:`SiteIE.pointed_at` can aim the same code at a
 replica of the site (the fixture site serves ``<base>/<host>/<path>``) without the production
 class matching anything but the real hosts.
+
+The helpers here serve every site: :meth:`SiteIE._download_following` fetches a page through
+yt-dlp's own request path (so through the egress guard, redirects included) and says where it
+landed, which is how short links are followed; :meth:`SiteIE._json_ld_object` picks the first
+JSON-LD object of a given type; :func:`objects_with` and :func:`first_with` find the objects
+holding a key anywhere in a page's state, whose nesting changes more often than its field names.
+An aimed class pickles as its production class and base, so it crosses into the server's
+extraction sandbox like the production one.
 """
 
 from __future__ import annotations
 
 import copyreg
 import re
-from typing import Any, ClassVar
+from collections.abc import Iterator
+from typing import Any, ClassVar, cast
 from urllib.parse import urljoin, urlsplit
 
 from yt_dlp.extractor.common import InfoExtractor
+from yt_dlp.utils import variadic
 
-__all__ = ["SiteIE"]
+__all__ = ["SiteIE", "first_with", "objects_with"]
+
+_MAX_DEPTH = 32
+"""How deep :func:`objects_with` looks into a page's state (bounds a hostile page's nesting)."""
+
+
+def objects_with(state: Any, key: str) -> Iterator[dict[str, Any]]:
+    """Every object (depth first) in ``state`` that has ``key``."""
+    return (found for found in _objects(state, 0) if key in found)
+
+
+def first_with(state: Any, key: str) -> dict[str, Any] | None:
+    """The first object (depth first) in ``state`` that has ``key``, or ``None``."""
+    return next(objects_with(state, key), None)
+
+
+def _objects(state: Any, depth: int) -> Iterator[dict[str, Any]]:
+    if depth > _MAX_DEPTH:
+        return
+    if isinstance(state, dict):
+        yield state
+        children: Any = state.values()
+    elif isinstance(state, list):
+        children = state
+    else:
+        return
+    for child in children:
+        yield from _objects(child, depth + 1)
+
+
+class _Pointed(type):
+    """The metaclass of an extractor aimed at a replica: pickled as ``(production class, base)``
+    (a class made at run time can't be pickled by name)."""
+
+
+_POINTED: dict[tuple[str, str, str], type[SiteIE]] = {}
+"""Each ``(module, class, base)`` aimed once, so a class's identity (which caches key on) holds."""
+
+
+def _pointed(cls: type[SiteIE], base: str) -> type[SiteIE]:
+    key = (cls.__module__, cls.__qualname__, base)
+    if key not in _POINTED:
+        attrs = {"_BASE": base, "__module__": cls.__module__}
+        _POINTED[key] = cast("type[SiteIE]", _Pointed(cls.__name__, (cls,), attrs))
+    return _POINTED[key]
+
+
+def _reduce_pointed(pointed: _Pointed) -> tuple[Any, tuple[Any, ...]]:
+    return _pointed, (pointed.__bases__[0], getattr(pointed, "_BASE", ""))
+
+
+copyreg.pickle(_Pointed, _reduce_pointed)
 
 
 class SiteIE(InfoExtractor):  # type: ignore[misc]
@@ -40,9 +101,12 @@ class SiteIE(InfoExtractor):  # type: ignore[misc]
 
     @classmethod
     def pointed_at(cls, base: str) -> type[SiteIE]:
-        """This extractor reading ``<base>/<host>/<path>`` instead of ``https://<host>/<path>``."""
-        pointed: type[SiteIE] = _pointed(cls, base.rstrip("/"))
-        return pointed
+        """This extractor reading ``<base>/<host>/<path>`` instead of ``https://<host>/<path>``.
+
+        The same ``(cls, base)`` gives the same class, and it pickles (as the pair), so it also
+        crosses into the server's extraction sandbox.
+        """
+        return _pointed(cls, base.rstrip("/"))
 
     @classmethod
     def _site_url(cls, host: str, path: str) -> str:
@@ -75,29 +139,19 @@ class SiteIE(InfoExtractor):  # type: ignore[misc]
             return cls._site_url(cls._site_parts(page_url)[0], href)
         return urljoin(page_url, href)
 
+    def _download_following(self, url: str, video_id: str, **kwargs: Any) -> tuple[str, str, str]:
+        """``(page, host, path)``: the page at ``url`` after its redirects, and where it landed.
 
-class _Pointed(type):
-    """The metaclass of a pointed extractor, pickled as "this site's class, pointed at base".
+        The request goes through yt-dlp's own path, so every hop passes the egress guard.
+        """
+        webpage, handle = self._download_webpage_handle(url, video_id, **kwargs)
+        host, path = self._site_parts(handle.url)
+        return str(webpage), host, path
 
-    The server hands extractor classes to its extraction processes by pickle, which finds a
-    class by its module and name: a class made at run time has neither, so it is rebuilt there.
-    """
-
-
-_POINTED: dict[tuple[type, str], Any] = {}
-
-
-def _pointed(site: type[SiteIE], base: str) -> Any:
-    """One pointed class per site and base, so a class unpickled here is the same class."""
-    key = (site, base)
-    if key not in _POINTED:
-        ns = {"_BASE": base, "__module__": site.__module__, "__qualname__": site.__qualname__}
-        _POINTED[key] = _Pointed(site.__name__, (site,), ns)
-    return _POINTED[key]
-
-
-def _reduce(cls: Any) -> tuple[Any, tuple[type, str]]:
-    return _pointed, (cls.__bases__[0], cls._BASE)
-
-
-copyreg.pickle(_Pointed, _reduce)
+    def _json_ld_object(self, webpage: str, video_id: str, *types: str) -> dict[str, Any] | None:
+        """The first JSON-LD object (``@graph`` members too) whose ``@type`` is one of ``types``."""
+        for item in self._yield_json_ld(webpage, video_id, default=None):
+            for obj in variadic(item.get("@graph") or item):
+                if isinstance(obj, dict) and set(variadic(obj.get("@type"))) & set(types):
+                    return obj
+        return None

@@ -136,7 +136,16 @@ def running_replicas(media: MediaSet, host: str = REPLICA_HOST) -> Iterator[Repl
 
 
 # The replica modules import ReplicaCtx from here, so they are imported once it exists.
-from . import akillitv, febspot, ifunny, izlesene  # noqa: E402
+from . import akillitv, febspot, ifunny, izlesene, kuaishou, kwai, mashable, sharechat  # noqa: E402
 
-MODULES: tuple[ModuleType, ...] = (akillitv, febspot, ifunny, izlesene)
+MODULES: tuple[ModuleType, ...] = (
+    sharechat,
+    mashable,
+    kwai,
+    kuaishou,
+    ifunny,
+    febspot,
+    izlesene,
+    akillitv,
+)
 """The replica modules, one per site."""
