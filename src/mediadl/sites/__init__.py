@@ -14,4 +14,11 @@ __all__ = ["extractors"]
 
 def extractors() -> tuple[type[InfoExtractor], ...]:
     """Every extractor of mediadl's own, in the order they are asked."""
-    return ()
+    return (*_closed(),)
+
+
+def _closed() -> tuple[type[InfoExtractor], ...]:
+    """The named sites that can't be downloaded any more, answered from the link alone."""
+    from mediadl.sites.closed import BluTVIE, GaanaIE, MxTakatakIE
+
+    return (BluTVIE, MxTakatakIE, GaanaIE)

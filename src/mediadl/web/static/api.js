@@ -2,11 +2,13 @@
 
 /** An error the server named (`code` from its stable list), or one of the page's own. */
 export class ApiError extends Error {
-  constructor(code, message = '', retryAfter = 0) {
+  constructor(code, message = '', retryAfter = 0, service = '') {
     super(message || code);
     this.code = code;
     /** Seconds the server asked us to wait (429, 503), else 0. */
     this.retryAfter = retryAfter;
+    /** The site a site-wide error is about (`blutv`), for words about that site. */
+    this.service = service;
   }
 }
 
@@ -29,7 +31,8 @@ async function problem(response) {
   try {
     const body = await response.json();
     if (body && body.error && body.error.code) {
-      return new ApiError(body.error.code, body.error.message, wait);
+      const service = String(body.error.context?.service || '');
+      return new ApiError(body.error.code, body.error.message, wait, service);
     }
   } catch {
     // not our JSON: a proxy in between, or the server is gone
