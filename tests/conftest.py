@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +17,16 @@ FIXTURE_HOST = "127.0.0.2"
 """The fixture site's own loopback address; other loopback addresses stay out of reach."""
 FIXTURE_NETWORK = f"{FIXTURE_HOST}/32"
 """What the tests' settings let the egress guard reach: the fixture site alone."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``network`` talk to live sites: only with ``MEDIADL_NETWORK_TESTS=1``."""
+    if os.environ.get("MEDIADL_NETWORK_TESTS") == "1":
+        return
+    offline = pytest.mark.skip(reason="live sites: set MEDIADL_NETWORK_TESTS=1")
+    for item in items:
+        if "network" in item.keywords:
+            item.add_marker(offline)
 
 
 @pytest.fixture(scope="session")

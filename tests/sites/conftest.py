@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -21,3 +23,22 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             transport=transport, base_url="http://mediadl.test", timeout=60
         ) as client:
             yield client
+
+
+class NoNetwork(Exception):
+    pass
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every name lookup and connection in this process fails loudly, and is recorded."""
+    attempts: list[str] = []
+
+    def refuse(*args: Any, **_: Any) -> Any:
+        attempts.append(repr(args[:2]))
+        raise NoNetwork(args)
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    return attempts

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-from typing import Any
 
 import httpx
 import pytest
@@ -43,25 +41,6 @@ CASES = [
     (GaanaIE, "https://gaana.com/album/simmba", "site.subscription", 403, ("encrypted",)),
 ]
 IDS = [url.split("/")[2] + "-" + code for _, url, code, _, _ in CASES]
-
-
-class NoNetwork(Exception):
-    pass
-
-
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every name lookup and connection in this process fails loudly, and is recorded."""
-    attempts: list[str] = []
-
-    def refuse(*args: Any, **_: Any) -> Any:
-        attempts.append(repr(args[:2]))
-        raise NoNetwork(args)
-
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    return attempts
 
 
 @pytest.mark.parametrize(("ie", "url", "code", "status", "words"), CASES, ids=IDS)
