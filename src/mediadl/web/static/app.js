@@ -4,6 +4,7 @@ import { $, plain } from './dom.js';
 import { has, t } from './i18n.js';
 import { renderList } from './list.js';
 import { renderMedia } from './media.js';
+import './chips.js';
 
 const form = $('paste');
 const input = $('url');
