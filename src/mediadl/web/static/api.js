@@ -14,6 +14,11 @@ export class ApiError extends Error {
 
 const API = '/api/v1';
 
+/** The ApiError of an error body ({code, message, context}). */
+function fromBody(error, wait = 0) {
+  return new ApiError(error.code, error.message, wait, String(error.context?.service || ''));
+}
+
 async function call(url, init = {}) {
   let response;
   try {
@@ -31,8 +36,7 @@ async function problem(response) {
   try {
     const body = await response.json();
     if (body && body.error && body.error.code) {
-      const service = String(body.error.context?.service || '');
-      return new ApiError(body.error.code, body.error.message, wait, service);
+      return fromBody(body.error, wait);
     }
   } catch {
     // not our JSON: a proxy in between, or the server is gone
@@ -78,7 +82,7 @@ export async function resolve(url, { item = null, signal, onWait = () => {} } = 
   for await (const { event, data } of events(response)) {
     if (event === 'progress') onWait(data.elapsed || 0);
     else if (event === 'result') return data;
-    else if (event === 'error') throw new ApiError(data.error.code, data.error.message);
+    else if (event === 'error') throw fromBody(data.error);
   }
   throw new ApiError('network');
 }
