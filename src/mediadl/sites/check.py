@@ -13,6 +13,7 @@ With a ``base`` (a replica server, ``http://127.0.0.2:8123``), every sample beco
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from collections.abc import Iterator, Sequence
@@ -30,6 +31,8 @@ from mediadl.sites.base import SiteIE
 from mediadl.sites.catalog import Site
 
 __all__ = ["Offline", "Outcome", "check", "reachable", "replica_url"]
+
+log = logging.getLogger("mediadl.sites")
 
 PROBE_HOSTS = 3
 """How many distinct hosts are tried first: none of them answering means no internet."""
@@ -128,6 +131,7 @@ def check(
     engine = Engine(settings, aimed_extractors(base))
     urls = [replica_url(site.sample, base) if base else site.sample for site in catalog]
     reachable(urls)
+    engine.warm_up()  # compile every URL pattern once, outside the sites' deadlines
     pool = ThreadPoolExecutor(max(1, jobs), thread_name_prefix="check")
     started: dict[int, float] = {}
     running: dict[Future[Outcome], int] = {}
@@ -156,6 +160,7 @@ def _read(engine: Engine, site: Site, url: str, started: dict[int, float], i: in
     except errors.MediadlError as err:
         ok = site.status == "unavailable" and err.code == site.error
         return Outcome(site, url, ok, err.code, time.monotonic() - begun)
-    except Exception:  # noqa: BLE001 - a bug is one failed row, not a failed check
+    except Exception:  # a bug is one failed row (logged), not a failed check
+        log.exception("checking %s failed", url)
         return Outcome(site, url, False, errors.InternalError.code, time.monotonic() - begun)
     return Outcome(site, url, site.status != "unavailable", None, time.monotonic() - begun)
