@@ -146,7 +146,7 @@ def check(
             now = time.monotonic()
             for future, i in list(running.items()):
                 begun = started.get(i)
-                if begun is not None and now - begun > deadline and future.cancel() is False:
+                if begun is not None and not future.done() and now - begun > deadline:
                     del running[future]  # its thread ends with the engine's own timeouts
                     yield Outcome(catalog[i], urls[i], False, errors.FetchTimeout.code, now - begun)
     finally:
