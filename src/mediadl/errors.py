@@ -20,6 +20,10 @@ as they are, never with a traceback; anything else is a bug and is logged with o
     │   ├── ContentTooLong            content.too_long        422
     │   ├── ContentTooLarge           content.too_large       413
     │   └── ContentTooManyItems       content.too_many_items  422
+    ├── SiteError                     the whole site, known before any request
+    │   ├── SiteClosed                site.closed             410  (shut down or merged away)
+    │   ├── SiteDrm                   site.drm                422  (every video DRM-protected)
+    │   └── SiteSubscription          site.subscription       403  (streams to subscribers only)
     ├── FormatUnavailable             format.unavailable      422
     ├── FetchError                    getting the bytes
     │   ├── FetchFailed               fetch.failed            502
@@ -70,6 +74,10 @@ __all__ = [
     "ProcessingFailed",
     "RateLimited",
     "ServerBusy",
+    "SiteClosed",
+    "SiteDrm",
+    "SiteError",
+    "SiteSubscription",
     "TooManyStreams",
     "error_classes",
 ]
@@ -184,6 +192,36 @@ class ContentTooManyItems(ContentError):
     code = "content.too_many_items"
     status = 422
     default_message = "This playlist has more items than this server allows at once."
+
+
+class SiteError(MediadlError):
+    """A named site whose links can't be downloaded at all, answered from the link alone.
+
+    Raised with ``site`` (its name, for the message) and ``service`` (a lower-case id for the
+    cobalt face) in the context; the message says what happened to the site and what to do.
+    """
+
+    code = "site.closed"
+    status = 410
+
+
+class SiteClosed(SiteError):
+    code = "site.closed"
+    default_message = "This site has closed, so its links no longer lead to a video."
+
+
+class SiteDrm(SiteError):
+    code = "site.drm"
+    status = 422
+    default_message = "Every video on this site is protected (DRM), so it can't be downloaded."
+
+
+class SiteSubscription(SiteError):
+    code = "site.subscription"
+    status = 403
+    default_message = (
+        "This site streams only to its paying subscribers, encrypted, so it can't be downloaded."
+    )
 
 
 class FormatUnavailable(MediadlError):

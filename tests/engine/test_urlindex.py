@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import yt_dlp
 
-from mediadl.engine import urlindex
+from mediadl import sites
+from mediadl.engine import extractor_for, urlindex
 from mediadl.engine.extract import resolve
 from mediadl.engine.urlindex import UrlIndex, first_suitable, fold, required_literals
-from mediadl.engine.ytdl import _YoutubeDL
+from mediadl.engine.ytdl import _YoutubeDL, new_ydl
 from mediadl.settings import Settings
 from mediadl_fixtures.server import FixtureSite
 
@@ -147,3 +148,22 @@ def test_the_same_extractors_are_registered_in_the_same_order(allowed: list[str]
     assert [type(ie) if not isinstance(ie, type) else ie for ie in ours._ies.values()] == [
         type(ie) if not isinstance(ie, type) else ie for ie in theirs._ies.values()
     ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.youtube.com/watch?v=OLCJYT5y8Bo",
+        "https://www.twitch.tv/videos/6528877",
+        "https://gaana.com/song/tum-hi-ho",
+        "https://example.com/clip.mp4",
+        "https://sharechat.com/video/nZaw4XM",
+    ],
+)
+def test_extractor_for_is_the_engines_choice(url: str, settings: Settings) -> None:
+    """``extractor_for`` (what ``mediadl sites --match`` says) is the extractor a download uses."""
+    own = sites.extractors()
+    with new_ydl(settings, own) as ydl:
+        expected = next(key for key, ie in ydl._ies.items() if ie.suitable(url))
+    found = extractor_for(url, own, cache_dir=settings.data_dir)
+    assert found is not None and found.ie_key() == expected

@@ -1,6 +1,7 @@
 """Every site extractor of mediadl's own follows the same conventions (as streamlink checks its
 plugins): declared hosts and path, a name, a module docstring with the site's facts, a replica
-and a test module."""
+and a test module. Sites that can't be downloaded any more (``closed``) answer from the link
+alone: they need no replica, and ``test_closed.py`` tests them."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from mediadl.sites.base import SiteIE
 from mediadl_fixtures import replicas
 
 EXTRACTORS = sites.extractors()
+READABLE = tuple(cls for cls in EXTRACTORS if cls.__module__ != "mediadl.sites.closed")
 TESTS = Path(__file__).parent
 
 
@@ -27,7 +29,12 @@ def test_there_are_sites_and_their_names_are_distinct() -> None:
     assert names and len(names) == len(set(names))
 
 
-@pytest.mark.parametrize("cls", EXTRACTORS, ids=lambda cls: cls.IE_NAME)
+def test_sites_that_answer_from_the_link_alone_are_tested() -> None:
+    assert len(READABLE) < len(EXTRACTORS)
+    assert (TESTS / "test_closed.py").is_file()
+
+
+@pytest.mark.parametrize("cls", READABLE, ids=lambda cls: cls.IE_NAME)
 def test_site_is_declared_documented_replicated_and_tested(cls: type[SiteIE]) -> None:
     assert issubclass(cls, SiteIE)
     assert cls.IE_NAME and cls._HOSTS and cls._PATH

@@ -356,11 +356,12 @@ def test_text_contrast_passes_aa(open_page: OpenPage, site: FixtureSite) -> None
 
 def test_sites_page(open_page: OpenPage, artifacts: Path) -> None:
     page = open_page(path="/sites")
-    sites = page.locator("#all-sites > li")
+    sites = page.locator(".all-sites > li")  # mediadl's own, then yt-dlp's
     total = sites.count()
     assert total > 1000
+    expect(page.locator("#own-sites > li", has_text="BluTV")).to_be_visible()
     page.get_by_label(EN("sitespage.filter")).fill("youtube")
-    visible = page.locator("#all-sites > li:not([hidden])")
+    visible = page.locator(".all-sites > li:not([hidden])")
     expect(visible.filter(has_text=re.compile("^YouTube")).first).to_be_visible()
     assert 0 < visible.count() < 20
     expect(page.locator("#shown")).to_contain_text(f"of {total:,}")
@@ -407,3 +408,59 @@ CONTRAST_JS = """
   return failures;
 }
 """
+
+
+def test_chips_show_their_link_shape_and_statuses_in_words(
+    open_page: OpenPage, artifacts: Path
+) -> None:
+    page = open_page()
+    chips = page.locator("#chips > li")
+    expect(chips).to_have_count(45)
+
+    vimeo = page.locator("#chips summary", has_text="Vimeo")
+    vimeo.focus()
+    page.keyboard.press("Enter")  # a disclosure opens from the keyboard
+    shape = page.locator("#chips details[open] .site-shape")
+    expect(shape).to_be_visible()
+    expect(shape).to_have_text("https://vimeo.com/…")
+    expect(page.locator("#url")).to_have_attribute("placeholder", "https://vimeo.com/…")
+    page.keyboard.press("Escape")
+    expect(shape).to_have_count(0)
+    assert page.evaluate("document.activeElement.closest('summary').textContent").endswith("Vimeo")
+
+    twitter = page.locator("#chips summary", has_text="Twitter / X")
+    expect(twitter).to_contain_text(EN("sites.status.limited"))
+    why = twitter.locator(".site-why")
+    twitter.hover()
+    expect(why).to_be_visible()
+    assert why.bounding_box()["width"] > 50  # a readable tooltip, not a 1-pixel clip
+    twitter.focus()
+    expect(why).to_have_text(EN("sites.limit.public_only"))
+    shoot(page, artifacts, "chips-limited-tooltip")
+
+    blutv = page.locator("#chips summary", has_text="BluTV")
+    expect(blutv).to_contain_text(EN("sites.status.unavailable"))
+    blutv.click()
+    reason = page.locator("#chips details[open] .site-reason")
+    expect(reason).to_have_text(EN("error.site.drm.blutv"))
+    assert page.evaluate(CONTRAST_JS) == []
+    shoot(page, artifacts, "chips-unavailable-open")
+
+    page.locator("#url").fill("https://www.blutv.com/dizi/yerli/x/1-sezon/1-bolum")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text(EN("error.site.drm.blutv"))
+
+
+def test_chips_in_turkish(open_page: OpenPage) -> None:
+    page = open_page(locale="tr-TR")
+    gaana = page.locator("#chips summary", has_text="Gaana")
+    expect(gaana).to_contain_text(TR("sites.status.unavailable"))
+    gaana.click()
+    expect(page.locator("#chips details[open] .site-reason")).to_have_text(
+        TR("error.site.subscription.gaana")
+    )
+    page.locator("#chips summary", has_text="Izlesene").click()
+    expect(page.locator("#chips details[open] p").first).to_have_text(TR("sites.example"))
+    expect(page.locator("#url")).to_have_attribute(
+        "placeholder", "https://www.izlesene.com/video/…/…"
+    )

@@ -10,10 +10,14 @@ from html.parser import HTMLParser
 import httpx
 import pytest
 
+from mediadl import sites
 from mediadl.service import create_app
 from mediadl.settings import Settings
+from mediadl.sites.catalog import CATALOG
 from mediadl.web import catalog
 from mediadl.web.assets import bundle
+from mediadl.web.chips import initials, monogram_colour, reason
+from mediadl.web.template import escape
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
@@ -59,9 +63,85 @@ async def test_the_page_names_the_sites_and_links_the_full_list(
     client: httpx.AsyncClient,
 ) -> None:
     text = (await page(client)).text
-    for site in ("YouTube", "Twitter / X", "Akıllı TV", "9GAG", "Izlesene"):
-        assert f"<li>{site}</li>" in text
+    names = re.findall(r'<span class="site-name">([^<]+)</span>', text)
+    assert names == [site.title for site in CATALOG]
+    assert len(names) == 45
     assert 'href="/sites"' in text
+
+
+class Chips(HTMLParser):
+    """Each chip of the "Works with" list: status, words of its summary, what it opens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chips: list[dict[str, str]] = []
+        self._where: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = dict(attrs)
+        if tag == "li" and attr.get("class") == "chip":
+            self.chips.append({"status": attr.get("data-status") or "", "summary": "", "more": ""})
+        elif tag == "details" and self.chips:
+            self.chips[-1]["shape"] = attr.get("data-shape") or ""
+        elif tag == "summary" and self.chips:
+            self._where.append("summary")
+        elif tag == "svg":
+            self._where.append("hidden" if attr.get("aria-hidden") == "true" else "svg")
+        elif tag == "div" and attr.get("class") == "site-more":
+            self._where.append("more")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("summary", "svg", "div") and self._where:
+            self._where.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self.chips and self._where and self._where[-1] in ("summary", "more"):
+            self.chips[-1][self._where[-1]] += data
+
+
+@pytest.mark.parametrize("lang", ["en", "tr"])
+async def test_each_chip_says_its_status_in_words_and_opens_its_link_shape(
+    client: httpx.AsyncClient, lang: str
+) -> None:
+    text = (await client.get(f"/?lang={lang}", headers=BROWSER)).text
+    t = catalog(lang)
+    parser = Chips()
+    parser.feed(text)
+    assert len(parser.chips) == len(CATALOG)
+    for chip, site in zip(parser.chips, CATALOG, strict=True):
+        assert chip["status"] == site.status
+        assert chip["summary"].startswith(site.title)  # the monogram is hidden from readers
+        if site.status == "readable":
+            assert chip["summary"] == site.title
+        else:
+            assert t(f"sites.status.{site.status}") in chip["summary"]
+            assert reason(site, t) in chip["summary"]  # read aloud with the name
+        if site.status == "unavailable":
+            assert chip["shape"] == "" and reason(site, t) in chip["more"]
+        else:
+            assert chip["shape"] == site.shape and site.shape in chip["more"]
+
+
+async def test_unavailable_sites_say_what_happened_to_them(client: httpx.AsyncClient) -> None:
+    en = (await client.get("/?lang=en", headers=BROWSER)).text
+    tr = (await client.get("/?lang=tr", headers=BROWSER)).text
+    assert "BluTV is now HBO Max" in en and "BluTV artık HBO Max oldu" in tr
+    assert "moved to Moj" in en and "Moj&#x27;a taşındı" in tr
+    assert "Gaana now streams only to signed-in subscribers" in en
+
+
+def test_monograms_are_our_own_initials_and_colours() -> None:
+    assert [initials(t) for t in ("YouTube", "Akıllı TV", "iFunny", "9GAG", "VK", "Vimeo")] == [
+        "YT",
+        "AT",
+        "iF",
+        "9G",
+        "VK",
+        "Vi",
+    ]
+    colours = {monogram_colour(site.title) for site in CATALOG}
+    assert len(colours) > 30
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in colours)
 
 
 async def test_nothing_comes_from_elsewhere(client: httpx.AsyncClient) -> None:
@@ -167,3 +247,9 @@ async def test_the_list_of_every_site(client: httpx.AsyncClient) -> None:
     assert len(items) > 1000
     assert "YouTube" in items and "vimeo" in items
     assert r.headers["etag"]
+    own, theirs = r.text.split('id="ytdlp-title"')
+    assert escape(catalog("tr")("sitespage.own")) in own
+    own_titles = re.findall(r'<span class="site-title">([^<]+)</span>', own)
+    assert {"BluTV", "MX TakaTak", "Gaana"} <= set(own_titles)
+    assert len(own_titles) == len(sites.extractors())
+    assert "YouTube" in re.findall(r'<span class="site-title">([^<]+)</span>', theirs)

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from mediadl.cli import get, info, serve
+from mediadl.cli import get, info, serve, sites
 
 __all__ = ["app", "main"]
 
@@ -24,6 +24,7 @@ app = typer.Typer(
 app.command("get", help=get.__doc__)(get.command)
 app.command("info", help=info.__doc__)(info.command)
 app.command("serve", help=serve.__doc__)(serve.command)
+app.command("sites", help=sites.__doc__)(sites.command)
 
 
 def main() -> None:

@@ -35,7 +35,15 @@ from mediadl.engine.ffmpeg import ffmpeg_on_path
 from mediadl.engine.urlindex import UrlIndex, first_suitable
 from mediadl.settings import Settings
 
-__all__ = ["Purpose", "close_responses", "guard_of", "map_ytdl_error", "new_ydl", "warm_up"]
+__all__ = [
+    "Purpose",
+    "close_responses",
+    "extractor_for",
+    "guard_of",
+    "map_ytdl_error",
+    "new_ydl",
+    "warm_up",
+]
 
 Purpose = Literal["extract", "download"]
 NO_FFMPEG = "/nonexistent/mediadl-ffmpeg-is-not-for-downloads"
@@ -143,11 +151,8 @@ class _YoutubeDL(yt_dlp.YoutubeDL):  # type: ignore[misc]
         if self.params.get("allowed_extractors", ["default"]) != ["default"]:
             super().add_default_info_extractors()
             return
-        every = {ie.IE_NAME.lower(): ie for ie in gen_extractor_classes()}
-        every["end"] = UnsupportedURLIE()
-        for ie in every.values():
-            if ie._ENABLED:
-                self.add_info_extractor(ie)
+        for ie in _default_extractors():
+            self.add_info_extractor(ie)
 
     def extract_info(  # noqa: PLR0917 - yt-dlp's own signature
         self,
@@ -165,6 +170,33 @@ class _YoutubeDL(yt_dlp.YoutubeDL):  # type: ignore[misc]
         return super().extract_info(
             url, download, ie_key, extra_info, process, force_generic_extractor
         )
+
+
+def _default_extractors() -> list[Any]:
+    """yt-dlp's enabled extractors in yt-dlp's order, its catch-all ``UnsupportedURL`` last."""
+    every = {ie.IE_NAME.lower(): ie for ie in gen_extractor_classes()}
+    every["end"] = UnsupportedURLIE()
+    return [ie for ie in every.values() if ie._ENABLED]
+
+
+def extractor_for(
+    url: str, extractors: Sequence[type[InfoExtractor]] = (), *, cache_dir: Path | None = None
+) -> type[InfoExtractor] | None:
+    """The extractor the engine hands ``url`` to, found without a request.
+
+    The same order as a ``YoutubeDL`` from :func:`new_ydl` (``extractors`` first, then yt-dlp's,
+    keyed as ``add_info_extractor`` keys them) and the same lookup (:func:`first_suitable`), so
+    ``mediadl sites --match`` answers what a download of that link would use. ``None`` only for
+    a string no extractor takes (yt-dlp's generic one takes every web link).
+    """
+    ies: dict[str, Any] = {}
+    for ie in (*extractors, *_default_extractors()):
+        ies[ie.ie_key()] = ie
+    key = first_suitable(ies, url, UrlIndex.load(ies, cache_dir))
+    if key is None:
+        return None
+    found = ies[key]
+    return found if isinstance(found, type) else type(found)
 
 
 def _guard(settings: Settings, purpose: Purpose, policy: EgressPolicy | None) -> Guard:

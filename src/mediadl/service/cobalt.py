@@ -60,6 +60,9 @@ _CODES = {
     "content.region": "content.video.region",
     "content.drm": "content.video.unavailable",
     "content.too_long": "content.too_long",
+    "site.closed": "content.video.unavailable",
+    "site.drm": "content.video.unavailable",
+    "site.subscription": "content.video.private",
     "format.unavailable": "fetch.empty",
     "fetch.rate": "fetch.rate",
     "request.invalid": "invalid_body",
@@ -81,6 +84,7 @@ def _error(code: str, context: dict[str, Any] | None = None, status: int = 400) 
 
 
 def _from_error(err: errors.MediadlError, service: str | None) -> JSONResponse:
+    service = service or err.context.get("service")  # a site answered before it was read
     context: dict[str, Any] = {"service": service} if service else {}
     if err.code == "content.too_long" and "limit" in err.context:
         context["limit"] = err.context["limit"]

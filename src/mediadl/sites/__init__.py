@@ -10,6 +10,7 @@ from __future__ import annotations
 from yt_dlp.extractor.common import InfoExtractor
 
 from mediadl.sites.akillitv import AkilliTvIE
+from mediadl.sites.closed import BluTVIE, GaanaIE, MxTakatakIE
 from mediadl.sites.febspot import FebspotIE
 from mediadl.sites.ifunny import IfunnyIE
 from mediadl.sites.izlesene import IzleseneIE
@@ -34,4 +35,7 @@ def extractors() -> tuple[type[InfoExtractor], ...]:
         FebspotIE,
         IzleseneIE,
         AkilliTvIE,
+        BluTVIE,
+        MxTakatakIE,
+        GaanaIE,
     )

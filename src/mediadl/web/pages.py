@@ -13,9 +13,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mediadl.sites.catalog import CATALOG
 from mediadl.web.assets import Asset, asset_response, bundle
+from mediadl.web.chips import chips
 from mediadl.web.i18n import COOKIE, LANGUAGES, catalog, pick_language, supported
-from mediadl.web.sites import FEATURED, extractor_sites
+from mediadl.web.sites import extractor_sites, own_sites
 from mediadl.web.template import escape, load_template, render
 
 __all__ = ["page_response", "sites_response"]
@@ -81,30 +83,32 @@ def _policy(api_origins: Iterable[str]) -> str:
 
 @functools.cache
 def _index(lang: str) -> Asset:
-    featured = "".join(f"<li>{escape(name)}</li>" for name in FEATURED)
-    return _page("index.html", lang, {"featured": featured})
+    return _page("index.html", lang, {"featured": chips(CATALOG, catalog(lang))})
 
 
 @functools.cache
 def _sites(lang: str) -> Asset:
     t = catalog(lang)
     groups = extractor_sites()
-    items = []
-    for group in groups:
-        names = " · ".join(escape(n) for n in group.names)
-        items.append(
-            f'<li><span class="site-title">{escape(group.title)}</span>'
-            f' <span class="site-names">{names}</span></li>'
-        )
+    own = own_sites()
     count = len(groups)
     return _page(
         "sites.html",
         lang,
         {
             "lead": escape(t("sitespage.lead", count=_number(lang, count))),
-            "count": str(count),
-            "sites": "\n".join(items),
+            "count": str(count + len(own)),
+            "own": "\n".join(_item(group.title, group.names) for group in own),
+            "sites": "\n".join(_item(group.title, group.names) for group in groups),
         },
+    )
+
+
+def _item(title: str, names: tuple[str, ...]) -> str:
+    listed = " · ".join(escape(n) for n in names)
+    return (
+        f'<li><span class="site-title">{escape(title)}</span>'
+        f' <span class="site-names">{listed}</span></li>'
     )
 
 

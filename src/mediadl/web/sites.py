@@ -1,8 +1,8 @@
-"""The sites the page names, and the full list of everything the engine reads.
+"""The full list of everything the engine reads, for the ``/sites`` page.
 
-``FEATURED`` is the product's promise (``shared/SITES.md``, in its order). :func:`extractor_sites`
-lists yt-dlp's working extractors, grouped by site (``youtube``, ``youtube:tab``, … → one site),
-once per process.
+The sites the page names (its "Works with" list) are :data:`mediadl.sites.catalog.CATALOG`.
+:func:`own_sites` lists mediadl's own extractors; :func:`extractor_sites` lists yt-dlp's working
+extractors, grouped by site (``youtube``, ``youtube:tab``, … → one site), once per process.
 """
 
 from __future__ import annotations
@@ -10,55 +10,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-__all__ = ["FEATURED", "SiteGroup", "extractor_sites"]
-
-FEATURED: tuple[str, ...] = (
-    "YouTube",
-    "VK",
-    "Vimeo",
-    "Twitter / X",
-    "Twitch",
-    "Tumblr",
-    "TikTok",
-    "Telegram",
-    "TED",
-    "Streamable",
-    "SoundCloud",
-    "Snapchat",
-    "ShareChat",
-    "Rumble",
-    "Reddit",
-    "PuhuTV",
-    "Pinterest",
-    "Periscope",
-    "Ok.ru",
-    "MxTakatak",
-    "Mixcloud",
-    "Mashable",
-    "LinkedIn",
-    "Likee",
-    "Kwai",
-    "Izlesene",
-    "Instagram",
-    "Imgur",
-    "IMDb",
-    "iFunny",
-    "Gaana",
-    "Flickr",
-    "Febspot",
-    "Facebook",
-    "ESPN",
-    "Douyin",
-    "Dailymotion",
-    "BuzzFeed",
-    "BluTV",
-    "Blogger",
-    "BitChute",
-    "Bilibili",
-    "Bandcamp",
-    "Akıllı TV",
-    "9GAG",
-)
+__all__ = ["SiteGroup", "extractor_sites", "own_sites"]
 
 _SHORT_TITLE = 40
 
@@ -69,6 +21,21 @@ class SiteGroup:
 
     title: str
     names: tuple[str, ...]
+
+
+@functools.cache
+def own_sites() -> tuple[SiteGroup, ...]:
+    """mediadl's own extractors, titled as the catalogue names their sites, in its order."""
+    from mediadl.sites import extractors
+    from mediadl.sites.catalog import CATALOG
+
+    groups = []
+    for ie in extractors():
+        names = (str(ie.IE_NAME), ie.ie_key())
+        title = next((s.title for s in CATALOG if s.extractor in names), names[0])
+        groups.append(SiteGroup(title, (names[0],)))
+    order = {site.title: i for i, site in enumerate(CATALOG)}
+    return tuple(sorted(groups, key=lambda g: order.get(g.title, len(order))))
 
 
 @functools.cache

@@ -1,6 +1,6 @@
 """Mashable's video pages in their three known generations, media on ``vdist.aws.mashable.com``.
 
-By slug: ``peppa-pig-mandarin`` carries a JSON-LD ``VideoObject`` and the 2022 ``data: {…}``
+By slug: ``peppa-pig-mandarin`` (and the site list's sample) carries a JSON-LD ``VideoObject`` and the 2022 ``data: {…}``
 object (an HLS master plus a 360p MP4); ``why-life-on-venus-is-better-than-mars`` only the
 ``data`` object (JS literal: unquoted keys, single quotes); ``who-took-the-first-selfie-ever``
 only the older ``playerMetadata`` script; ``robot-boxing-embed`` only a YouTube embed;
@@ -27,6 +27,7 @@ TITLE = "Peppa Pig speaks Mandarin now"
 YOUTUBE = "https://www.youtube.com/embed/OLCJYT5y8Bo"
 PAGES = {
     "peppa-pig-mandarin": ("ld", "data"),
+    "humanoid-robot-boxing-unitree-g1-battle": ("ld", "data"),  # the site list's sample
     "why-life-on-venus-is-better-than-mars": ("data",),
     "who-took-the-first-selfie-ever": ("player",),
     "robot-boxing-embed": ("youtube",),

@@ -2,15 +2,22 @@
 
 /** An error the server named (`code` from its stable list), or one of the page's own. */
 export class ApiError extends Error {
-  constructor(code, message = '', retryAfter = 0) {
+  constructor(code, message = '', retryAfter = 0, service = '') {
     super(message || code);
     this.code = code;
     /** Seconds the server asked us to wait (429, 503), else 0. */
     this.retryAfter = retryAfter;
+    /** The site a site-wide error is about (`blutv`), for words about that site. */
+    this.service = service;
   }
 }
 
 const API = '/api/v1';
+
+/** The ApiError of an error body ({code, message, context}). */
+function fromBody(error, wait = 0) {
+  return new ApiError(error.code, error.message, wait, String(error.context?.service || ''));
+}
 
 async function call(url, init = {}) {
   let response;
@@ -29,7 +36,7 @@ async function problem(response) {
   try {
     const body = await response.json();
     if (body && body.error && body.error.code) {
-      return new ApiError(body.error.code, body.error.message, wait);
+      return fromBody(body.error, wait);
     }
   } catch {
     // not our JSON: a proxy in between, or the server is gone
@@ -75,7 +82,7 @@ export async function resolve(url, { item = null, signal, onWait = () => {} } = 
   for await (const { event, data } of events(response)) {
     if (event === 'progress') onWait(data.elapsed || 0);
     else if (event === 'result') return data;
-    else if (event === 'error') throw new ApiError(data.error.code, data.error.message);
+    else if (event === 'error') throw fromBody(data.error);
   }
   throw new ApiError('network');
 }

@@ -4,6 +4,7 @@ import { $, plain } from './dom.js';
 import { has, t } from './i18n.js';
 import { renderList } from './list.js';
 import { renderMedia } from './media.js';
+import './chips.js';
 
 const form = $('paste');
 const input = $('url');
@@ -18,10 +19,13 @@ const retryButton = $('retry');
 let again = null;
 let lookup = null;
 
-/** Words for an error: the catalog's message for its code, else a general one. */
+/** Words for an error: the catalog's message for its code (about its site when it names one),
+ * else a general one. */
 function explain(err) {
   if (typeof err === 'string') return err;
   const key = err instanceof ApiError ? `error.${err.code}` : '';
+  const specific = key && err.service ? `${key}.${err.service}` : '';
+  if (specific && has(specific)) return t(specific);
   return key && has(key) ? t(key) : t('error.generic');
 }
 

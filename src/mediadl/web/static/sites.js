@@ -5,7 +5,7 @@ import { number, t } from './i18n.js';
 const filter = $('filter');
 const shown = $('shown');
 const none = $('none');
-const items = [...document.querySelectorAll('#all-sites > li')];
+const items = [...document.querySelectorAll('.all-sites > li')];
 const texts = items.map((li) => li.textContent.toLowerCase());
 const count = Number(shown.dataset.count);
 
