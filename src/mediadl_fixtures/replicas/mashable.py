@@ -1,6 +1,7 @@
 """Mashable's video pages in their three known generations, media on ``vdist.aws.mashable.com``.
 
-By slug: ``peppa-pig-mandarin`` (and the site list's sample) carries a JSON-LD ``VideoObject`` and the 2022 ``data: {…}``
+By slug: ``peppa-pig-mandarin`` (and the site list's sample) carries a JSON-LD
+``VideoObject`` and the 2022 ``data: {…}``
 object (an HLS master plus a 360p MP4); ``why-life-on-venus-is-better-than-mars`` only the
 ``data`` object (JS literal: unquoted keys, single quotes); ``who-took-the-first-selfie-ever``
 only the older ``playerMetadata`` script; ``robot-boxing-embed`` only a YouTube embed;
