@@ -12,8 +12,8 @@ import yt_dlp
 
 from mediadl.engine import urlindex
 from mediadl.engine.extract import resolve
+from mediadl.engine.lookup import IndexedYoutubeDL
 from mediadl.engine.urlindex import UrlIndex, first_suitable, fold, required_literals
-from mediadl.engine.ytdl import _YoutubeDL
 from mediadl.settings import Settings
 from mediadl_fixtures.server import FixtureSite
 
@@ -141,7 +141,7 @@ def test_the_same_extractors_are_registered_in_the_same_order(allowed: list[str]
     params = {"quiet": True} | ({"allowed_extractors": allowed} if allowed else {})
     theirs = yt_dlp.YoutubeDL(params, auto_init=False)
     theirs.add_default_info_extractors()
-    ours = _YoutubeDL(params, auto_init=False)
+    ours = IndexedYoutubeDL(params, auto_init=False)
     ours.add_default_info_extractors()
     assert list(ours._ies) == list(theirs._ies)
     assert [type(ie) if not isinstance(ie, type) else ie for ie in ours._ies.values()] == [
