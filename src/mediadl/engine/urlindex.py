@@ -209,7 +209,7 @@ class UrlIndex:
         it reads, the index is empty: every extractor is asked.
         """
         grammar = _grammar()
-        if grammar is None:
+        if grammar is None or not VALID_URL.usable():
             return cls({})
         classes = tuple(ie for ie in ies.values() if isinstance(ie, type))
         if (index := _MEMO.get(classes)) is not None:
