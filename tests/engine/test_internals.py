@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +106,25 @@ def test_disabled_holds_whatever_the_settings_say_and_restores_everything(
         internals.disable(["*"])
         assert internal.state == "disabled"
     assert internal.state == "active" and internal.usable()
+
+
+def test_yt_dlp_plugins_are_never_loaded(tmp_path: Path) -> None:
+    """yt-dlp's documented YTDLP_NO_PLUGINS keeps strangers' plugins out (no private switch)."""
+    package = tmp_path / "yt_dlp_plugins" / "extractor"
+    package.mkdir(parents=True)
+    marker = tmp_path / "plugin-ran"
+    (package / "planted.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MEDIADL_", "YTDLP_"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), *sys.path])
+    env["MEDIADL_DATA_DIR"] = str(tmp_path / "data")
+
+    def run(code: str) -> None:
+        subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
+
+    run(
+        "from mediadl.engine.ytdl import new_ydl\nfrom mediadl.settings import Settings\n"
+        "with new_ydl(Settings()):\n    pass"
+    )
+    assert not marker.exists()
+    run("import yt_dlp\nyt_dlp.YoutubeDL({'quiet': True})")
+    assert marker.exists(), "yt-dlp alone loads it: the check above can fail"
