@@ -67,20 +67,16 @@ class IndexedYoutubeDL(yt_dlp.YoutubeDL):  # type: ignore[misc]
         for ie in enabled:
             self.add_info_extractor(ie)
 
-    def extract_info(  # noqa: PLR0917 - yt-dlp's own signature
-        self,
-        url: str,
-        download: bool = True,
-        ie_key: str | None = None,
-        extra_info: dict[str, Any] | None = None,
-        process: bool = True,
-        force_generic_extractor: bool = False,
-    ) -> Any:
-        if ie_key is None and not force_generic_extractor and isinstance(url, str):
-            ie_key = self.extractor_key(url)
-        return super().extract_info(
-            url, download, ie_key, extra_info, process, force_generic_extractor
-        )
+    def extract_info(self, url: str, *args: Any, **kwargs: Any) -> Any:
+        """yt-dlp's, told which extractor takes ``url`` when the caller didn't say.
+
+        ``download`` is the only argument read by position: any other (``ie_key`` included)
+        comes by name from yt-dlp and mediadl, so a parameter a newer yt-dlp adds passes through.
+        """
+        asked = len(args) > 1 or kwargs.get("ie_key") or kwargs.get("force_generic_extractor")
+        if not asked and isinstance(url, str):
+            kwargs["ie_key"] = self.extractor_key(url)
+        return super().extract_info(url, *args, **kwargs)
 
     def extractor_key(self, url: str) -> str | None:
         """The key of the extractor yt-dlp would pick for ``url``; ``None``: let yt-dlp look."""
