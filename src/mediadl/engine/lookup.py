@@ -68,10 +68,10 @@ class IndexedYoutubeDL(yt_dlp.YoutubeDL):  # type: ignore[misc]
             self.add_info_extractor(ie)
 
     def extract_info(self, url: str, *args: Any, **kwargs: Any) -> Any:
-        """yt-dlp's, told which extractor takes ``url`` when the caller didn't say.
+        """yt-dlp's, told which extractor takes ``url`` unless the caller chose one.
 
-        ``download`` is the only argument read by position: any other (``ie_key`` included)
-        comes by name from yt-dlp and mediadl, so a parameter a newer yt-dlp adds passes through.
+        Every argument passes through as given, so one a newer yt-dlp adds does too; a second
+        positional one (``ie_key``), a named ``ie_key`` or ``force_generic_extractor`` is a choice.
         """
         asked = len(args) > 1 or kwargs.get("ie_key") or kwargs.get("force_generic_extractor")
         if not asked and isinstance(url, str):
