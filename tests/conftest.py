@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mediadl.engine import Engine
+from mediadl.engine import Engine, internals
 from mediadl.settings import Settings
 from mediadl_fixtures.replicas import ReplicaSite, running_replicas
 from mediadl_fixtures.server import FixtureSite
@@ -41,6 +41,13 @@ def _fresh_counters(request: pytest.FixtureRequest) -> None:
     """Fault knobs count tries per path; each test starts from zero."""
     if "site" in request.fixturenames:
         request.getfixturevalue("site").reset_counters()
+
+
+@pytest.fixture(autouse=True)
+def _internals_as_they_were() -> Iterator[None]:
+    """A test that disables or breaks a private internal leaves the next one as it was."""
+    with internals.isolated():
+        yield
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ import yt_dlp
 from mediadl import sites
 from mediadl.engine import extractor_for, urlindex
 from mediadl.engine.extract import resolve
+from mediadl.engine.lookup import IndexedYoutubeDL
 from mediadl.engine.urlindex import UrlIndex, first_suitable, fold, required_literals
-from mediadl.engine.ytdl import _YoutubeDL, new_ydl
+from mediadl.engine.ytdl import new_ydl
 from mediadl.settings import Settings
 from mediadl_fixtures.server import FixtureSite
 
@@ -142,7 +143,7 @@ def test_the_same_extractors_are_registered_in_the_same_order(allowed: list[str]
     params = {"quiet": True} | ({"allowed_extractors": allowed} if allowed else {})
     theirs = yt_dlp.YoutubeDL(params, auto_init=False)
     theirs.add_default_info_extractors()
-    ours = _YoutubeDL(params, auto_init=False)
+    ours = IndexedYoutubeDL(params, auto_init=False)
     ours.add_default_info_extractors()
     assert list(ours._ies) == list(theirs._ies)
     assert [type(ie) if not isinstance(ie, type) else ie for ie in ours._ies.values()] == [

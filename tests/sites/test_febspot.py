@@ -103,11 +103,12 @@ def test_og_video_alone_is_read(
 
 
 def test_without_yt_dlp_kvs_reader_og_video_is_the_format(
-    febspot: Engine, replicas: ReplicaSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    febspot: Engine, replicas: ReplicaSite, tmp_path: Path
 ) -> None:
     kvs = next(i for i in internals.report() if i.name.endswith("GenericIE._extract_kvs"))
-    monkeypatch.setattr(kvs, "state", "disabled")
-    info = febspot.resolve(replicas.url("www.febspot.com", PAGE))
+    with internals.disabled(kvs.name):
+        assert kvs.state == "disabled"
+        info = febspot.resolve(replicas.url("www.febspot.com", PAGE))
     assert [f.height for f in info.formats] == [360]
     path = febspot.download(febspot.plan(info, Choice()), tmp_path)
     assert_media(path, container="mp4", vcodec="h264", height=360, acodec="aac", duration=60)

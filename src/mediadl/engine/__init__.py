@@ -9,8 +9,9 @@ from yt_dlp.extractor.common import InfoExtractor
 
 from mediadl.engine.download import download
 from mediadl.engine.extract import normalize_url, resolve, select_formats
+from mediadl.engine.lookup import extractor_for
 from mediadl.engine.planner import available_heights, ladder_steps, pick_height, plan
-from mediadl.engine.ytdl import extractor_for, warm_up
+from mediadl.engine.ytdl import warm_up
 from mediadl.models import CancelToken, Choice, Entry, Format, MediaInfo, Plan, ProgressHook
 from mediadl.settings import Settings
 

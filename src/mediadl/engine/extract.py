@@ -6,9 +6,10 @@ Mandatory fields (``id``; ``url``/``formats`` for a video; ``entries`` for a pla
 
 from __future__ import annotations
 
+import copy
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -16,17 +17,28 @@ from yt_dlp.extractor.common import InfoExtractor
 
 from mediadl import errors
 from mediadl.engine.bounds import check_info
+from mediadl.engine.internals import declare
 from mediadl.engine.ytdl import close_responses, guard_of, map_ytdl_error, new_ydl
 from mediadl.models import Entry, Format, LiveStatus, MediaInfo
 from mediadl.settings import Settings
 
-__all__ = ["info_to_media", "normalize_url", "resolve", "select_formats"]
+__all__ = ["SELECT_FORMATS", "info_to_media", "normalize_url", "resolve", "select_formats"]
 
 _AUDIO_EXTS = frozenset({"m4a", "mp3", "opus", "ogg", "oga", "wav", "flac", "aac", "weba", "mka"})
 UNKNOWN_CODEC = "unknown"
 MAX_URL_LENGTH = 4096
 EXTRACT_ATTEMPTS = 3
 """A page answering 429 or 5xx is asked again, twice, with a short backoff."""
+
+SELECT_FORMATS = declare(
+    "yt_dlp.YoutubeDL._select_formats",
+    purpose="applies a format selector to the formats mediadl already holds, without "
+    "processing the whole video again",
+    fallback="yt-dlp's public format selection: process_ie_result with the selector as its "
+    "format param",
+)
+_PROCESSED = frozenset({"formats", "requested_formats", "requested_downloads"})
+"""What a processed video carries from its first selection: left out of a new one."""
 
 
 def normalize_url(url: str) -> str:
@@ -224,10 +236,10 @@ def _absolute(link: str | None, base: str) -> str | None:
 
 
 def _live_status(raw: Mapping[str, Any]) -> LiveStatus:
-    value = str(raw.get("live_status"))
-    if value in LiveStatus._value2member_map_:
-        return LiveStatus(value)
-    return LiveStatus.IS_LIVE if raw.get("is_live") else LiveStatus.NOT_LIVE
+    try:
+        return LiveStatus(str(raw.get("live_status")))
+    except ValueError:
+        return LiveStatus.IS_LIVE if raw.get("is_live") else LiveStatus.NOT_LIVE
 
 
 def _text(value: object) -> str | None:
@@ -251,17 +263,21 @@ def _int(value: object) -> int | None:
 
 
 def select_formats(info: MediaInfo, selector: str, settings: Settings) -> tuple[Format, ...]:
-    """Apply a raw yt-dlp format selector to ``info``'s formats."""
+    """Apply a raw yt-dlp format selector to ``info``'s formats: what yt-dlp itself would pick."""
     by_id = {f.id: f for f in info.formats}
-    raw_formats = [dict(f.raw) for f in info.formats]
-    with new_ydl(settings) as ydl:
+    formats = [dict(f.raw) for f in info.formats]
+    chooser = _Chooser()
+    with new_ydl(settings, format=chooser, ignore_no_formats_error=True) as ydl:
         try:
-            build = ydl.build_format_selector(selector)
+            chooser.selector = ydl.build_format_selector(selector)
         except Exception as exc:
             raise errors.FormatUnavailable(
                 f"The format selector {selector!r} isn't valid: {exc}", selector=selector
             ) from exc
-        chosen = ydl._select_formats(raw_formats, build)
+        chosen = SELECT_FORMATS.run(
+            lambda: _select_privately(ydl, formats, chooser.selector),
+            lambda: _select_publicly(ydl, info, formats, chooser),
+        )
     if not chosen:
         raise errors.FormatUnavailable(
             f"No format matches {selector!r}. Use 'mediadl info --formats' to list them.",
@@ -273,3 +289,39 @@ def select_formats(info: MediaInfo, selector: str, settings: Settings) -> tuple[
         return tuple(by_id[str(p["format_id"])] for p in parts)
     except KeyError as exc:
         raise errors.FormatUnavailable(selector=selector) from exc
+
+
+class _Chooser:
+    """A format selector function (yt-dlp's ``format`` param takes one) that keeps its picks."""
+
+    def __init__(self) -> None:
+        self.selector: Callable[[Any], Iterable[dict[str, Any]]] = lambda ctx: ()
+        self.chosen: list[dict[str, Any]] = []
+
+    def __call__(self, ctx: Any) -> list[dict[str, Any]]:
+        self.chosen = list(self.selector(ctx))
+        return self.chosen
+
+
+def _select_privately(
+    ydl: Any, formats: list[dict[str, Any]], selector: Callable[[Any], Any]
+) -> list[dict[str, Any]]:
+    chosen = list(ydl._select_formats(formats, selector))
+    if not all(isinstance(f, dict) and "format_id" in f for f in chosen):
+        raise TypeError("_select_formats no longer returns formats")
+    return chosen
+
+
+def _select_publicly(
+    ydl: Any, info: MediaInfo, formats: list[dict[str, Any]], chooser: _Chooser
+) -> list[dict[str, Any]]:
+    """yt-dlp's processing of the video with the selector as its ``format``, downloading nothing.
+
+    The processing calls the chooser with the context yt-dlp builds, whatever its shape; the
+    video is a copy (yt-dlp sorts and fills in what it is given).
+    """
+    video = copy.deepcopy({k: v for k, v in info.raw.items() if k not in _PROCESSED})
+    video["formats"] = formats
+    chooser.chosen = []
+    ydl.process_ie_result(video, download=False)
+    return chooser.chosen

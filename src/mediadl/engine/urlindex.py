@@ -14,6 +14,11 @@ or anything else unusual are always asked.
 
 The clauses of all extractors are cached on disk under a digest of every pattern, so a new yt-dlp
 rebuilds them once (about 0.15 s).
+
+Reading patterns leans on two private internals (:mod:`mediadl.engine.internals`): CPython's regex
+parser (``re._parser``, ``re._constants``), checked on a known pattern before use, and yt-dlp's
+``_VALID_URL`` with its default ``suitable``. Without either there is no index: every extractor is
+asked, as yt-dlp does.
 """
 
 from __future__ import annotations
@@ -24,13 +29,13 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from re import _constants as sre  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["UrlIndex", "first_suitable", "fold", "required_literals"]
+from mediadl.engine.internals import declare
+
+__all__ = ["RE_PARSER", "VALID_URL", "UrlIndex", "first_suitable", "fold", "required_literals"]
 
 log = logging.getLogger("mediadl.ytdl")
 
@@ -44,7 +49,61 @@ Clause = tuple[str, ...]
 Requirement = tuple[tuple[Clause, ...], ...]
 """One conjunction of clauses per pattern; the extractor may match if any pattern's holds."""
 
-_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
+RE_PARSER = declare(
+    "re._parser",
+    purpose="the URL index reads which substrings each extractor's URL pattern needs, so a link "
+    "is offered only to the extractors that may take it",
+    fallback="no URL index: every extractor is asked in turn, as yt-dlp does",
+)
+VALID_URL = declare(
+    "yt_dlp.InfoExtractor._VALID_URL",
+    purpose="the URL patterns the URL index reads, of the extractors whose suitable() is only "
+    "that match",
+    fallback="no URL index: every extractor is asked in turn, as yt-dlp does",
+)
+
+CANARY = r"https?://(?:www\.)?(?:example|sample)\.com/v(?:ideo)?/(?P<id>\d+)"
+CANARY_CLAUSES = (("http",), ("://",), ("example", "sample"), (".com/v",))
+"""A pattern and what the analysis must find in it: the parser is checked on it before use."""
+
+
+class _Grammar(NamedTuple):
+    """The parts of CPython's regex parser the analysis reads."""
+
+    parse: Callable[[str], Any]
+    literal: Any
+    subpattern: Any
+    atomic_group: Any
+    branch: Any
+    repeats: tuple[Any, ...]
+
+
+def _grammar() -> _Grammar | None:
+    """CPython's regex parser, checked on :data:`CANARY`; ``None`` when missing or changed."""
+    if not RE_PARSER.usable():
+        return None
+    try:
+        from re import _constants as sre  # type: ignore[attr-defined]
+        from re import _parser as sre_parse  # type: ignore[attr-defined]
+
+        grammar = _Grammar(
+            sre_parse.parse,
+            sre.LITERAL,
+            sre.SUBPATTERN,
+            sre.ATOMIC_GROUP,
+            sre.BRANCH,
+            (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT),
+        )
+        found = _analysis(grammar, CANARY)
+        if found != CANARY_CLAUSES:
+            raise ValueError(f"reads {CANARY!r} as {found!r}")  # noqa: TRY301 - one fallback
+    except Exception as exc:  # noqa: BLE001 - a changed parser fails in any way
+        RE_PARSER.fell_back(exc)
+        return None
+    RE_PARSER.worked()
+    return grammar
+
+
 _FOLD = {ord(c): c.lower() for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"} | {
     0x0130: "i",  # İ: re's IGNORECASE matches it with i
     0x0131: "i",  # ı
@@ -63,11 +122,19 @@ def fold(text: str) -> str:
 
 
 def required_literals(pattern: str) -> tuple[Clause, ...]:
-    """Substring clauses every string ``re.match(pattern, s)`` accepts must satisfy."""
-    return tuple(dict.fromkeys(_clauses(sre_parse.parse(pattern))))
+    """Substring clauses every string ``re.match(pattern, s)`` accepts must satisfy.
+
+    Without CPython's regex parser nothing is known to be required: ``()``.
+    """
+    grammar = _grammar()
+    return _analysis(grammar, pattern) if grammar else ()
 
 
-def _clauses(sequence: Iterable[tuple[Any, Any]]) -> list[Clause]:
+def _analysis(grammar: _Grammar, pattern: str) -> tuple[Clause, ...]:
+    return tuple(dict.fromkeys(_clauses(grammar, grammar.parse(pattern))))
+
+
+def _clauses(g: _Grammar, sequence: Iterable[tuple[Any, Any]]) -> list[Clause]:
     clauses: list[Clause] = []
     run: list[str] = []
 
@@ -77,18 +144,18 @@ def _clauses(sequence: Iterable[tuple[Any, Any]]) -> list[Clause]:
         run.clear()
 
     for op, arg in sequence:
-        if op is sre.LITERAL and arg < 0x80:
+        if op is g.literal and arg < 0x80:
             run.append(fold(chr(arg)))
             continue
         flush()
-        if op is sre.SUBPATTERN:
-            clauses += _clauses(arg[3])
-        elif op is sre.ATOMIC_GROUP:
-            clauses += _clauses(arg)
-        elif op in _REPEATS and arg[0] >= 1:
-            clauses += _clauses(arg[2])
-        elif op is sre.BRANCH:
-            clause = _any_of([_clauses(branch) for branch in arg[1]])
+        if op is g.subpattern:
+            clauses += _clauses(g, arg[3])
+        elif op is g.atomic_group:
+            clauses += _clauses(g, arg)
+        elif op in g.repeats and arg[0] >= 1:
+            clauses += _clauses(g, arg[2])
+        elif op is g.branch:
+            clause = _any_of([_clauses(g, branch) for branch in arg[1]])
             if clause:
                 clauses.append(clause)
         # anything else (classes, anchors, lookarounds, optional parts) requires nothing
@@ -121,14 +188,16 @@ class UrlIndex:
 
     @classmethod
     def build(cls, ies: Mapping[str, Any]) -> UrlIndex:
-        return cls._analyse(_patterns(ies))
+        """The index of ``ies``; empty (every extractor is asked) without the internals it reads."""
+        grammar = _grammar()
+        return cls._analyse(grammar, _patterns(ies)) if grammar else cls({})
 
     @classmethod
-    def _analyse(cls, patterns: Mapping[str, tuple[str, ...]]) -> UrlIndex:
+    def _analyse(cls, grammar: _Grammar, patterns: Mapping[str, tuple[str, ...]]) -> UrlIndex:
         found: dict[str, Requirement] = {}
         for key, own in patterns.items():
             with contextlib.suppress(Exception):  # unreadable: that extractor is always asked
-                found[key] = tuple(required_literals(p) for p in own)
+                found[key] = tuple(_analysis(grammar, p) for p in own)
         return cls(found)
 
     @classmethod
@@ -136,17 +205,23 @@ class UrlIndex:
         """The index for ``ies``, from ``cache_dir`` when it was built for the same patterns.
 
         Within a process the same extractor classes give the same index: it is kept, so each
-        extraction after the first pays neither the digest nor the file.
+        extraction after the first pays neither the digest nor the file. Without the internals
+        it reads, the index is empty: every extractor is asked.
         """
+        grammar = _grammar()
+        if grammar is None or not VALID_URL.usable():
+            return cls({})
         classes = tuple(ie for ie in ies.values() if isinstance(ie, type))
         if (index := _MEMO.get(classes)) is not None:
             return index
         patterns = _patterns(ies)
+        if not patterns:
+            return cls({})
         digest = _digest(patterns)
         path = cache_dir / f"url-index-{digest[:16]}.json" if cache_dir else None
         index = _read(path) if path else None
         if index is None:
-            index = cls._analyse(patterns)
+            index = cls._analyse(grammar, patterns)
             if path:
                 _write(path, index)
         _MEMO.clear()
@@ -172,7 +247,19 @@ def first_suitable(ies: Mapping[str, Any], url: str, index: UrlIndex) -> str | N
 
 
 def _patterns(ies: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
-    """The ``_VALID_URL`` patterns of the extractors whose ``suitable`` is only that match."""
+    """The ``_VALID_URL`` patterns of the extractors whose ``suitable`` is only that match.
+
+    Empty when yt-dlp's base extractor no longer works that way: every extractor is asked.
+    """
+    return VALID_URL.run(lambda: _read_patterns(ies), dict)
+
+
+def _read_patterns(ies: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    from yt_dlp.extractor.common import InfoExtractor
+
+    for name in _BASE_NAMES:
+        if name not in vars(InfoExtractor):
+            raise AttributeError(f"yt-dlp's InfoExtractor has no {name}")
     found: dict[str, tuple[str, ...]] = {}
     for key, ie in ies.items():
         if not isinstance(ie, type) or not _default_suitable(ie):
@@ -186,6 +273,10 @@ def _patterns(ies: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
         ):
             found[key] = tuple(patterns)
     return found
+
+
+_BASE_NAMES = ("_VALID_URL", "_match_valid_url", "suitable")
+"""What yt-dlp's default ``suitable`` is made of: the base extractor must still define them."""
 
 
 def _default_suitable(ie: type) -> bool:

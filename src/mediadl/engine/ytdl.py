@@ -9,16 +9,14 @@ from the environment, no file/ftp/data URLs, bounded bodies.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from pathlib import Path
 from typing import Any, Literal
 
 import yt_dlp
-import yt_dlp.globals
-from yt_dlp.extractor import gen_extractor_classes
-from yt_dlp.extractor.common import InfoExtractor, UnsupportedURLIE
+from yt_dlp.extractor.common import InfoExtractor
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import (
     DownloadCancelled,
@@ -29,16 +27,16 @@ from yt_dlp.utils import (
 )
 
 from mediadl import errors
+from mediadl.engine import internals
 from mediadl.engine.egress import EgressPolicy
 from mediadl.engine.egress_ytdl import Guard, GuardRefusal, guard_of, install_guard
 from mediadl.engine.ffmpeg import ffmpeg_on_path
-from mediadl.engine.urlindex import UrlIndex, first_suitable
+from mediadl.engine.lookup import IndexedYoutubeDL, warm
 from mediadl.settings import Settings
 
 __all__ = [
     "Purpose",
     "close_responses",
-    "extractor_for",
     "guard_of",
     "map_ytdl_error",
     "new_ydl",
@@ -53,8 +51,9 @@ location that hand-over fails instead (unless ``allow_other_protocols``)."""
 
 log = logging.getLogger("mediadl.ytdl")
 
-# yt-dlp loads plugins from well-known folders on first use; a service must not run strangers' code.
-yt_dlp.globals.plugin_dirs.value = []
+# yt-dlp loads plugins from well-known folders on first use; a service must not run strangers'
+# code. A non-empty YTDLP_NO_PLUGINS is yt-dlp's documented switch to load none.
+os.environ["YTDLP_NO_PLUGINS"] = "1"
 
 
 class _Logger:
@@ -119,14 +118,16 @@ def new_ydl(
 
     ``purpose`` sets the body limits: ``extract`` reads pages (each at most ``max_page_size``),
     ``download`` reads media (all bytes together at most ``max_filesize``). ``policy`` replaces
-    the one made from ``settings`` (tests inject a resolver).
+    the one made from ``settings`` (tests inject a resolver). ``settings.disable_internals``
+    takes effect here, in whichever process the ``YoutubeDL`` is made.
     """
+    internals.disable(settings.disable_internals)
     ffmpeg_on_path(settings.ffmpeg)
     params = base_params(settings)
     if purpose == "download" and not settings.allow_other_protocols:
         params["ffmpeg_location"] = NO_FFMPEG
     params.update(overrides)
-    ydl = _YoutubeDL(params, auto_init=False)
+    ydl = IndexedYoutubeDL(params, auto_init=False)
     ydl.url_index_dir = settings.data_dir / "cache"
     install_guard(ydl, _guard(settings, purpose, policy))
     for ie_class in extractors:
@@ -136,69 +137,6 @@ def new_ydl(
         yield ydl
 
 
-class _YoutubeDL(yt_dlp.YoutubeDL):  # type: ignore[misc]
-    """yt-dlp, finding a link's extractor through a :class:`UrlIndex` (same answer, sooner)."""
-
-    url_index_dir: Path | None = None
-    _url_index: UrlIndex | None = None
-
-    def add_default_info_extractors(self) -> None:
-        """yt-dlp's, minus 40 ms spent resolving the default ``allowed_extractors`` list.
-
-        yt-dlp turns the default list into names through a quadratic ordered-set helper; with
-        the default, its result is every enabled extractor in yt-dlp's order, added here directly.
-        """
-        if self.params.get("allowed_extractors", ["default"]) != ["default"]:
-            super().add_default_info_extractors()
-            return
-        for ie in _default_extractors():
-            self.add_info_extractor(ie)
-
-    def extract_info(  # noqa: PLR0917 - yt-dlp's own signature
-        self,
-        url: str,
-        download: bool = True,
-        ie_key: str | None = None,
-        extra_info: dict[str, Any] | None = None,
-        process: bool = True,
-        force_generic_extractor: bool = False,
-    ) -> Any:
-        if ie_key is None and not force_generic_extractor and isinstance(url, str):
-            if self._url_index is None:
-                self._url_index = UrlIndex.load(self._ies, self.url_index_dir)
-            ie_key = first_suitable(self._ies, url, self._url_index)
-        return super().extract_info(
-            url, download, ie_key, extra_info, process, force_generic_extractor
-        )
-
-
-def _default_extractors() -> list[Any]:
-    """yt-dlp's enabled extractors in yt-dlp's order, its catch-all ``UnsupportedURL`` last."""
-    every = {ie.IE_NAME.lower(): ie for ie in gen_extractor_classes()}
-    every["end"] = UnsupportedURLIE()
-    return [ie for ie in every.values() if ie._ENABLED]
-
-
-def extractor_for(
-    url: str, extractors: Sequence[type[InfoExtractor]] = (), *, cache_dir: Path | None = None
-) -> type[InfoExtractor] | None:
-    """The extractor the engine hands ``url`` to, found without a request.
-
-    The same order as a ``YoutubeDL`` from :func:`new_ydl` (``extractors`` first, then yt-dlp's,
-    keyed as ``add_info_extractor`` keys them) and the same lookup (:func:`first_suitable`), so
-    ``mediadl sites --match`` answers what a download of that link would use. ``None`` only for
-    a string no extractor takes (yt-dlp's generic one takes every web link).
-    """
-    ies: dict[str, Any] = {}
-    for ie in (*extractors, *_default_extractors()):
-        ies[ie.ie_key()] = ie
-    key = first_suitable(ies, url, UrlIndex.load(ies, cache_dir))
-    if key is None:
-        return None
-    found = ies[key]
-    return found if isinstance(found, type) else type(found)
-
-
 def _guard(settings: Settings, purpose: Purpose, policy: EgressPolicy | None) -> Guard:
     policy = policy or EgressPolicy.from_settings(settings)
     if purpose == "download":
@@ -206,11 +144,11 @@ def _guard(settings: Settings, purpose: Purpose, policy: EgressPolicy | None) ->
     return Guard(policy, response_limit=settings.max_page_size)
 
 
-def warm_up(settings: Settings) -> None:
-    """Compile every extractor's URL pattern once, so the first real request doesn't pay it."""
+def warm_up(settings: Settings, *, generic: bool = False) -> None:
+    """Pay the first extraction's costs once (:func:`~mediadl.engine.lookup.warm`), so the first
+    real request doesn't; reaches nothing."""
     with new_ydl(settings) as ydl:
-        for ie in ydl._ies.values():
-            ie.suitable("https://example.invalid/")
+        warm(ydl, generic=generic)
 
 
 _PRIVATE = re.compile(r"private|sign in|log ?in|members[- ]only|account", re.I)
