@@ -3,7 +3,8 @@
 A ``YoutubeDL`` holds per-run state, so each call gets a fresh instance built from a fresh params
 dict, used as a context manager and never shared across threads. Each one gets the egress guard
 (:mod:`mediadl.engine.egress_ytdl`) before its first request: only guarded handlers, no proxies
-from the environment, no file/ftp/data URLs, bounded bodies.
+from the environment (the ``proxy`` setting is the guard's tunnel), no file/ftp/data URLs,
+bounded bodies.
 """
 
 from __future__ import annotations
@@ -30,8 +31,15 @@ from yt_dlp.utils import (
 
 from mediadl import errors
 from mediadl.engine.egress import EgressPolicy
-from mediadl.engine.egress_ytdl import Guard, GuardRefusal, guard_of, install_guard
+from mediadl.engine.egress_ytdl import (
+    Guard,
+    GuardedDirector,
+    GuardRefusal,
+    guard_of,
+    install_guard,
+)
 from mediadl.engine.ffmpeg import ffmpeg_on_path
+from mediadl.engine.proxy import proxy_of
 from mediadl.engine.urlindex import UrlIndex, first_suitable
 from mediadl.settings import Settings
 
@@ -128,7 +136,7 @@ def new_ydl(
         yield ydl
 
 
-class _YoutubeDL(yt_dlp.YoutubeDL):  # type: ignore[misc]
+class _YoutubeDL(GuardedDirector, yt_dlp.YoutubeDL):  # type: ignore[misc]
     """yt-dlp, finding a link's extractor through a :class:`UrlIndex` (same answer, sooner)."""
 
     url_index_dir: Path | None = None
@@ -169,9 +177,10 @@ class _YoutubeDL(yt_dlp.YoutubeDL):  # type: ignore[misc]
 
 def _guard(settings: Settings, purpose: Purpose, policy: EgressPolicy | None) -> Guard:
     policy = policy or EgressPolicy.from_settings(settings)
+    proxy = proxy_of(settings)
     if purpose == "download":
-        return Guard(policy, total_limit=settings.max_filesize)
-    return Guard(policy, response_limit=settings.max_page_size)
+        return Guard(policy, total_limit=settings.max_filesize, proxy=proxy)
+    return Guard(policy, response_limit=settings.max_page_size, proxy=proxy)
 
 
 def warm_up(settings: Settings) -> None:

@@ -2,8 +2,9 @@
 
 Every request the fast fetcher makes goes through :class:`HttpClient`, so the egress guard plugs in
 here once: ``resolver`` decides which addresses a host name may reach, and ``peer_check`` vets the
-address a new connection actually reached, before a request is written on it. ``connector_factory``
-replaces the whole connector (tests, proxies).
+address a new connection actually reached, before a request is written on it. With the ``proxy``
+setting, connections tunnel through it to the checked address (:mod:`mediadl.engine.proxy`).
+``connector_factory`` replaces the whole connector (tests).
 
 Statuses and transport failures become :class:`RequestFailed`, which says whether trying again can
 help and which ``fetch.*`` error the person sees if it never does.
@@ -11,6 +12,7 @@ help and which ``fetch.*`` error the person sees if it never does.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -23,6 +25,7 @@ from aiohttp.abc import AbstractResolver
 
 from mediadl import errors
 from mediadl.engine.egress import EgressPolicy, parse_host_address
+from mediadl.engine.proxy import Proxy, proxy_addresses, proxy_of, tunnel_async
 from mediadl.settings import Settings
 
 __all__ = [
@@ -136,6 +139,39 @@ class _GuardedConnector(aiohttp.TCPConnector):
         return proto
 
 
+class _ProxiedConnector(_GuardedConnector):
+    """The guarded connector whose connections tunnel through the operator's proxy.
+
+    The site's name was resolved and every answer checked (``_resolve_host``) before this runs;
+    the tunnel goes to the checked address (the name, for socks5h), through the proxy's checked
+    address. The peer each connection reached is the proxy, which the policy allows too.
+    """
+
+    def __init__(self, peer_check: PeerCheck, proxy: Proxy, policy: EgressPolicy, **kwargs: Any):
+        super().__init__(peer_check, **kwargs)
+        self._proxy = proxy
+        self._policy = policy
+
+    async def _wrap_create_connection(
+        self, *args: Any, addr_infos: list[Any], req: Any, timeout: Any, **kwargs: Any
+    ) -> Any:
+        host = req.url.raw_host or ""
+        if not self._proxy.applies(host):
+            return await super()._wrap_create_connection(
+                *args, addr_infos=addr_infos, req=req, timeout=timeout, **kwargs
+            )
+        address, port = addr_infos[0][4][0], addr_infos[0][4][1]
+        dest = host if self._proxy.remote_dns else str(address)
+        kwargs.pop("client_error", None)
+        proxies = await asyncio.to_thread(proxy_addresses, self._policy, self._proxy)
+        sock = await tunnel_async(self._proxy, proxies[0], dest, port, timeout.sock_connect)
+        try:
+            return await self._loop.create_connection(*args, **kwargs, sock=sock)
+        except BaseException:
+            sock.close()
+            raise
+
+
 class HttpClient:
     """One keep-alive connection pool for one download, and the only place requests are made."""
 
@@ -169,6 +205,10 @@ class HttpClient:
             "ttl_dns_cache": 300,
             "resolver": self._resolver,
         }
+        proxy = proxy_of(self.settings)
+        if proxy is not None:
+            policy = EgressPolicy.from_settings(self.settings)
+            return _ProxiedConnector(self._peer_check, proxy, policy, **options)
         if self._peer_check is not None:
             return _GuardedConnector(self._peer_check, **options)
         return aiohttp.TCPConnector(**options)
