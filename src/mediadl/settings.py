@@ -129,7 +129,8 @@ class Settings(BaseSettings):
     allow_other_protocols: bool = Field(
         default=False,
         description="Accept formats in protocols mediadl's fetcher can't bound (RTMP, RTSP, F4M, "
-        "ISM…), which yt-dlp's or ffmpeg's own downloaders would fetch.",
+        "ISM…), which yt-dlp's or ffmpeg's own downloaders would fetch (past the egress guard "
+        "and the proxy).",
     )
 
     # --- what strangers may make us do -----------------------------------------------------------

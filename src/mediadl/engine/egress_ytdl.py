@@ -2,12 +2,18 @@
 
 yt-dlp sends all its HTTP through a ``RequestDirector`` of request handlers (urllib always;
 requests/urllib3 when installed; curl_cffi and websockets when installed). :func:`install_guard`
-gives one ``YoutubeDL`` a director of its own with only our two subclasses of the first two,
-so no other handler (websockets, curl_cffi) and no proxy from the environment is ever used:
+gives one ``YoutubeDL`` a director of its own with only guarded handlers — our subclasses of the
+first two (:mod:`~mediadl.engine.egress_urllib`, :mod:`~mediadl.engine.egress_requests`), or,
+when those private modules are missing, changed or disabled, mediadl's own handler on yt-dlp's
+public API (:mod:`~mediadl.engine.egress_public`) — so no other handler (websockets, curl_cffi)
+and no proxy from the environment is ever used. Each private name is declared in
+:mod:`~mediadl.engine.internals`; the fallbacks are guarded the same way, never open:
 
-* the socket: both handlers open connections through :func:`guarded_connect`, which resolves the
+* the socket: every handler opens connections through :func:`guarded_connect`, which resolves the
   host, checks every answer with :meth:`EgressPolicy.check_peer` and only then connects to the
-  checked address — DNS answers, rebinding and redirects can't lead anywhere unchecked;
+  checked address — DNS answers, rebinding and redirects can't lead anywhere unchecked. With the
+  ``proxy`` setting it then checks the proxy's address too and opens a tunnel through the proxy
+  to the checked address (:mod:`~mediadl.engine.proxy`);
 * the URL: every request and every redirect target is checked first (``http``/``https`` only, and
   a host written as an address in any notation), so a refusal happens before any connection;
 * the body: :class:`BoundedResponse` counts the bytes each response gives (decoded: a gzip bomb

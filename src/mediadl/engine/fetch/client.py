@@ -12,7 +12,6 @@ help and which ``fetch.*`` error the person sees if it never does.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -24,8 +23,9 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 
 from mediadl import errors
-from mediadl.engine.egress import EgressPolicy, parse_host_address
-from mediadl.engine.proxy import Proxy, proxy_addresses, proxy_of, tunnel_async
+from mediadl.engine.egress import EgressPolicy
+from mediadl.engine.fetch.connector import GuardedConnector, PeerCheck, ProxiedConnector
+from mediadl.engine.proxy import proxy_of
 from mediadl.settings import Settings
 
 __all__ = [
@@ -38,8 +38,6 @@ __all__ = [
 ]
 
 ConnectorFactory = Callable[[], aiohttp.BaseConnector]
-PeerCheck = Callable[[str, str], None]
-"""``(peer_ip, host)`` of every new connection; raise ``errors.LinkForbidden`` to refuse it."""
 
 KEEPALIVE_SECONDS = 30.0
 MAX_REDIRECTS = 10
@@ -110,68 +108,6 @@ class Reply:
         _forbid_reuse(self)
 
 
-class _GuardedConnector(aiohttp.TCPConnector):
-    """A keep-alive connector that shows every new connection's peer to ``peer_check``."""
-
-    def __init__(self, peer_check: PeerCheck, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._peer_check = peer_check
-
-    async def _resolve_host(self, host: str, port: int, traces: Any = None) -> Any:
-        """Every address ``host`` stands for (literal in any notation, DNS answers, after every
-        redirect) is checked before a connection to it is even tried."""
-        literal = parse_host_address(host)
-        if literal is not None:
-            self._peer_check(str(literal), host)
-        hosts = await super()._resolve_host(host, port, traces=traces)
-        for resolved in hosts:
-            self._peer_check(str(resolved["host"]), host)
-        return hosts
-
-    async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:
-        proto = await super()._create_connection(req, traces, timeout)
-        peer = proto.transport.get_extra_info("peername") if proto.transport else None
-        try:
-            self._peer_check(str(peer[0]) if peer else "", req.url.host or "")
-        except BaseException:
-            proto.close()
-            raise
-        return proto
-
-
-class _ProxiedConnector(_GuardedConnector):
-    """The guarded connector whose connections tunnel through the operator's proxy.
-
-    The site's name was resolved and every answer checked (``_resolve_host``) before this runs;
-    the tunnel goes to the checked address (the name, for socks5h), through the proxy's checked
-    address. The peer each connection reached is the proxy, which the policy allows too.
-    """
-
-    def __init__(self, peer_check: PeerCheck, proxy: Proxy, policy: EgressPolicy, **kwargs: Any):
-        super().__init__(peer_check, **kwargs)
-        self._proxy = proxy
-        self._policy = policy
-
-    async def _wrap_create_connection(
-        self, *args: Any, addr_infos: list[Any], req: Any, timeout: Any, **kwargs: Any
-    ) -> Any:
-        host = req.url.raw_host or ""
-        if not self._proxy.applies(host):
-            return await super()._wrap_create_connection(
-                *args, addr_infos=addr_infos, req=req, timeout=timeout, **kwargs
-            )
-        address, port = addr_infos[0][4][0], addr_infos[0][4][1]
-        dest = host if self._proxy.remote_dns else str(address)
-        kwargs.pop("client_error", None)
-        proxies = await asyncio.to_thread(proxy_addresses, self._policy, self._proxy)
-        sock = await tunnel_async(self._proxy, proxies[0], dest, port, timeout.sock_connect)
-        try:
-            return await self._loop.create_connection(*args, **kwargs, sock=sock)
-        except BaseException:
-            sock.close()
-            raise
-
-
 class HttpClient:
     """One keep-alive connection pool for one download, and the only place requests are made."""
 
@@ -208,9 +144,9 @@ class HttpClient:
         proxy = proxy_of(self.settings)
         if proxy is not None:
             policy = EgressPolicy.from_settings(self.settings)
-            return _ProxiedConnector(self._peer_check, proxy, policy, **options)
+            return ProxiedConnector(self._peer_check, proxy, policy, **options)
         if self._peer_check is not None:
-            return _GuardedConnector(self._peer_check, **options)
+            return GuardedConnector(self._peer_check, **options)
         return aiohttp.TCPConnector(**options)
 
     async def __aenter__(self) -> HttpClient:
