@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     )
     proxy: str | None = Field(
         default=None,
+        repr=False,  # it may hold a password
         description="Proxy every connection to a site goes through, as http://, socks5://, "
         "socks5h:// (the proxy resolves names), socks4:// or socks4a:// URL, with user:password@ "
         "if it needs them. mediadl opens a tunnel (CONNECT or SOCKS) to the address the egress "

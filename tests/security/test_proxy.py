@@ -285,3 +285,72 @@ def _closed_port(host: str) -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+# --- the setting and the variables ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("ftp://user:pw-123@proxy.example:21", "scheme 'ftp'"),
+        ("https://user:pw-123@proxy.example:443", "https:// proxies"),
+        ("http://user:pw-123@:3128", "no host"),
+        ("http://user:pw-123@proxy.example:3128/path", "nothing more"),
+        ("http://user:pw-123@proxy.example:99999", "not a URL"),
+    ],
+)
+def test_a_bad_proxy_setting_says_why_without_the_password(value: str, says: str) -> None:
+    with pytest.raises(ValueError, match="proxy") as caught:
+        Settings(proxy=value)
+    assert says in str(caught.value)
+    assert "pw-123" not in str(caught.value)
+
+
+def test_proxy_setting_forms() -> None:
+    from mediadl.engine.proxy import proxy_of
+
+    assert Settings(proxy="  ").proxy is None
+    proxy = proxy_of(Settings(proxy="socks5h://a%40b:p%3Aw@proxy.example", no_proxy="x.test"))
+    assert proxy is not None
+    assert (proxy.scheme, proxy.host, proxy.port) == ("socks5h", "proxy.example", 1080)
+    assert (proxy.username, proxy.password, proxy.remote_dns) == ("a@b", "p:w", True)
+    assert proxy.shown == "socks5h://proxy.example:1080"
+    assert "p:w" not in repr(proxy) and "p%3Aw" not in repr(Settings(proxy="http://u:p%3Aw@h:1"))
+
+
+@pytest.mark.parametrize(
+    ("host", "through"),
+    [
+        ("example.com", True),
+        ("cdn.media.test", False),
+        ("media.test", False),
+        ("notmedia.test", True),
+        ("10.1.2.3", False),
+        ("10.2.0.1", True),
+        ("[::1]", False),
+    ],
+)
+def test_no_proxy_reads_like_curl(host: str, through: bool) -> None:
+    from mediadl.proxyurl import parse_proxy
+
+    proxy = parse_proxy("http://proxy.example:3128", [".media.test", "10.1.0.0/16", "::1"])
+    assert proxy.applies(host) is through
+    assert not parse_proxy("http://p:1", ["*"]).applies("example.com")
+
+
+def test_proxy_variables_as_the_cli_reads_them() -> None:
+    from mediadl.cli.common import _proxy_values, environment_proxy
+
+    env = {"HTTP_PROXY": "proxy.example:3128", "NO_PROXY": "a.test, b.test"}
+    assert environment_proxy(env) == ("http://proxy.example:3128", ["a.test", "b.test"])
+    both = {
+        "https_proxy": "socks5://s:1080",
+        "HTTPS_PROXY": "http://x:1",
+        "HTTP_PROXY": "http://y:2",
+    }
+    assert environment_proxy(both)[0] == "socks5://s:1080"
+    assert _proxy_values("", both) == {"proxy": None}
+    assert _proxy_values(None, {**both, "MEDIADL_PROXY": "http://m:3"}) == {}
+    assert _proxy_values("http://flag:4", both) == {"proxy": "http://flag:4"}
+    assert _proxy_values(None, {}) == {}

@@ -6,8 +6,9 @@ resolves the site's name itself and checks every answer, then checks the proxy's
 and only then asks the proxy for a tunnel (HTTP ``CONNECT``, SOCKS4 or SOCKS5) to the *checked
 address* — so an http or socks5 proxy reaches exactly what the guard allowed. ``socks5h`` (and
 ``socks4a``) send the name instead and let the proxy resolve it: the guard still checks its own
-resolution, but the proxy may get another answer; an operator who needs the guarantee uses
-http/socks5, or a proxy that enforces its own egress rules.
+resolution (a name that doesn't resolve here is not sent at all), but the proxy may get another
+answer; an operator who needs the guarantee uses http/socks5, or a proxy that enforces its own
+egress rules.
 
 Every link goes through a tunnel, plain ``http://`` ones too (the proxy sees the target's address
 and port, not the requests in an https tunnel). A proxy that allows ``CONNECT`` only to port 443
