@@ -354,3 +354,15 @@ def test_proxy_variables_as_the_cli_reads_them() -> None:
     assert _proxy_values(None, {**both, "MEDIADL_PROXY": "http://m:3"}) == {}
     assert _proxy_values("http://flag:4", both) == {"proxy": "http://flag:4"}
     assert _proxy_values(None, {}) == {}
+
+
+def test_the_fixture_proxy_forwards_absolute_form_requests(
+    proxy: ForwardProxy, site: FixtureSite
+) -> None:
+    """The test proxy also speaks HTTP the other way (as curl does for http:// links)."""
+    import httpx
+
+    response = httpx.get(site.pages["video"], proxy=proxy.url, timeout=10)
+    assert response.status_code == 200 and b"<video" in response.content
+    path = "/" + site.pages["video"].split("/", 3)[3]
+    assert proxy.log[-1].kind == "forward" and proxy.log[-1].target == path

@@ -181,3 +181,25 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind((PROXY_HOST, 0))
         return int(sock.getsockname()[1])
+
+
+def test_server_names_an_unreachable_proxy(
+    launch: Callable[..., Server], site: FixtureSite
+) -> None:
+    closed = _closed_port()
+    server = launch(
+        "unreachable",
+        MEDIADL_PROXY=f"http://user:topsecret@{PROXY_HOST}:{closed}",
+        MEDIADL_ALLOW_NETWORKS=f"127.0.0.2/32,{PROXY_HOST}/32",
+    )
+    with httpx.Client(base_url=server.base, timeout=60) as api:
+        native = api.post("/api/v1/resolve", json={"url": site.pages["video"]})
+        cobalt = api.post(
+            "/", json={"url": site.pages["video"]}, headers={"Accept": "application/json"}
+        )
+    assert native.status_code == 502
+    assert native.json()["error"]["code"] == "proxy.failed"
+    assert f"http://{PROXY_HOST}:{closed}" in native.json()["error"]["message"]
+    assert cobalt.json()["status"] == "error"
+    for text in (native.text, cobalt.text, server.log.read_text()):
+        assert "topsecret" not in text
