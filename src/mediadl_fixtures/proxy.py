@@ -1,7 +1,8 @@
-"""A small, real forward proxy for the tests: HTTP (absolute-form and CONNECT) and SOCKS5.
+"""A small, real forward proxy for the tests: HTTP (absolute-form and CONNECT), SOCKS5, SOCKS4(a).
 
-One listening port speaks both: a connection starting with byte 5 is SOCKS5 (CONNECT, with an
-address or a name the proxy resolves itself), anything else is HTTP. It logs every tunnel it
+One listening port speaks them all: a connection starting with byte 5 is SOCKS5 (CONNECT, with an
+address or a name the proxy resolves itself), with byte 4 SOCKS4 (4a: a name), anything else
+HTTP. It logs every tunnel it
 opens and every request it carries, including the plain-HTTP requests that pass through a
 tunnel (request heads are read as they go by; a TLS tunnel is logged as a tunnel only).
 ``credentials`` makes it demand a login (HTTP 407 / SOCKS5 user-password).
@@ -32,8 +33,8 @@ PROXY_AUTH_REQUIRED = (
 
 @dataclass(frozen=True)
 class ProxyRecord:
-    """One thing the proxy did: ``kind`` is ``connect``/``socks5`` (a tunnel), ``request``
-    (a request seen inside a tunnel) or ``forward`` (an absolute-form request)."""
+    """One thing the proxy did: ``kind`` is ``connect``/``socks5``/``socks4`` (a tunnel),
+    ``request`` (a request seen inside a tunnel) or ``forward`` (an absolute-form request)."""
 
     kind: str
     host: str
@@ -70,7 +71,7 @@ class ForwardProxy:
         return [r for r in list(self.log) if r.kind in kinds and (r.host, r.port) == (host, port)]
 
     def tunnels_to(self, host: str, port: int) -> list[ProxyRecord]:
-        kinds = ("connect", "socks5")
+        kinds = ("connect", "socks5", "socks4")
         return [r for r in list(self.log) if r.kind in kinds and (r.host, r.port) == (host, port)]
 
     async def start(self) -> None:
@@ -92,6 +93,8 @@ class ForwardProxy:
             first = await reader.readexactly(1)
             if first == b"\x05":
                 await self._socks5(reader, writer)
+            elif first == b"\x04":
+                await self._socks4(reader, writer)
             else:
                 await self._http(first, reader, writer)
         except (OSError, asyncio.IncompleteReadError, ValueError):
@@ -179,6 +182,20 @@ class ForwardProxy:
         self.log.append(ProxyRecord("socks5", host, port, remote_dns=kind == 3))
         await self._tunnel(host, port, reader, writer, b"\x05\x00\x00\x01" + bytes(6))
 
+    async def _socks4(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """SOCKS4 CONNECT, and SOCKS4a (address 0.0.0.x, then the name to resolve)."""
+        command, port, address = struct.unpack("!BH4s", await reader.readexactly(7))
+        await reader.readuntil(b"\x00")  # the user id
+        host = socket.inet_ntoa(address)
+        remote = address[:3] == b"\x00\x00\x00" and address[3] != 0
+        if remote:
+            host = (await reader.readuntil(b"\x00"))[:-1].decode()
+        if command != 1 or self.credentials:
+            writer.write(b"\x00\x5b" + bytes(6))
+            return
+        self.log.append(ProxyRecord("socks4", host, port, remote_dns=remote))
+        await self._tunnel(host, port, reader, writer, b"\x00\x5a" + bytes(6))
+
     async def _socks_login(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> bool:
@@ -202,8 +219,8 @@ class ForwardProxy:
         try:
             up_reader, up_writer = await asyncio.open_connection(host, port)
         except OSError:
-            socks = established[0] == 5
-            writer.write(b"\x05\x05\x00\x01" + bytes(6) if socks else BAD_GATEWAY)
+            failed = {5: b"\x05\x05\x00\x01" + bytes(6), 0: b"\x00\x5b" + bytes(6)}
+            writer.write(failed.get(established[0], BAD_GATEWAY))
             return
         self._open.add(up_writer)
         writer.write(established)

@@ -114,7 +114,7 @@ def ydl_get(settings: Settings, url: str, handler: str, canary: Canary) -> bytes
             raise map_ytdl_error(exc, url) from exc
 
 
-@pytest.mark.parametrize("scheme", ["http", "socks5", "socks5h"])
+@pytest.mark.parametrize("scheme", ["http", "socks5", "socks5h", "socks4", "socks4a"])
 @pytest.mark.parametrize("handler", HANDLERS)
 def test_ytdlp_goes_through_the_proxy(
     settings: Settings,
@@ -237,7 +237,7 @@ def client(settings: Settings, canary: Canary) -> HttpClient:
     return HttpClient(settings, resolver=FakeResolver(canary), peer_check=policy.check_peer)
 
 
-@pytest.mark.parametrize("scheme", ["http", "socks5", "socks5h"])
+@pytest.mark.parametrize("scheme", ["http", "socks5", "socks5h", "socks4", "socks4a"])
 async def test_fetcher_goes_through_the_proxy(
     settings: Settings, proxy: ForwardProxy, site: FixtureSite, canary: Canary, scheme: str
 ) -> None:

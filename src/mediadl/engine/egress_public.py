@@ -91,7 +91,8 @@ class _PublicHTTPRH(RequestHandler):  # type: ignore[misc]
         self, request: Request, url: str, method: str, data: Any, headers: dict[str, str]
     ) -> http.client.HTTPResponse:
         parts = urlsplit(url)
-        tls = self._make_sslcontext() if parts.scheme == "https" else None
+        legacy = request.extensions.get("legacy_ssl")
+        tls = self._make_sslcontext(legacy_ssl_support=legacy) if parts.scheme == "https" else None
         conn = _Connection(
             parts.hostname or "",
             parts.port,
@@ -102,6 +103,7 @@ class _PublicHTTPRH(RequestHandler):  # type: ignore[misc]
         cookie_request = urllib.request.Request(url, method=method)
         self._get_cookiejar(request).add_cookie_header(cookie_request)
         sent = {**headers, **dict(cookie_request.header_items()), "Connection": "close"}
+        sent["Accept-Encoding"] = _encodings(sent.pop("Accept-Encoding", None))
         target = parts.path or "/"
         if parts.query:
             target += "?" + parts.query
@@ -139,6 +141,14 @@ class _PublicHTTPRH(RequestHandler):  # type: ignore[misc]
         if not 200 <= response.status < 300:
             raise HTTPError(result, redirect_loop=False)
         return result
+
+
+def _encodings(asked: str | None) -> str:
+    """What the request may accept: as asked when every coding is one we decode (bounded)."""
+    codings = {c.split(";")[0].strip().lower() for c in (asked or "").split(",") if c.strip()}
+    if asked and codings <= {"gzip", "x-gzip", "deflate", "identity"}:
+        return asked
+    return "gzip, deflate"
 
 
 def _body(data: Any) -> Any:
