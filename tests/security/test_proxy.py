@@ -209,6 +209,17 @@ def test_an_unreachable_proxy_is_the_proxys_error(
     assert "hunter2" not in str(caught.value.to_dict())
 
 
+@pytest.mark.parametrize("scheme", ["http", "socks5"])  # SOCKS4 has one "failed" for all
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_a_site_the_proxy_cant_reach_is_said_so(
+    settings: Settings, proxy: ForwardProxy, canary: Canary, handler: str, scheme: str
+) -> None:
+    down = f"http://127.0.0.2:{_closed_port('127.0.0.2')}/page.html"
+    with pytest.raises(errors.ProxyFailed) as caught:
+        ydl_get(proxied(settings, proxy.url_as(scheme)), down, handler, canary)
+    assert "couldn't reach the site" in caught.value.message
+
+
 @pytest.mark.parametrize("scheme", ["http", "socks5"])
 @pytest.mark.parametrize("handler", HANDLERS)
 def test_a_proxy_login_is_used_and_a_missing_one_is_named(

@@ -138,13 +138,18 @@ def failure(proxy: Proxy, exc: BaseException) -> errors.ProxyError:
     code = getattr(exc, "error_code", None)
     if code == 407 or "auth" in str(exc).lower():
         return errors.ProxyAuth(proxy=proxy.shown, detail=str(exc)[:200])
+    check = "Check that it runs and that the proxy setting is right."
     if isinstance(exc, ProxyConnectionError):
         why = "can't be reached (nothing answers at its address and port)"
     elif isinstance(exc, (ProxyTimeoutError, TimeoutError)):
         why = "didn't answer in time"
+    elif code in _UNREACHABLE:
+        why = f"couldn't reach the site ({str(exc)[:160]})"
+        check = "The site may be down, or out of the proxy's reach: try again later."
     else:
-        why = f"refused the connection ({exc})"[:200]
-    return errors.ProxyFailed(
-        f"The proxy {proxy.shown} {why}. Check that it runs and that the proxy setting is right.",
-        proxy=proxy.shown,
-    )
+        why = f"refused the connection ({str(exc)[:160]})"
+    return errors.ProxyFailed(f"The proxy {proxy.shown} {why}. {check}", proxy=proxy.shown)
+
+
+_UNREACHABLE = frozenset({502, 504, 3, 4, 5, 6})
+"""HTTP 502/504 to CONNECT; SOCKS5 replies network/host unreachable, refused, TTL expired."""
