@@ -149,7 +149,7 @@ def test_an_inside_target_through_an_allowed_proxy_is_refused(
 # --- the server ----------------------------------------------------------------------------
 
 
-def test_server_tunnel_goes_through_its_proxy(
+def test_server_tunnel_and_thumbnail_go_through_its_proxy(
     launch: Callable[..., Server], site: FixtureSite, proxy: ForwardProxy, tmp_path: Path
 ) -> None:
     server = launch(
@@ -162,6 +162,9 @@ def test_server_tunnel_goes_through_its_proxy(
         made = api.post("/api/v1/download", json={"url": site.pages["hls"], "quality": 720})
         assert made.status_code == 200, made.text
         response = api.get(made.json()["tunnel"])
+        resolved = api.post("/api/v1/resolve", json={"url": site.pages["video"]})
+        thumb = api.get(resolved.json()["thumbnail"])
+    assert thumb.status_code == 200 and thumb.content == site.media["thumb"].read_bytes()
     assert response.status_code == 200
     path = tmp_path / "tunnel.mp4"
     path.write_bytes(response.content)
