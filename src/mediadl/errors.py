@@ -31,6 +31,10 @@ as they are, never with a traceback; anything else is a bug and is logged with o
     │   ├── FetchRateLimited          fetch.rate              429
     │   ├── FetchForbidden            fetch.forbidden         502  (upstream 403/410)
     │   └── FetchIncomplete           fetch.incomplete        502
+    ├── ProxyError                    the operator's proxy (never named with its credentials)
+    │   ├── ProxyFailed               proxy.failed            502  (unreachable, refused)
+    │   ├── ProxyAuth                 proxy.auth              502  (407, SOCKS login refused)
+    │   └── ProxyForbidden            proxy.forbidden         500  (a local proxy not allowed)
     ├── LimitError                    the server's own limits on one client
     │   ├── RateLimited               rate.limited            429  (+ Retry-After)
     │   ├── TooManyStreams            rate.streams            429  (downloads open at once)
@@ -72,6 +76,10 @@ __all__ = [
     "LinkUnsupported",
     "MediadlError",
     "ProcessingFailed",
+    "ProxyAuth",
+    "ProxyError",
+    "ProxyFailed",
+    "ProxyForbidden",
     "RateLimited",
     "ServerBusy",
     "SiteClosed",
@@ -260,6 +268,36 @@ class FetchForbidden(FetchError):
 class FetchIncomplete(FetchError):
     code = "fetch.incomplete"
     default_message = "The file arrived incomplete. Please try again."
+
+
+class ProxyError(MediadlError):
+    code = "proxy.failed"
+    status = 502
+
+
+class ProxyFailed(ProxyError):
+    code = "proxy.failed"
+    default_message = (
+        "The proxy this server goes through can't be reached or refused the connection. "
+        "Check that it runs and that the proxy setting is right."
+    )
+
+
+class ProxyAuth(ProxyError):
+    code = "proxy.auth"
+    default_message = (
+        "The proxy this server goes through wants a login, or refused the one given. "
+        "Put user:password@ in the proxy URL."
+    )
+
+
+class ProxyForbidden(ProxyError):
+    code = "proxy.forbidden"
+    status = 500
+    default_message = (
+        "The proxy is on a local or private address, which the egress guard refuses. "
+        "Allow its address explicitly (allow_networks, e.g. 10.0.0.5/32) or allow_private."
+    )
 
 
 class LimitError(MediadlError):

@@ -32,7 +32,11 @@ class Settings(BaseSettings):
     """Typed configuration shared by the engine, the service and the CLI."""
 
     model_config = SettingsConfigDict(
-        env_prefix="MEDIADL_", frozen=True, extra="forbid", validate_default=True
+        env_prefix="MEDIADL_",
+        frozen=True,
+        extra="forbid",
+        validate_default=True,
+        hide_input_in_errors=True,  # a proxy URL's password, an API key: never echoed
     )
 
     # --- where things live -------------------------------------------------------------------
@@ -85,9 +89,19 @@ class Settings(BaseSettings):
     )
     proxy: str | None = Field(
         default=None,
-        description="Proxy every request to sites goes through: http://, https://, socks5:// or "
-        "socks5h:// (the proxy resolves names) URL, with user:password@ if it needs them. The "
-        "CLI also reads HTTP_PROXY, HTTPS_PROXY and NO_PROXY.",
+        repr=False,  # it may hold a password
+        description="Proxy every connection to a site goes through, as http://, socks5://, "
+        "socks5h:// (the proxy resolves names), socks4:// or socks4a:// URL, with user:password@ "
+        "if it needs them. mediadl opens a tunnel (CONNECT or SOCKS) to the address the egress "
+        "guard checked, for http:// links too; with socks5h the proxy resolves names itself and "
+        "may reach another address than the one checked. A proxy on a local address must be "
+        "allowed explicitly (allow_networks or allow_private). The CLI also reads HTTPS_PROXY, "
+        "HTTP_PROXY, ALL_PROXY and NO_PROXY (--proxy '' turns proxies off).",
+    )
+    no_proxy: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Hosts reached without the proxy (comma-separated): names (each with its "
+        "subdomains), addresses or networks, * for all.",
     )
     cookies_file: Path | None = Field(
         default=None,
@@ -116,7 +130,8 @@ class Settings(BaseSettings):
     allow_other_protocols: bool = Field(
         default=False,
         description="Accept formats in protocols mediadl's fetcher can't bound (RTMP, RTSP, F4M, "
-        "ISM…), which yt-dlp's or ffmpeg's own downloaders would fetch.",
+        "ISM…), which yt-dlp's or ffmpeg's own downloaders would fetch (past the egress guard "
+        "and the proxy).",
     )
 
     # --- what strangers may make us do -----------------------------------------------------------
@@ -252,6 +267,7 @@ class Settings(BaseSettings):
         "allow_networks",
         "trusted_proxies",
         "disable_internals",
+        "no_proxy",
         mode="before",
     )
     @classmethod
@@ -283,6 +299,17 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"{value!r} is not a network (CIDR) or an address") from exc
         return out
+
+    @field_validator("proxy")
+    @classmethod
+    def _check_proxy(cls, value: str | None) -> str | None:
+        """A proxy URL mediadl can use: scheme, host and port (the error shows no password)."""
+        if not value or not value.strip():
+            return None
+        from mediadl.proxyurl import parse_proxy
+
+        parse_proxy(value)  # raises ValueError saying what is wrong, without the credentials
+        return value.strip()
 
     @field_validator("rate_limit", "rate_limit_media", "rate_limit_keyed")
     @classmethod

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import typer
@@ -17,6 +19,7 @@ __all__ = [
     "EXIT_CANCELLED",
     "EXIT_FAILED",
     "cli_settings",
+    "environment_proxy",
     "print_error",
     "print_json",
     "stderr",
@@ -37,15 +40,72 @@ DENY_PRIVATE_HELP = (
 )
 
 
-def cli_settings(*, deny_private: bool = False, **overrides: Any) -> Settings:
-    """Settings from the environment, with the CLI's defaults and the given flags on top."""
+PROXY_HELP = (
+    "Proxy for every connection to sites: http://, socks5:// or socks5h:// URL, with "
+    "user:password@ if it needs them. Default: MEDIADL_PROXY, else HTTPS_PROXY, HTTP_PROXY or "
+    "ALL_PROXY (and NO_PROXY); --proxy '' turns proxies off."
+)
+_PROXY_VARIABLES = (
+    "https_proxy",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "HTTP_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+)
+
+
+def cli_settings(
+    *, deny_private: bool = False, proxy: str | None = None, **overrides: Any
+) -> Settings:
+    """Settings from the environment, with the CLI's defaults and the given flags on top.
+
+    The proxy is checked here, before any request: a local proxy the egress guard refuses is
+    an error at once, not on the first link.
+    """
     values = {k: v for k, v in overrides.items() if v is not None}
     values.setdefault("allow_private", not deny_private)
+    values.update(_proxy_values(proxy, os.environ))
     try:
-        return Settings(**values)
+        settings = Settings(**values)
     except ValueError as exc:
         stderr.print(f"mediadl: invalid setting: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from exc
+    from mediadl.engine.proxy import check_proxy
+
+    try:
+        check_proxy(settings)
+    except errors.ProxyError as exc:
+        print_error(exc)
+        raise typer.Exit(EXIT_FAILED) from exc
+    return settings
+
+
+def _proxy_values(flag: str | None, environ: Mapping[str, str]) -> dict[str, Any]:
+    """``--proxy`` wins (``""``: none); then ``MEDIADL_PROXY``; then the usual variables."""
+    if flag is not None:
+        return {"proxy": flag.strip() or None}
+    if "MEDIADL_PROXY" in environ:
+        return {}
+    url, no_proxy = environment_proxy(environ)
+    values: dict[str, Any] = {"proxy": url} if url else {}
+    if url and no_proxy and "MEDIADL_NO_PROXY" not in environ:
+        values["no_proxy"] = no_proxy
+    return values
+
+
+def environment_proxy(environ: Mapping[str, str]) -> tuple[str | None, list[str]]:
+    """The proxy of ``HTTPS_PROXY``, ``HTTP_PROXY`` or ``ALL_PROXY`` (lower case first, as curl
+    reads them; a value without a scheme is an http:// proxy) and the hosts of ``NO_PROXY``.
+
+    mediadl has one proxy for every link (sites move between http and https), so the first of
+    those set is it.
+    """
+    url = next((environ[n].strip() for n in _PROXY_VARIABLES if environ.get(n, "").strip()), None)
+    if url and "://" not in url:
+        url = "http://" + url
+    raw = environ.get("no_proxy") or environ.get("NO_PROXY") or ""
+    return url, [item.strip() for item in raw.split(",") if item.strip()]
 
 
 def print_error(err: errors.MediadlError, *, prefix: str = "") -> None:

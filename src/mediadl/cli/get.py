@@ -16,6 +16,7 @@ from mediadl.cli.common import (
     DENY_PRIVATE_HELP,
     EXIT_CANCELLED,
     EXIT_FAILED,
+    PROXY_HELP,
     cli_settings,
     print_error,
     print_json,
@@ -87,9 +88,10 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
         False, "--no-metadata", help="Don't write title/artist tags or the cover."
     ),
     deny_private: bool = typer.Option(False, "--deny-private", help=DENY_PRIVATE_HELP),
+    proxy: str | None = typer.Option(None, "--proxy", metavar="URL", help=PROXY_HELP),
 ) -> None:
     run = GetRun(
-        engine=Engine(cli_settings(deny_private=deny_private), sites.extractors()),
+        engine=Engine(cli_settings(deny_private=deny_private, proxy=proxy), sites.extractors()),
         choice=_choice(
             quality=quality,
             audio=audio,

@@ -10,6 +10,7 @@ from mediadl import errors, sites
 from mediadl.cli.common import (
     DENY_PRIVATE_HELP,
     EXIT_FAILED,
+    PROXY_HELP,
     cli_settings,
     print_error,
     print_json,
@@ -24,7 +25,7 @@ from mediadl.models import MediaInfo
 __all__ = ["command"]
 
 
-def command(
+def command(  # noqa: PLR0917 - one parameter per flag is how typer declares them
     url: str = typer.Argument(..., help="The video's shareable link."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     formats: bool = typer.Option(False, "--formats", help="List the site's raw formats."),
@@ -32,8 +33,9 @@ def command(
         True, "--playlist/--no-playlist", help="Read the whole playlist when the link has one."
     ),
     deny_private: bool = typer.Option(False, "--deny-private", help=DENY_PRIVATE_HELP),
+    proxy: str | None = typer.Option(None, "--proxy", metavar="URL", help=PROXY_HELP),
 ) -> None:
-    engine = Engine(cli_settings(deny_private=deny_private), sites.extractors())
+    engine = Engine(cli_settings(deny_private=deny_private, proxy=proxy), sites.extractors())
     try:
         info = engine.resolve(url, playlist=playlist)
     except errors.MediadlError as err:

@@ -34,6 +34,8 @@ def command(
 ) -> None:
     import uvicorn
 
+    from mediadl import errors
+    from mediadl.engine.proxy import check_proxy
     from mediadl.service import create_app
     from mediadl.service.logs import install_redaction
     from mediadl.settings import Settings
@@ -47,9 +49,13 @@ def command(
             networks = [*settings.allow_networks, *allow_network]
             values = {**settings.model_dump(), "allow_networks": networks}
             settings = Settings.model_validate(values)
+        check_proxy(settings)  # a local proxy the guard refuses: say so now, not per request
         app = create_app(settings)
     except ValueError as exc:
         stderr.print(f"mediadl serve: invalid setting: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+    except errors.ProxyError as exc:
+        stderr.print(f"mediadl serve: {exc.code}: {exc.message}", markup=False, highlight=False)
         raise typer.Exit(2) from exc
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
     install_redaction()

@@ -1,7 +1,7 @@
 """The egress guard's policy: which addresses mediadl may connect to on a stranger's behalf.
 
 Every outbound connection — yt-dlp's (``engine.egress_ytdl``), the fast fetcher's
-(``engine.egress_aiohttp``) and the thumbnail proxy's — asks :class:`EgressPolicy` twice:
+(``engine.fetch.client``) and the thumbnail proxy's — asks :class:`EgressPolicy` twice:
 
 * :meth:`EgressPolicy.check_url` before a request (and before following a redirect): only
   ``http``/``https``, and a host written as an address in any notation (``2130706433``,

@@ -2,12 +2,18 @@
 
 yt-dlp sends all its HTTP through a ``RequestDirector`` of request handlers (urllib always;
 requests/urllib3 when installed; curl_cffi and websockets when installed). :func:`install_guard`
-gives one ``YoutubeDL`` a director of its own with only our two subclasses of the first two,
-so no other handler (websockets, curl_cffi) and no proxy from the environment is ever used:
+gives one ``YoutubeDL`` a director of its own with only guarded handlers — our subclasses of the
+first two (:mod:`~mediadl.engine.egress_urllib`, :mod:`~mediadl.engine.egress_requests`), or,
+when those private modules are missing, changed or disabled, mediadl's own handler on yt-dlp's
+public API (:mod:`~mediadl.engine.egress_public`) — so no other handler (websockets, curl_cffi)
+and no proxy from the environment is ever used. Each private name is declared in
+:mod:`~mediadl.engine.internals`; the fallbacks are guarded the same way, never open:
 
-* the socket: both handlers open connections through :func:`guarded_connect`, which resolves the
+* the socket: every handler opens connections through :func:`guarded_connect`, which resolves the
   host, checks every answer with :meth:`EgressPolicy.check_peer` and only then connects to the
-  checked address — DNS answers, rebinding and redirects can't lead anywhere unchecked;
+  checked address — DNS answers, rebinding and redirects can't lead anywhere unchecked. With the
+  ``proxy`` setting it then checks the proxy's address too and opens a tunnel through the proxy
+  to the checked address (:mod:`~mediadl.engine.proxy`);
 * the URL: every request and every redirect target is checked first (``http``/``https`` only, and
   a host written as an address in any notation), so a refusal happens before any connection;
 * the body: :class:`BoundedResponse` counts the bytes each response gives (decoded: a gzip bomb
@@ -21,36 +27,30 @@ director re-raises as is) and is also kept on the :class:`Guard`, so the engine 
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import socket
 import threading
-import urllib.request
-import urllib.response
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from yt_dlp.networking._urllib import (
-    HTTPCookieProcessor,
-    HTTPDefaultErrorHandler,
-    HTTPErrorProcessor,
-    ProxyHandler,
-    RedirectHandler,
-    UnknownHandler,
-    UrllibRH,
-    _create_http_connection,
-)
-from yt_dlp.networking._urllib import HTTPHandler as _YtdlpHTTPHandler
 from yt_dlp.networking.common import Response
 from yt_dlp.networking.exceptions import RequestError
 
 from mediadl import errors
+from mediadl.engine import internals
 from mediadl.engine.egress import EgressPolicy
+from mediadl.engine.proxy import Proxy, proxy_addresses, tunnel
 
 __all__ = [
     "BoundedResponse",
     "Guard",
     "GuardRefusal",
+    "GuardedDirector",
     "GuardedRequests",
+    "bounded_read",
+    "decode_body",
     "guard_of",
     "guarded_connect",
     "install_guard",
@@ -58,6 +58,23 @@ __all__ = [
 ]
 
 READ_CHUNK = 1 << 16
+
+URLLIB = internals.declare(
+    "yt_dlp.networking._urllib",
+    "yt-dlp's urllib request handler (TLS, cookies, redirects, encodings), subclassed so that "
+    "its sockets, URLs, redirects and bodies go through the egress guard",
+    "mediadl's own guarded handler over http.client, on yt-dlp's public networking API",
+)
+REQUESTS = internals.declare(
+    "yt_dlp.networking._requests",
+    "yt-dlp's requests/urllib3 handler (kept-alive connections), subclassed like the urllib one",
+    "the guarded urllib handler (or mediadl's own) carries every request",
+)
+DIRECTOR = internals.declare(
+    "yt_dlp.YoutubeDL._request_director",
+    "install the guarded request handlers before a YoutubeDL's first request",
+    "YoutubeDL.build_request_director (public) overridden to build guarded handlers only",
+)
 
 
 class GuardRefusal(RequestError):  # type: ignore[misc]
@@ -77,6 +94,8 @@ class Guard:
     """Most bytes one response may give (a page, a manifest); ``None``: no limit."""
     total_limit: int | None = None
     """Most bytes all responses together may give; ``None``: no limit."""
+    proxy: Proxy | None = None
+    """The operator's proxy: connections tunnel through it, after the same checks."""
     received: int = 0
     refused: errors.MediadlError | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -124,9 +143,33 @@ def guarded_connect(guard: Guard) -> Any:
             raise guard.refuse(exc) from None
         except UnicodeError as exc:
             raise OSError(f"bad host name {host!r}") from exc
+        if guard.proxy is not None and guard.proxy.applies(host):
+            dest = host if guard.proxy.remote_dns else str(answers[0][4][0])
+            return _through_proxy(guard, guard.proxy, (dest, port), timeout)
         return _connect_first(answers, timeout, source_address)
 
     return connect
+
+
+def _through_proxy(
+    guard: Guard, proxy: Proxy, target: tuple[str, int], timeout: Any
+) -> socket.socket:
+    """A tunnel to ``target`` (the checked address; the name for socks5h) through the checked
+    proxy; what goes wrong with the proxy is the proxy's error, not the site's."""
+    dest, port = target
+    default = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
+    seconds = None if timeout is default else timeout
+    try:
+        addresses = proxy_addresses(guard.policy, proxy)
+    except errors.ProxyError as exc:
+        raise guard.refuse(exc) from None
+    failure: errors.ProxyError | None = None
+    for address in addresses:
+        try:
+            return tunnel(proxy, address, dest, port, seconds)
+        except errors.ProxyError as exc:
+            failure = exc
+    raise guard.refuse(failure or errors.ProxyFailed(proxy=proxy.shown))
 
 
 def _connect_first(answers: list[Any], timeout: Any, source: Any) -> socket.socket:
@@ -187,59 +230,7 @@ class BoundedResponse(Response):  # type: ignore[misc]
         return bool(self._inner.closed)
 
 
-# --- urllib ---------------------------------------------------------------------------------
-
-
-class _GuardedHTTPHandler(_YtdlpHTTPHandler):  # type: ignore[misc]
-    """yt-dlp's handler with guarded sockets, checked URLs and bounded decompression."""
-
-    def __init__(self, guard: Guard, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._guard = guard
-
-    def _factory(self, base: Any, req: Any) -> Any:
-        connect = guarded_connect(self._guard)
-        conn_class = self._make_conn_class(base, req)
-
-        def make(*args: Any, **kwargs: Any) -> Any:
-            conn = _create_http_connection(conn_class, self._source_address, *args, **kwargs)
-            conn._create_connection = connect
-            return conn
-
-        return make
-
-    def http_open(self, req: Any) -> Any:
-        import http.client
-
-        return self.do_open(self._factory(http.client.HTTPConnection, req), req)
-
-    def https_open(self, req: Any) -> Any:
-        import http.client
-
-        factory = self._factory(http.client.HTTPSConnection, req)
-        return self.do_open(factory, req, context=self._context)
-
-    def http_request(self, req: Any) -> Any:
-        self._guard.check_url(req.get_full_url())
-        return super().http_request(req)
-
-    def http_response(self, req: Any, resp: Any) -> Any:
-        codings = [c.strip().lower() for c in resp.headers.get("Content-Encoding", "").split(",")]
-        codings = [c for c in codings if c and c != "identity"]
-        if not codings:
-            return resp
-        body = _bounded_read(resp, self._guard)
-        for coding in reversed(codings):
-            body = _decode(coding, body, self._guard)
-        decoded: Any = urllib.response.addinfourl(_io(body), resp.headers, resp.url, resp.code)
-        decoded.msg = resp.msg
-        return decoded
-
-    https_request = http_request
-    https_response = http_response
-
-
-def _bounded_read(resp: Any, guard: Guard) -> bytes:
+def bounded_read(resp: Any, guard: Guard) -> bytes:
     limit = guard.response_limit
     data = resp.read(limit + 1) if limit is not None else resp.read()
     if limit is not None and len(data) > limit:
@@ -247,7 +238,7 @@ def _bounded_read(resp: Any, guard: Guard) -> bytes:
     return bytes(data)
 
 
-def _decode(coding: str, data: bytes, guard: Guard) -> bytes:
+def decode_body(coding: str, data: bytes, guard: Guard) -> bytes:
     wbits = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": -zlib.MAX_WBITS}
     if coding not in wbits or not data:
         return data if not data else _unknown_coding(coding, guard)
@@ -270,33 +261,6 @@ def _unknown_coding(coding: str, guard: Guard) -> bytes:
     )
 
 
-def _io(data: bytes) -> Any:
-    import io
-
-    return io.BytesIO(data)
-
-
-class _GuardedRedirects(RedirectHandler):  # type: ignore[misc]
-    def __init__(self, guard: Guard) -> None:
-        super().__init__()
-        self._guard = guard
-
-    def http_error_302(self, req: Any, fp: Any, code: Any, msg: Any, headers: Any) -> Any:
-        """Check where a redirect leads before urllib looks at it (any scheme, any notation)."""
-        from urllib.parse import urljoin
-
-        location = headers.get("location") or headers.get("uri")
-        if location:
-            try:
-                self._guard.check_url(urljoin(req.full_url, location))
-            except GuardRefusal:
-                fp.close()
-                raise
-        return super().http_error_302(req, fp, code, msg, headers)
-
-    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
-
-
 class GuardedRequests:
     """Mixed into a yt-dlp request handler: each URL is checked before it is sent, each body is
     bounded as it is read."""
@@ -313,29 +277,6 @@ class GuardedRequests:
         return BoundedResponse(super()._send(request), guard)  # type: ignore[misc]
 
 
-class GuardedUrllibRH(GuardedRequests, UrllibRH):  # type: ignore[misc]
-    """yt-dlp's urllib handler, http(s) only, every connection and body through the guard."""
-
-    _SUPPORTED_URL_SCHEMES = ("http", "https")
-
-    def _create_instance(self, proxies: Any, cookiejar: Any, legacy_ssl_support: Any = None) -> Any:
-        guard = require_guard(self.guard)
-        opener = urllib.request.OpenerDirector()
-        context = self._make_sslcontext(legacy_ssl_support=legacy_ssl_support)
-        for handler in (
-            ProxyHandler(proxies),
-            _GuardedHTTPHandler(guard, context=context, source_address=self.source_address),
-            HTTPCookieProcessor(cookiejar),
-            UnknownHandler(),
-            HTTPDefaultErrorHandler(),
-            HTTPErrorProcessor(),
-            _GuardedRedirects(guard),
-        ):
-            opener.add_handler(handler)
-        opener.addheaders = []
-        return opener
-
-
 def require_guard(guard: Guard | None) -> Guard:
     if guard is None:  # fail closed: a handler without its guard sends nothing
         raise GuardRefusal(errors.LinkForbidden(detail="no egress guard installed"))
@@ -343,21 +284,64 @@ def require_guard(guard: Guard | None) -> Guard:
 
 
 def _handlers() -> list[type[Any]]:
-    handlers: list[type[Any]] = [GuardedUrllibRH]
-    try:
-        from mediadl.engine.egress_requests import GuardedRequestsRH
-    except ImportError:  # requests/urllib3 aren't installed: urllib carries everything
-        return handlers
-    return [*handlers, GuardedRequestsRH]
+    """The guarded handlers: yt-dlp's own (subclassed) while they work, else mediadl's own."""
+    handlers: list[type[Any]] = []
+    if URLLIB.usable():
+        try:
+            handlers.append(_module("egress_urllib").GuardedUrllibRH)
+            URLLIB.worked()
+        except (ImportError, AttributeError) as exc:
+            URLLIB.fell_back(exc)
+    if REQUESTS.usable() and importlib.util.find_spec("requests") is not None:
+        try:
+            handlers.append(_module("egress_requests").GuardedRequestsRH)
+            REQUESTS.worked()
+        except (ImportError, AttributeError) as exc:
+            REQUESTS.fell_back(exc)
+    if not URLLIB.usable() or not handlers:
+        handlers.append(_module("egress_public").GuardedHTTPRH)
+    return handlers
+
+
+def _module(name: str) -> Any:
+    return importlib.import_module(f"mediadl.engine.{name}")
+
+
+class GuardedDirector:
+    """Mixed into ``YoutubeDL``: whenever yt-dlp builds a request director, it gets the guarded
+    handlers only, whatever it asked for (the public way in; a ``YoutubeDL`` without a guard
+    sends nothing)."""
+
+    def build_request_director(self, handlers: Any, preferences: Any = None) -> Any:
+        guard = require_guard(guard_of(self))
+        builder = super().build_request_director  # type: ignore[misc]
+        director = builder(_handlers(), preferences)
+        for handler in director.handlers.values():
+            handler.guard = guard
+        return director
 
 
 def install_guard(ydl: Any, guard: Guard) -> None:
-    """Give ``ydl`` a request director of guarded handlers only; call before its first request."""
-    director = ydl.build_request_director(_handlers())
-    for handler in director.handlers.values():
-        handler.guard = guard
-    ydl._request_director = director
+    """Put ``ydl``'s requests under ``guard``; call before its first request.
+
+    The director of guarded handlers is set at once (a private attribute); without it, a
+    :class:`GuardedDirector` builds that director itself on first use. Neither: nothing is sent.
+    """
     ydl._mediadl_guard = guard
+    if DIRECTOR.usable() and "_request_director" not in dir(type(ydl)):
+        DIRECTOR.fell_back("YoutubeDL has no _request_director")
+    if DIRECTOR.usable():
+        try:
+            director = ydl.build_request_director(_handlers())
+            for handler in director.handlers.values():
+                handler.guard = guard
+            ydl._request_director = director
+            DIRECTOR.worked()
+            return
+        except AttributeError as exc:
+            DIRECTOR.fell_back(exc)
+    if not isinstance(ydl, GuardedDirector):
+        raise GuardRefusal(errors.LinkForbidden(detail="no way to install the egress guard"))
 
 
 def guard_of(ydl: Any) -> Guard | None:

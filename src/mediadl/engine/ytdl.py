@@ -3,7 +3,8 @@
 A ``YoutubeDL`` holds per-run state, so each call gets a fresh instance built from a fresh params
 dict, used as a context manager and never shared across threads. Each one gets the egress guard
 (:mod:`mediadl.engine.egress_ytdl`) before its first request: only guarded handlers, no proxies
-from the environment, no file/ftp/data URLs, bounded bodies.
+from the environment (the ``proxy`` setting is the guard's tunnel), no file/ftp/data URLs,
+bounded bodies.
 """
 
 from __future__ import annotations
@@ -29,9 +30,16 @@ from yt_dlp.utils import (
 from mediadl import errors
 from mediadl.engine import internals
 from mediadl.engine.egress import EgressPolicy
-from mediadl.engine.egress_ytdl import Guard, GuardRefusal, guard_of, install_guard
+from mediadl.engine.egress_ytdl import (
+    Guard,
+    GuardedDirector,
+    GuardRefusal,
+    guard_of,
+    install_guard,
+)
 from mediadl.engine.ffmpeg import ffmpeg_on_path
 from mediadl.engine.lookup import IndexedYoutubeDL, warm
+from mediadl.engine.proxy import proxy_of
 from mediadl.settings import Settings
 
 __all__ = [
@@ -102,6 +110,11 @@ def base_params(settings: Settings) -> dict[str, Any]:
     }
 
 
+class _YoutubeDL(GuardedDirector, IndexedYoutubeDL):
+    """yt-dlp finding extractors through the URL index, with a request director of guarded
+    handlers only (see :mod:`mediadl.engine.egress_ytdl`)."""
+
+
 @contextmanager
 def new_ydl(
     settings: Settings,
@@ -127,7 +140,7 @@ def new_ydl(
     if purpose == "download" and not settings.allow_other_protocols:
         params["ffmpeg_location"] = NO_FFMPEG
     params.update(overrides)
-    ydl = IndexedYoutubeDL(params, auto_init=False)
+    ydl = _YoutubeDL(params, auto_init=False)
     ydl.url_index_dir = settings.data_dir / "cache"
     install_guard(ydl, _guard(settings, purpose, policy))
     for ie_class in extractors:
@@ -139,9 +152,10 @@ def new_ydl(
 
 def _guard(settings: Settings, purpose: Purpose, policy: EgressPolicy | None) -> Guard:
     policy = policy or EgressPolicy.from_settings(settings)
+    proxy = proxy_of(settings)
     if purpose == "download":
-        return Guard(policy, total_limit=settings.max_filesize)
-    return Guard(policy, response_limit=settings.max_page_size)
+        return Guard(policy, total_limit=settings.max_filesize, proxy=proxy)
+    return Guard(policy, response_limit=settings.max_page_size, proxy=proxy)
 
 
 def warm_up(settings: Settings, *, generic: bool = False) -> None:

@@ -2,8 +2,9 @@
 
 Every request the fast fetcher makes goes through :class:`HttpClient`, so the egress guard plugs in
 here once: ``resolver`` decides which addresses a host name may reach, and ``peer_check`` vets the
-address a new connection actually reached, before a request is written on it. ``connector_factory``
-replaces the whole connector (tests, proxies).
+address a new connection actually reached, before a request is written on it. With the ``proxy``
+setting, connections tunnel through it to the checked address (:mod:`mediadl.engine.proxy`).
+``connector_factory`` replaces the whole connector (tests).
 
 Statuses and transport failures become :class:`RequestFailed`, which says whether trying again can
 help and which ``fetch.*`` error the person sees if it never does.
@@ -22,7 +23,9 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 
 from mediadl import errors
-from mediadl.engine.egress import EgressPolicy, parse_host_address
+from mediadl.engine.egress import EgressPolicy
+from mediadl.engine.fetch.connector import GuardedConnector, PeerCheck, ProxiedConnector
+from mediadl.engine.proxy import proxy_of
 from mediadl.settings import Settings
 
 __all__ = [
@@ -35,8 +38,6 @@ __all__ = [
 ]
 
 ConnectorFactory = Callable[[], aiohttp.BaseConnector]
-PeerCheck = Callable[[str, str], None]
-"""``(peer_ip, host)`` of every new connection; raise ``errors.LinkForbidden`` to refuse it."""
 
 KEEPALIVE_SECONDS = 30.0
 MAX_REDIRECTS = 10
@@ -107,35 +108,6 @@ class Reply:
         _forbid_reuse(self)
 
 
-class _GuardedConnector(aiohttp.TCPConnector):
-    """A keep-alive connector that shows every new connection's peer to ``peer_check``."""
-
-    def __init__(self, peer_check: PeerCheck, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._peer_check = peer_check
-
-    async def _resolve_host(self, host: str, port: int, traces: Any = None) -> Any:
-        """Every address ``host`` stands for (literal in any notation, DNS answers, after every
-        redirect) is checked before a connection to it is even tried."""
-        literal = parse_host_address(host)
-        if literal is not None:
-            self._peer_check(str(literal), host)
-        hosts = await super()._resolve_host(host, port, traces=traces)
-        for resolved in hosts:
-            self._peer_check(str(resolved["host"]), host)
-        return hosts
-
-    async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:
-        proto = await super()._create_connection(req, traces, timeout)
-        peer = proto.transport.get_extra_info("peername") if proto.transport else None
-        try:
-            self._peer_check(str(peer[0]) if peer else "", req.url.host or "")
-        except BaseException:
-            proto.close()
-            raise
-        return proto
-
-
 class HttpClient:
     """One keep-alive connection pool for one download, and the only place requests are made."""
 
@@ -169,8 +141,12 @@ class HttpClient:
             "ttl_dns_cache": 300,
             "resolver": self._resolver,
         }
+        proxy = proxy_of(self.settings)
+        if proxy is not None:
+            policy = EgressPolicy.from_settings(self.settings)
+            return ProxiedConnector(self._peer_check, proxy, policy, **options)
         if self._peer_check is not None:
-            return _GuardedConnector(self._peer_check, **options)
+            return GuardedConnector(self._peer_check, **options)
         return aiohttp.TCPConnector(**options)
 
     async def __aenter__(self) -> HttpClient:

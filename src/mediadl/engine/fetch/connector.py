@@ -1,0 +1,86 @@
+"""The fast fetcher's connectors: the egress guard at the socket, and the operator's proxy.
+
+:class:`GuardedConnector` checks every address a host name stands for before a connection to it
+is tried, and the address each new connection reached; :class:`ProxiedConnector` then opens each
+connection as a tunnel through the proxy to the checked address (:mod:`mediadl.engine.proxy`).
+Both override aiohttp's ``TCPConnector`` hooks (``_resolve_host``, ``_create_connection``,
+``_wrap_create_connection``), the ones aiohttp-socks overrides too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+from mediadl.engine.egress import EgressPolicy, parse_host_address
+from mediadl.engine.proxy import Proxy, proxy_addresses, tunnel_async
+
+__all__ = ["GuardedConnector", "PeerCheck", "ProxiedConnector"]
+
+PeerCheck = Callable[[str, str], None]
+"""``(peer_ip, host)`` of every new connection; raise ``errors.LinkForbidden`` to refuse it."""
+
+
+class GuardedConnector(aiohttp.TCPConnector):
+    """A keep-alive connector that shows every new connection's peer to ``peer_check``."""
+
+    def __init__(self, peer_check: PeerCheck, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._peer_check = peer_check
+
+    async def _resolve_host(self, host: str, port: int, traces: Any = None) -> Any:
+        """Every address ``host`` stands for (literal in any notation, DNS answers, after every
+        redirect) is checked before a connection to it is even tried."""
+        literal = parse_host_address(host)
+        if literal is not None:
+            self._peer_check(str(literal), host)
+        hosts = await super()._resolve_host(host, port, traces=traces)
+        for resolved in hosts:
+            self._peer_check(str(resolved["host"]), host)
+        return hosts
+
+    async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:
+        proto = await super()._create_connection(req, traces, timeout)
+        peer = proto.transport.get_extra_info("peername") if proto.transport else None
+        try:
+            self._peer_check(str(peer[0]) if peer else "", req.url.host or "")
+        except BaseException:
+            proto.close()
+            raise
+        return proto
+
+
+class ProxiedConnector(GuardedConnector):
+    """The guarded connector whose connections tunnel through the operator's proxy.
+
+    The site's name was resolved and every answer checked (``_resolve_host``) before this runs;
+    the tunnel goes to the checked address (the name, for socks5h), through the proxy's checked
+    address. The peer each connection reached is the proxy, which the policy allows too.
+    """
+
+    def __init__(self, peer_check: PeerCheck, proxy: Proxy, policy: EgressPolicy, **kwargs: Any):
+        super().__init__(peer_check, **kwargs)
+        self._proxy = proxy
+        self._policy = policy
+
+    async def _wrap_create_connection(
+        self, *args: Any, addr_infos: list[Any], req: Any, timeout: Any, **kwargs: Any
+    ) -> Any:
+        host = req.url.raw_host or ""
+        if not self._proxy.applies(host):
+            return await super()._wrap_create_connection(
+                *args, addr_infos=addr_infos, req=req, timeout=timeout, **kwargs
+            )
+        address, port = addr_infos[0][4][0], addr_infos[0][4][1]
+        dest = host if self._proxy.remote_dns else str(address)
+        kwargs.pop("client_error", None)
+        proxies = await asyncio.to_thread(proxy_addresses, self._policy, self._proxy)
+        sock = await tunnel_async(self._proxy, proxies[0], dest, port, timeout.sock_connect)
+        try:
+            return await self._loop.create_connection(*args, **kwargs, sock=sock)
+        except BaseException:
+            sock.close()
+            raise
