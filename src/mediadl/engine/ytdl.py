@@ -32,6 +32,7 @@ from mediadl import errors
 from mediadl.engine.egress import EgressPolicy
 from mediadl.engine.egress_ytdl import Guard, GuardRefusal, guard_of, install_guard
 from mediadl.engine.ffmpeg import ffmpeg_on_path
+from mediadl.engine.jsruntime import runtime_params
 from mediadl.engine.urlindex import UrlIndex, first_suitable
 from mediadl.settings import Settings
 
@@ -67,7 +68,11 @@ class _Logger:
 
 
 def base_params(settings: Settings) -> dict[str, Any]:
-    """A fresh params dict: yt-dlp keeps and mutates the one it is given."""
+    """A fresh params dict: yt-dlp keeps and mutates the one it is given.
+
+    The JavaScript runtime is handed over by path, solver downloads stay off
+    (:mod:`mediadl.engine.jsruntime`).
+    """
     return {
         "logger": _Logger(),
         "quiet": True,
@@ -92,6 +97,7 @@ def base_params(settings: Settings) -> dict[str, Any]:
         "enable_file_urls": False,
         "hls_prefer_native": True,
         "external_downloader": {"default": "native"},
+        **runtime_params(settings),
     }
 
 
