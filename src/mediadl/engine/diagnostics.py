@@ -104,7 +104,8 @@ class Diagnosis:
 
 
 def diagnose(settings: Settings) -> Diagnosis:
-    """Gather every fact (runs ffmpeg and the JavaScript runtime once each; about a second)."""
+    """Gather every fact. The first call runs ffmpeg and the JavaScript runtime (about a
+    second); their answers are kept for the life of the process, the rest is read each time."""
     internals.disable(settings.disable_internals)
     runtime = configured_runtime(settings)
     js = _js_component(runtime)
@@ -180,6 +181,7 @@ def _wanted_ejs_version() -> str | None:
     return str(VERSION)
 
 
+@functools.cache
 def _js_component(runtime: Runtime | None) -> Component:
     if runtime is None:
         return Component(JS_RUNTIME, detail="turned off (js_runtime=none)")
@@ -196,6 +198,7 @@ def _js_component(runtime: Runtime | None) -> Component:
     return Component(JS_RUNTIME, info.version, info.path, detail=runtime.name)
 
 
+@functools.cache
 def _ffmpeg_component(configured: str | None) -> Component:
     try:
         exe = ffmpeg_exe(configured)
