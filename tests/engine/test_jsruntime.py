@@ -56,11 +56,13 @@ def test_js_runtime_none_leaves_it_off(settings: Settings) -> None:
     assert "deno (unavailable)" in _line(lines, "[debug] [youtube] [jsc] JS Challenge Providers:")
 
 
-def test_runtime_is_found_without_path(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_runtime_is_found_without_path(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
-    name, _, path = Settings().js_runtime.partition(":")
-    assert name == "deno"
-    assert path.endswith("/deno")
+    fresh = Settings.model_validate({**settings.model_dump(), "js_runtime": "deno"})
+    name, _, path = fresh.js_runtime.partition(":")
+    assert name == "deno" and path.endswith("/deno")
+    lines = _debug_lines(fresh)
+    assert _line(lines, "[debug] JS runtimes:").startswith("[debug] JS runtimes: deno-2.")
 
 
 @pytest.mark.parametrize(
