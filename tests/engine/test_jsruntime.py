@@ -11,7 +11,7 @@ from mediadl.engine.jsruntime import JIT_MEMORY
 from mediadl.engine.sandbox import ExtractorPool
 from mediadl.engine.ytdl import new_ydl
 from mediadl.settings import Settings
-from support.jsplayer import JsChallengeIE, serving_player
+from support.jsplayer import PLAYER_PATH, JsChallengeIE, serving_player
 
 pytestmark = pytest.mark.slow
 
@@ -89,9 +89,10 @@ async def _solve_in_child(settings: Settings, memory: int) -> dict[str, Any]:
     )
     pool = ExtractorPool(bounded, [JsChallengeIE], workers=1)
     with serving_player("127.0.0.2") as player:
-        page = f"http://127.0.0.2:{player.split(':')[2].split('/')[0]}/jsc?player={player}"
-        info = await pool.resolve(page)
+        origin = player.url.split("/s/player/")[0]
+        info = await pool.resolve(f"{origin}/jsc?player={player.url}")
     report: dict[str, Any] = json.loads(info.title)
+    report["paths"] = player.paths
     return report
 
 
@@ -107,5 +108,8 @@ async def test_challenges_are_solved_in_the_extraction_child(
     assert report["answers"]["sig"] == {"xyz": "zyx"}
     solved, _, attempts = report["answers"]["n"]["abc"].partition("|")
     assert solved == "Ncba"
-    # The player's code could not read a file or the environment, nor start a process.
-    assert attempts.split(",") == ["NotCapable", "NotCapable", "NotCapable"]
+    # The player's code could not read a file or the environment, nor start a process...
+    assert attempts.split(",")[:3] == ["NotCapable", "NotCapable", "NotCapable"]
+    # ...nor reach the network: no net permission, and its fetch never arrived.
+    assert attempts.split(",")[3] != "granted"
+    assert report["paths"] == [PLAYER_PATH]

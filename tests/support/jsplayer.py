@@ -47,6 +47,8 @@ function tries(){
   for (var i = 0; i < attempts.length; i++) {
     try { attempts[i](); out.push("allowed"); } catch (e) { out.push(e.name); }
   }
+  try { fetch("LEAK_URL").catch(function(){}); } catch (e) {}
+  out.push(Deno.permissions.querySync({name: "net"}).state);
   return out.join(",");
 }
 T.prototype.turn = function(){
@@ -60,13 +62,25 @@ function mk(u, sp, s){ q.y("alr", "yes"); var t = new T(); if (s) t.set(sp, s); 
 """
 
 
+class PlayerServer:
+    """Where the player is, and every path asked for (a fetch from the player lands here)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.paths: list[str] = []
+
+
 @contextmanager
-def serving_player(host: str) -> Iterator[str]:
-    """An HTTP server on ``host`` that serves :data:`PLAYER`; yields the player's URL."""
+def serving_player(host: str) -> Iterator[PlayerServer]:
+    """An HTTP server on ``host`` that serves :data:`PLAYER` (its fetch aimed at ``/leak``)."""
+    served: list[PlayerServer] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            body = PLAYER.encode() if self.path == PLAYER_PATH else b""
+            served[0].paths.append(self.path)
+            origin = f"http://{host}:{self.server.server_address[1]}"
+            player = PLAYER.replace("LEAK_URL", f"{origin}/leak")
+            body = player.encode() if self.path == PLAYER_PATH else b""
             self.send_response(200 if body else 404)
             self.send_header("Content-Type", "text/javascript")
             self.send_header("Content-Length", str(len(body)))
@@ -79,8 +93,9 @@ def serving_player(host: str) -> Iterator[str]:
     server = ThreadingHTTPServer((host, 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    served.append(PlayerServer(f"http://{host}:{server.server_address[1]}{PLAYER_PATH}"))
     try:
-        yield f"http://{host}:{server.server_address[1]}{PLAYER_PATH}"
+        yield served[0]
     finally:
         server.shutdown()
         server.server_close()

@@ -153,6 +153,7 @@ def _ytdlp_version() -> str:
     return str(__version__)
 
 
+@functools.cache
 def _ejs_component() -> Component:
     try:
         from yt_dlp_ejs.yt import solver
