@@ -21,9 +21,11 @@ Memory: V8 reserves ~36 GiB of address space it never touches (a 32 GiB cppgc ca
 pointer cage; measured: deno 2.9 aborts at start under ``RLIMIT_AS`` of 32 GiB, runs at 34 GiB),
 so the server's extraction child caps data, not address space (see
 :mod:`mediadl.engine.sandbox`). Its 512 MiB code range is writable and executable from the
-start and does count as data: solving a 3.4 MB player needed between 768 and 850 MiB with the
-compiler, between 256 and 384 MiB without. Under a data limit below :data:`JIT_MEMORY` the
-runtime runs ``--jitless`` (about twice as slow) instead of failing.
+start and does count as data: solving a stand-in player of YouTube's size (3.4 MB) needed
+768–850 MiB with the compiler, 256–384 MiB without (``bench/jsruntime_memory.py``). Under a data
+limit below :data:`JIT_MEMORY` the runtime runs ``--jitless`` (two to three times slower)
+instead of failing; if it fails all the same, yt-dlp logs it and extraction goes on with the
+formats that need no solving.
 """
 
 from __future__ import annotations
