@@ -26,7 +26,7 @@ from mediadl.engine.ffmpeg import ffmpeg_exe
 from mediadl.engine.jsruntime import Runtime, configured_runtime
 from mediadl.settings import Settings
 
-__all__ = ["Diagnosis", "Runtime", "diagnose"]
+__all__ = ["Component", "Diagnosis", "diagnose"]
 
 PROBE_TIMEOUT = 30.0
 JS_RUNTIME = "js-runtime"
@@ -232,7 +232,7 @@ def _solver_state(runtime: Runtime | None, js: Component, ejs: Component) -> tup
         return False, str(js.detail)
     if not ejs.ok:
         return False, f"yt-dlp-ejs: {ejs.detail}"
-    return _solves(runtime)
+    return _solves(Runtime(runtime.name, js.path or runtime.path))
 
 
 @functools.cache

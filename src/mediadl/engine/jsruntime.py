@@ -54,9 +54,11 @@ class Runtime:
 
 
 def configured_runtime(settings: Settings) -> Runtime | None:
-    """The runtime of ``js_runtime`` (already checked and resolved to ``NAME:PATH``), or None."""
+    """The runtime of ``js_runtime`` (checked and resolved to ``NAME:PATH`` when the settings
+    were read), or None when it is off. A bare name (settings copied without validation) gets an
+    empty path: yt-dlp then looks for the binary itself."""
     name, _, path = settings.js_runtime.partition(":")
-    if name == "none" or not path:
+    if name == "none":
         return None
     return Runtime(name, path)
 
@@ -69,7 +71,7 @@ def runtime_params(settings: Settings) -> dict[str, Any]:
         params["js_runtimes"] = {}
         return params
     _runtime_environment(str(settings.data_dir / "cache" / "deno"))
-    params["js_runtimes"] = {runtime.name: {"path": runtime.path}}
+    params["js_runtimes"] = {runtime.name: {"path": runtime.path} if runtime.path else {}}
     if _data_limit() < JIT_MEMORY:
         params["extractor_args"] = {"youtube-ejs": {"jitless": ["true"]}}
     return params
