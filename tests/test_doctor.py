@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,8 @@ def test_doctor_finds_everything_and_the_solver_solves(tmp_path: Path) -> None:
     code, report = doctor_json(MEDIADL_DATA_DIR=str(tmp_path))
     assert code == 0, report["problems"]
     versions = {c["name"]: c for c in report["components"]}
-    assert versions["yt-dlp"]["version"] == "2026.10.26"
-    assert versions["yt-dlp-ejs"]["version"] == "0.8.0"
+    assert versions["yt-dlp"]["version"] == version("yt-dlp")
+    assert versions["yt-dlp-ejs"]["version"] == version("yt-dlp-ejs")
     assert versions["js-runtime"]["version"].startswith("2.")
     assert Path(versions["js-runtime"]["path"]).name == "deno"
     assert versions["ffmpeg"]["ok"] and Path(versions["ffmpeg"]["path"]).exists()
@@ -124,8 +125,8 @@ def test_version_names_mediadl_yt_dlp_and_the_runtime() -> None:
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == "mediadl 0.1.0"
-    assert lines[1] == "yt-dlp 2026.10.26"
+    assert lines[0] == f"mediadl {version('mediadl')}"
+    assert lines[1] == f"yt-dlp {version('yt-dlp')}"
     assert lines[2].startswith("js runtime: deno 2.")
 
 
@@ -133,4 +134,4 @@ def test_version_names_mediadl_yt_dlp_and_the_runtime() -> None:
 def test_version_through_the_cli_too(flag: str) -> None:
     done = mediadl(flag)
     assert done.returncode == 0
-    assert done.stdout.startswith("mediadl 0.1.0\nyt-dlp 2026.10.26\n")
+    assert done.stdout.startswith(f"mediadl {version('mediadl')}\nyt-dlp {version('yt-dlp')}\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
@@ -23,7 +24,8 @@ async def _info(make_app: AppFactory, **overrides: object) -> dict[str, object]:
 async def test_info_reports_versions_and_a_ready_solver(client: httpx.AsyncClient) -> None:
     info = (await client.get("/api/v1/info")).json()
     versions = info["versions"]
-    assert versions["yt-dlp"] == "2026.10.26" and versions["yt-dlp-ejs"] == "0.8.0"
+    assert versions["yt-dlp"] == version("yt-dlp")
+    assert versions["yt-dlp-ejs"] == version("yt-dlp-ejs")
     assert versions["js-runtime"].startswith("2.") and versions["ffmpeg"] and versions["pyav"]
     assert info["js_runtime"] == "deno"
     assert info["challenge_solver"] == {"ready": True}
