@@ -31,8 +31,8 @@ lock: | $(BIN)/python
 
 ## update-ytdlp: take the newest yt-dlp in this venv (then `mediadl doctor` shows the internals' state)
 update-ytdlp: $(STAMP)
-	$(BIN)/python -m pip install --quiet --upgrade yt-dlp
-	$(BIN)/python -m pip show yt-dlp | grep '^Version'
+	$(BIN)/python -m pip install --quiet --upgrade yt-dlp yt-dlp-ejs
+	$(BIN)/python -m pip show yt-dlp yt-dlp-ejs | grep "^Name\|^Version"
 
 ## run: install and start the server on http://$(HOST):$(PORT)
 run: $(STAMP)

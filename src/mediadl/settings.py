@@ -14,7 +14,7 @@ from uuid import UUID
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["Settings", "default_data_dir"]
+__all__ = ["JS_RUNTIMES", "Settings", "default_data_dir"]
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -85,7 +85,9 @@ class Settings(BaseSettings):
         default="deno",
         description="JavaScript runtime yt-dlp solves sites' challenges with (YouTube's): deno "
         "(the one installed with mediadl), node, bun or quickjs, optionally as NAME:PATH; none "
-        "turns it off.",
+        "turns it off. yt-dlp runs deno with no network, file or environment access (node "
+        "restricts files and processes only); in the server it runs under the extraction's "
+        "memory limit (see extract_memory).",
     )
     proxy: str | None = Field(
         default=None,
@@ -166,8 +168,11 @@ class Settings(BaseSettings):
     extract_memory: int = Field(
         default=1 * GiB,
         ge=256 * MiB,
-        description="Most memory (address space, bytes) one extraction may use in the server; "
-        "it runs in a child process that is killed past it or past extract_timeout.",
+        description="Most memory (bytes of data: heap and writable mappings, not reserved "
+        "address space) one extraction may use in the server; it runs in a child process that "
+        "fails past it or is killed past extract_timeout. The JavaScript runtime it starts has "
+        "the same budget of its own; below 1 GiB (what V8's compiler needs) it runs without "
+        "its compiler (--jitless, slower).",
     )
 
     # --- the service (mediadl serve) -----------------------------------------------------------
@@ -311,6 +316,28 @@ class Settings(BaseSettings):
         parse_proxy(value)  # raises ValueError saying what is wrong, without the credentials
         return value.strip()
 
+    @field_validator("js_runtime")
+    @classmethod
+    def _check_js_runtime(cls, value: str) -> str:
+        """``NAME`` or ``NAME:PATH``, known to yt-dlp and found; kept as ``NAME:PATH``."""
+        name, _, path = value.strip().partition(":")
+        name = name.strip().lower()
+        if name == "none":
+            return "none"
+        if name not in JS_RUNTIMES:
+            raise ValueError(
+                f"unknown JavaScript runtime {name!r}: use one of {', '.join(JS_RUNTIMES)}, "
+                "optionally as NAME:PATH, or none"
+            )
+        found = _find_js_runtime(name, path.strip())
+        if found is None:
+            where = f"at {path.strip()!r}" if path.strip() else "on PATH"
+            raise ValueError(
+                f"JavaScript runtime {name} not found {where}: install it, give NAME:PATH to "
+                "its binary, or set none (YouTube then offers fewer formats)"
+            )
+        return f"{name}:{found}"
+
     @field_validator("rate_limit", "rate_limit_media", "rate_limit_keyed")
     @classmethod
     def _check_rate(cls, value: str) -> str:
@@ -318,6 +345,29 @@ class Settings(BaseSettings):
 
         parse_many(value)  # raises ValueError naming what it couldn't read
         return value
+
+
+JS_RUNTIMES = ("deno", "node", "bun", "quickjs")
+"""The runtimes yt-dlp can solve challenges with; ``quickjs``'s binary is called ``qjs``."""
+
+
+def _find_js_runtime(name: str, path: str) -> str | None:
+    """The runtime's binary: ``path`` if given, else deno's wheel, else ``PATH``."""
+    import os
+    import shutil
+
+    if path:
+        found = shutil.which(path) if os.sep not in path else path
+        ok = found is not None and os.path.isfile(found) and os.access(found, os.X_OK)  # noqa: PTH113
+        return str(Path(found).absolute()) if ok and found else None
+    if name == "deno":
+        try:
+            from deno import find_deno_bin
+
+            return str(find_deno_bin())
+        except (ImportError, FileNotFoundError):
+            pass
+    return shutil.which("qjs" if name == "quickjs" else name)
 
 
 def settings_table() -> str:

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from mediadl.cli import get, info, serve, sites
+from mediadl.cli import doctor, get, info, serve, sites
 
 __all__ = ["app", "main"]
 
@@ -21,10 +21,35 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from mediadl.entry import version_text
+
+        print(version_text())
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        "-V",
+        help="Print the versions of mediadl, yt-dlp and the JavaScript runtime.",
+        is_eager=True,
+        callback=_print_version,
+    ),
+) -> None:
+    """Fast and free all-in-one video downloader."""
+
+
 app.command("get", help=get.__doc__)(get.command)
 app.command("info", help=info.__doc__)(info.command)
 app.command("serve", help=serve.__doc__)(serve.command)
 app.command("sites", help=sites.__doc__)(sites.command)
+app.command("doctor", help=doctor.__doc__)(doctor.command)
 
 
 def main() -> None:

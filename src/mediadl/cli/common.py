@@ -56,12 +56,16 @@ _PROXY_VARIABLES = (
 
 
 def cli_settings(
-    *, deny_private: bool = False, proxy: str | None = None, **overrides: Any
+    *,
+    deny_private: bool = False,
+    proxy: str | None = None,
+    check: bool = True,
+    **overrides: Any,
 ) -> Settings:
     """Settings from the environment, with the CLI's defaults and the given flags on top.
 
-    The proxy is checked here, before any request: a local proxy the egress guard refuses is
-    an error at once, not on the first link.
+    With ``check``, the proxy is checked here, before any request: a local proxy the egress
+    guard refuses is an error at once, not on the first link (``doctor`` reports it instead).
     """
     values = {k: v for k, v in overrides.items() if v is not None}
     values.setdefault("allow_private", not deny_private)
@@ -71,6 +75,8 @@ def cli_settings(
     except ValueError as exc:
         stderr.print(f"mediadl: invalid setting: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from exc
+    if not check:
+        return settings
     from mediadl.engine.proxy import check_proxy
 
     try:

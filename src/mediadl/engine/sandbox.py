@@ -2,9 +2,16 @@
 
 yt-dlp can't be stopped from outside while it extracts (a page that drips one byte a second, a
 manifest that expands to millions of fragments, a pathological regex), so the server runs each
-extraction in its own process and kills it at the deadline (``extract_timeout``); its address
-space is capped (``extract_memory``), so a bomb fails there with ``content.too_large`` instead of
-taking the server's memory.
+extraction in its own process and kills it at the deadline (``extract_timeout``); its data is
+capped (``extract_memory``), so a bomb fails there with ``content.too_large`` instead of taking
+the server's memory.
+
+Why ``RLIMIT_DATA`` and not ``RLIMIT_AS``: the address-space limit also counts reservations that
+use no memory, and the JavaScript runtime YouTube's challenges need (V8, in deno or node) reserves
+~36 GiB of inaccessible address space at start: under a 1 GiB ``RLIMIT_AS`` it aborts at once.
+The data limit counts what a bomb actually takes (heap, private writable mappings) and leaves
+those ``PROT_NONE`` reservations alone. Limits are per process and inherited, so the runtime gets
+the same budget of its own (see :mod:`mediadl.engine.jsruntime`).
 
 Why a process per extraction and not a socket deadline: a deadline on sockets bounds waiting, not
 work — an MPD bomb or a runaway regex burns CPU and memory with no socket in sight. Why one fresh
@@ -143,10 +150,10 @@ def _child(
     url: str,
     playlist: bool,
 ) -> None:
-    """In the child: own process group, capped memory, one extraction, one message back."""
+    """In the child: own process group, capped data, one extraction, one message back."""
     os.setsid()
     limit = settings.extract_memory
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     from mediadl.engine.extract import resolve
 
     message: tuple[Any, ...]

@@ -38,6 +38,7 @@ from mediadl.engine.egress_ytdl import (
     install_guard,
 )
 from mediadl.engine.ffmpeg import ffmpeg_on_path
+from mediadl.engine.jsruntime import runtime_params
 from mediadl.engine.lookup import IndexedYoutubeDL, warm
 from mediadl.engine.proxy import proxy_of
 from mediadl.settings import Settings
@@ -82,7 +83,11 @@ class _Logger:
 
 
 def base_params(settings: Settings) -> dict[str, Any]:
-    """A fresh params dict: yt-dlp keeps and mutates the one it is given."""
+    """A fresh params dict: yt-dlp keeps and mutates the one it is given.
+
+    The JavaScript runtime is handed over by path, solver downloads stay off
+    (:mod:`mediadl.engine.jsruntime`).
+    """
     return {
         "logger": _Logger(),
         "quiet": True,
@@ -107,6 +112,7 @@ def base_params(settings: Settings) -> dict[str, Any]:
         "enable_file_urls": False,
         "hls_prefer_native": True,
         "external_downloader": {"default": "native"},
+        **runtime_params(settings),
     }
 
 

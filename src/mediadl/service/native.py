@@ -23,6 +23,7 @@ from pydantic import BeforeValidator
 
 from mediadl import errors
 from mediadl.engine import normalize_url
+from mediadl.engine.diagnostics import diagnose
 from mediadl.engine.summary import summarize
 from mediadl.models import AUDIO_FORMATS, CONTAINERS, QUALITY_LADDER, Choice, MediaInfo, Plan
 from mediadl.service.auth import require_key
@@ -150,7 +151,10 @@ async def download(
 
 @router.get("/info", response_model=InfoOut)
 async def info(ctx: Context) -> InfoOut:
-    """What this server offers: qualities, containers, audio formats, link lifetime."""
+    """What this server offers and runs on: qualities, containers, audio formats, link
+    lifetime; versions, YouTube's challenge solver, internals, whether a proxy and cookies are
+    configured (no paths, hosts or credentials)."""
+    facts = (await asyncio.to_thread(diagnose, ctx.settings)).public()
     return InfoOut(
         version=mediadl_version(),
         qualities=list(QUALITY_LADDER),
@@ -158,6 +162,7 @@ async def info(ctx: Context) -> InfoOut:
         audio_formats=list(AUDIO_FORMATS),
         tunnel_ttl=ctx.settings.tunnel_ttl,
         api_key_required=ctx.settings.api_key_required,
+        **facts,
     )
 
 

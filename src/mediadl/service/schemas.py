@@ -12,14 +12,18 @@ from mediadl.service.links import LINK_PATTERN, MAX_LINK_LENGTH
 __all__ = [
     "AudioChoiceOut",
     "ChoicesOut",
+    "CookiesOut",
     "DownloadOut",
     "DownloadRequest",
     "EntryOut",
     "ErrorOut",
     "HealthOut",
     "InfoOut",
+    "InternalOut",
     "MediaOut",
+    "ProxyOut",
     "ResolveRequest",
+    "SolverOut",
     "VideoChoiceOut",
     "error_responses",
     "link_field",
@@ -148,6 +152,28 @@ class DownloadOut(BaseModel):
     expires_at: int = Field(description="Unix time after which the tunnel answers 410.")
 
 
+class SolverOut(BaseModel):
+    ready: bool = Field(
+        description="Whether YouTube's challenges can be solved: a JavaScript runtime is "
+        "configured, runs, and solved a test challenge with the installed yt-dlp-ejs scripts."
+    )
+
+
+class InternalOut(BaseModel):
+    name: str = Field(description="The private yt-dlp or Python name mediadl leans on.")
+    state: Literal["unused", "active", "fallback", "disabled"]
+    fallback: str = Field(description="The public behaviour used when it is not.")
+
+
+class ProxyOut(BaseModel):
+    configured: bool
+    scheme: str | None = Field(description="http, https, socks5 or socks5h; null without one.")
+
+
+class CookiesOut(BaseModel):
+    configured: bool = Field(description="Whether the operator gave a cookies file.")
+
+
 class InfoOut(BaseModel):
     version: str
     qualities: list[int]
@@ -155,6 +181,21 @@ class InfoOut(BaseModel):
     audio_formats: list[str]
     tunnel_ttl: float
     api_key_required: bool
+    versions: dict[str, str | None] = Field(
+        description="Versions of mediadl, yt-dlp, yt-dlp-ejs, js-runtime, ffmpeg and pyav "
+        "(null: missing or not running)."
+    )
+    js_runtime: str | None = Field(
+        description="The JavaScript runtime yt-dlp solves challenges with (deno, node, bun, "
+        "quickjs); null when turned off."
+    )
+    challenge_solver: SolverOut
+    internals: list[InternalOut]
+    proxy: ProxyOut
+    cookies: CookiesOut
+    healthy: bool = Field(
+        description="False when something essential is broken ('mediadl doctor' says what)."
+    )
 
 
 class HealthOut(BaseModel):
