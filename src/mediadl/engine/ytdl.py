@@ -29,10 +29,12 @@ from yt_dlp.utils import (
 )
 
 from mediadl import errors
+from mediadl.engine.cookies import configured_cookies, jar_of
 from mediadl.engine.egress import EgressPolicy
 from mediadl.engine.egress_ytdl import Guard, GuardRefusal, guard_of, install_guard
 from mediadl.engine.ffmpeg import ffmpeg_on_path
 from mediadl.engine.urlindex import UrlIndex, first_suitable
+from mediadl.models import CookieRecord
 from mediadl.settings import Settings
 
 __all__ = ["Purpose", "close_responses", "guard_of", "map_ytdl_error", "new_ydl", "warm_up"]
@@ -102,6 +104,7 @@ def new_ydl(
     *,
     purpose: Purpose = "extract",
     policy: EgressPolicy | None = None,
+    cookies: Sequence[CookieRecord] | None = None,
     **overrides: Any,
 ) -> Iterator[yt_dlp.YoutubeDL]:
     """A fresh, guarded ``YoutubeDL`` with ``extractors`` registered ahead of yt-dlp's own.
@@ -111,7 +114,9 @@ def new_ydl(
 
     ``purpose`` sets the body limits: ``extract`` reads pages (each at most ``max_page_size``),
     ``download`` reads media (all bytes together at most ``max_filesize``). ``policy`` replaces
-    the one made from ``settings`` (tests inject a resolver).
+    the one made from ``settings`` (tests inject a resolver). ``cookies`` go into its jar:
+    by default those ``settings`` name, read once per process (never yt-dlp's ``cookiefile``,
+    which would write the jar back into the operator's file).
     """
     ffmpeg_on_path(settings.ffmpeg)
     params = base_params(settings)
@@ -121,6 +126,7 @@ def new_ydl(
     ydl = _YoutubeDL(params, auto_init=False)
     ydl.url_index_dir = settings.data_dir / "cache"
     install_guard(ydl, _guard(settings, purpose, policy))
+    jar_of(configured_cookies(settings) if cookies is None else cookies, ydl.cookiejar)
     for ie_class in extractors:
         ydl.add_info_extractor(ie_class())
     ydl.add_default_info_extractors()
