@@ -11,11 +11,15 @@ import typer
 from rich.console import Console
 
 from mediadl import errors
+from mediadl.engine.cookies import configured_cookies
 from mediadl.settings import Settings
 
 __all__ = [
+    "COOKIES_FROM_BROWSER_HELP",
+    "COOKIES_HELP",
     "EXIT_CANCELLED",
     "EXIT_FAILED",
+    "EXIT_SETTINGS",
     "cli_settings",
     "print_error",
     "print_json",
@@ -37,15 +41,36 @@ DENY_PRIVATE_HELP = (
 )
 
 
+COOKIES_HELP = (
+    "Netscape cookies.txt file whose cookies go to the sites they belong to (a login, a "
+    "challenge passed in a browser). Read only, never written. Default: MEDIADL_COOKIES_FILE."
+)
+COOKIES_FROM_BROWSER_HELP = (
+    "Read cookies from your browser, as yt-dlp does: BROWSER[+KEYRING][:PROFILE][::CONTAINER] "
+    "(brave, chrome, chromium, edge, firefox, opera, safari, vivaldi, whale). Command line only."
+)
+EXIT_SETTINGS = 2
+
+
 def cli_settings(*, deny_private: bool = False, **overrides: Any) -> Settings:
-    """Settings from the environment, with the CLI's defaults and the given flags on top."""
+    """Settings from the environment, with the CLI's defaults and the given flags on top.
+
+    The cookies they name are read here, before any request: a bad cookies file ends the
+    command at once (``config.cookies``, exit status 2) rather than each download later.
+    """
     values = {k: v for k, v in overrides.items() if v is not None}
     values.setdefault("allow_private", not deny_private)
     try:
-        return Settings(**values)
+        settings = Settings(**values)
     except ValueError as exc:
         stderr.print(f"mediadl: invalid setting: {exc}", markup=False, highlight=False)
-        raise typer.Exit(2) from exc
+        raise typer.Exit(EXIT_SETTINGS) from exc
+    try:
+        configured_cookies(settings)
+    except errors.ConfigError as err:
+        print_error(err)
+        raise typer.Exit(EXIT_SETTINGS) from None
+    return settings
 
 
 def print_error(err: errors.MediadlError, *, prefix: str = "") -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from mediadl import errors, sites
 from mediadl.cli.common import (
+    COOKIES_FROM_BROWSER_HELP,
+    COOKIES_HELP,
     DENY_PRIVATE_HELP,
     EXIT_FAILED,
     cli_settings,
@@ -24,7 +28,7 @@ from mediadl.models import MediaInfo
 __all__ = ["command"]
 
 
-def command(
+def command(  # noqa: PLR0917 - one parameter per flag is how typer declares them
     url: str = typer.Argument(..., help="The video's shareable link."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     formats: bool = typer.Option(False, "--formats", help="List the site's raw formats."),
@@ -32,8 +36,22 @@ def command(
         True, "--playlist/--no-playlist", help="Read the whole playlist when the link has one."
     ),
     deny_private: bool = typer.Option(False, "--deny-private", help=DENY_PRIVATE_HELP),
+    cookies: Path | None = typer.Option(None, "--cookies", metavar="FILE", help=COOKIES_HELP),
+    cookies_from_browser: str | None = typer.Option(
+        None,
+        "--cookies-from-browser",
+        metavar="BROWSER[+KEYRING][:PROFILE][::CONTAINER]",
+        help=COOKIES_FROM_BROWSER_HELP,
+    ),
 ) -> None:
-    engine = Engine(cli_settings(deny_private=deny_private), sites.extractors())
+    engine = Engine(
+        cli_settings(
+            deny_private=deny_private,
+            cookies_file=cookies,
+            cookies_from_browser=cookies_from_browser,
+        ),
+        sites.extractors(),
+    )
     try:
         info = engine.resolve(url, playlist=playlist)
     except errors.MediadlError as err:

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from mediadl import errors
 from mediadl.cli.common import stderr
 
 __all__ = ["command"]
@@ -51,6 +52,9 @@ def command(
     except ValueError as exc:
         stderr.print(f"mediadl serve: invalid setting: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from exc
+    except errors.ConfigError as err:
+        stderr.print(f"mediadl serve: {err.code}: {err.message}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
     install_redaction()
     uvicorn.run(
