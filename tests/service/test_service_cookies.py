@@ -32,6 +32,14 @@ def test_the_server_reads_a_members_page_with_its_cookies_file(
     cookies = tmp_path / "cookies.txt"
     cookies.write_text(cookie_file("127.0.0.2"))
     server = launch("cookies", MEDIADL_COOKIES_FILE=str(cookies))
+    resolved = httpx.post(
+        f"{server.base}/api/v1/resolve", json={"url": members_page(site, "video")}, timeout=60
+    )
+    assert resolved.status_code == 200, resolved.text
+    assert MEMBER_VALUE not in resolved.text
+    thumbnail = httpx.get(resolved.json()["thumbnail"], timeout=60)  # /v/media/thumb.jpg
+    assert thumbnail.status_code == 200
+    assert thumbnail.headers["content-type"].startswith("image/")
     for page, body, container, height in (
         ("video", {}, "mp4", 360),
         ("hls", {"quality": 720}, "mp4", 720),
@@ -53,6 +61,7 @@ def test_the_server_reads_a_members_page_with_its_cookies_file(
             out, container=container, vcodec="h264", height=height, acodec="aac", duration=60.0
         )
     members = [r for r in site.stats.log if r.path.startswith("/v/")]
+    assert "/v/media/thumb.jpg" in {r.path for r in members}
     assert members and all(
         r.status in (200, 206) and r.cookies == (MEMBER_COOKIE,) for r in members
     )

@@ -126,8 +126,8 @@ def _format_dict(f: object) -> dict[str, object]:
     from dataclasses import asdict
 
     body = asdict(f)  # type: ignore[call-overload]
-    body.pop("raw", None)
-    body.pop("http_headers", None)
+    for private in ("raw", "http_headers", "cookies"):  # for the fetcher, not for printing
+        body.pop(private, None)
     return dict(body)
 
 
