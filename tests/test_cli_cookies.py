@@ -51,9 +51,11 @@ def write_cookies(folder: Path, text: str) -> Path:
 
 def test_get_with_cookies_downloads_the_members_video(site: FixtureSite, tmp_path: Path) -> None:
     cookies = write_cookies(tmp_path, cookie_file(HOST, extra=OTHERS + "\n"))
+    written = cookies.read_bytes()
     out = tmp_path / "out"
     done = mediadl("get", "--cookies", str(cookies), members_page(site), "-o", str(out))
     assert done.returncode == 0, done.stderr
+    assert cookies.read_bytes() == written  # read, never written back
     (path,) = out.iterdir()
     result = probe(path)
     assert result.video is not None and result.video.height == 360

@@ -47,7 +47,8 @@ COOKIES_HELP = (
 )
 COOKIES_FROM_BROWSER_HELP = (
     "Read cookies from your browser, as yt-dlp does: BROWSER[+KEYRING][:PROFILE][::CONTAINER] "
-    "(brave, chrome, chromium, edge, firefox, opera, safari, vivaldi, whale). Command line only."
+    "(brave, chrome, chromium, edge, firefox, opera, safari, vivaldi, whale). Command line "
+    "only: a server has no browser of its visitors' (it takes a cookies file)."
 )
 EXIT_SETTINGS = 2
 
