@@ -21,7 +21,7 @@ def _warm() -> None:
     settings = Settings(
         allow_networks=[], allow_private=False
     )  # reaches nothing: no page is fetched
-    with new_ydl(settings) as ydl:
+    with new_ydl(settings, cookies=()) as ydl:  # each child gets its parent's cookies
         for ie in ydl._ies.values():
             ie.suitable("https://example.invalid/")
         generic = ydl.get_info_extractor("Generic")
