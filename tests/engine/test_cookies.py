@@ -7,10 +7,13 @@ from pathlib import Path
 import pytest
 
 from mediadl import errors
-from mediadl.engine.cookies import configured_cookies, remember_cookies
+from mediadl.engine.cookies import configured_cookies, load_cookies, remember_cookies
+from mediadl.engine.fetch.ytdlp import YtdlpFetcher
 from mediadl.engine.ytdl import new_ydl
+from mediadl.models import Format
 from mediadl.settings import Settings
 from mediadl_fixtures.members import MEMBER_COOKIE, MEMBER_VALUE, cookie_file
+from mediadl_fixtures.server import FixtureSite
 
 
 def settings_with(tmp_path: Path, cookies: Path) -> Settings:
@@ -46,3 +49,26 @@ def test_a_child_uses_what_its_parent_read(tmp_path: Path) -> None:
         configured_cookies(settings)
     remember_cookies(settings, ())
     assert configured_cookies(settings) == ()
+
+
+def test_yt_dlps_own_downloader_sends_a_formats_cookies_where_they_belong(
+    site: FixtureSite, tmp_path: Path
+) -> None:
+    """The fallback fetcher (yt-dlp's downloaders) gets the format's cookies in its jar."""
+    path = tmp_path / "cookies.txt"
+    path.write_text(cookie_file("127.0.0.2"))
+    settings = Settings(allow_networks=["127.0.0.2/32"], data_dir=tmp_path / "data")
+    records = load_cookies(path)
+    for area in ("v", "vx"):
+        fmt = Format(
+            id=area,
+            url=f"{site.base_url}/{area}/media/progressive.mp4",
+            protocol="https",
+            ext="mp4",
+            cookies=records,
+        )
+        dest = tmp_path / f"{area}.mp4"
+        YtdlpFetcher(settings).fetch(fmt, dest)
+        assert dest.read_bytes() == site.media["progressive"].read_bytes()
+    sent = {r.path.split("/")[1]: r.cookies for r in site.stats.log}
+    assert sent == {"v": (MEMBER_COOKIE,), "vx": ()}
