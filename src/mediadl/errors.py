@@ -39,6 +39,8 @@ as they are, never with a traceback; anything else is a bug and is logged with o
     │   ├── RateLimited               rate.limited            429  (+ Retry-After)
     │   ├── TooManyStreams            rate.streams            429  (downloads open at once)
     │   └── ServerBusy                server.busy             503  (all download slots taken)
+    ├── ConfigError                   config.invalid          500  (the operator's setup)
+    │   └── ConfigCookies             config.cookies          500  (a cookies file or browser)
     ├── ProcessingFailed              processing.failed       500  (ffmpeg)
     ├── Cancelled                     cancelled               499
     └── InternalError                 internal                500
@@ -50,6 +52,8 @@ from typing import Any, ClassVar
 
 __all__ = [
     "Cancelled",
+    "ConfigCookies",
+    "ConfigError",
     "ContentDrm",
     "ContentError",
     "ContentInvalid",
@@ -321,6 +325,22 @@ class ServerBusy(LimitError):
     code = "server.busy"
     status = 503
     default_message = "This server is serving as many downloads as it can. Try again shortly."
+
+
+class ConfigError(MediadlError):
+    """A setting that can't be used as given: the CLI exits with status 2, the server won't
+    start. The message names the setting's file, never its content."""
+
+    code = "config.invalid"
+    status = 500
+    default_message = "A setting of this program can't be used as given. Check its value."
+
+
+class ConfigCookies(ConfigError):
+    code = "config.cookies"
+    default_message = (
+        "The cookies can't be read. Check the cookies file (Netscape cookies.txt format)."
+    )
 
 
 class ProcessingFailed(MediadlError):

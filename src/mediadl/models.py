@@ -20,6 +20,7 @@ __all__ = [
     "CancelToken",
     "Choice",
     "Container",
+    "CookieRecord",
     "Entry",
     "Format",
     "LiveStatus",
@@ -50,6 +51,28 @@ class LiveStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class CookieRecord:
+    """One cookie, field by field (``http.cookiejar.Cookie``'s), so it can't be misread.
+
+    Carried from the jar yt-dlp extracted with to the fetcher, which lets the standard library's
+    ``CookieJar`` decide per request which ones to send. The value stays out of ``repr``, so a
+    cookie never reaches a log line by way of a record.
+    """
+
+    name: str
+    value: str | None = field(repr=False)
+    domain: str
+    path: str = "/"
+    secure: bool = False
+    expires: int | None = None
+    domain_specified: bool = True
+    domain_initial_dot: bool = False
+    path_specified: bool = True
+    port: str | None = None
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Format:
     """One downloadable stream of a video, as the site offers it."""
 
@@ -69,8 +92,11 @@ class Format:
     language: str | None = None
     note: str | None = None
     http_headers: Mapping[str, str] = field(default_factory=dict)
+    cookies: tuple[CookieRecord, ...] = field(default=(), repr=False, compare=False)
+    """The cookies of the extraction that found this format (the jar yt-dlp used: the
+    configured ones plus those the site set); the fetcher sends each only where it belongs."""
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    """yt-dlp's format dict: fragments, manifest URLs, cookies — for the fetchers only."""
+    """yt-dlp's format dict: fragments, manifest URLs — for the fetchers only."""
 
     @property
     def has_video(self) -> bool:

@@ -108,7 +108,17 @@ class Settings(BaseSettings):
     cookies_file: Path | None = Field(
         default=None,
         description="Cookies (Netscape cookies.txt format) sent to the sites they belong to, for "
-        "the operator's own accounts on sites that want a login.",
+        "the operator's own accounts on sites that want a login. Read once at start (the "
+        "server refuses to start when it can't read it) and never written to; each cookie goes "
+        "only to the domain, path and scheme it belongs to. The CLI's --cookies FILE sets it.",
+    )
+    cookies_from_browser: str | None = Field(
+        default=None,
+        description="CLI only (mediadl get/info --cookies-from-browser): read cookies from the "
+        "person's own browser, BROWSER[+KEYRING][:PROFILE][::CONTAINER] as yt-dlp takes it "
+        "(brave, chrome, chromium, edge, firefox, opera, safari, vivaldi, whale). The server "
+        "refuses to start with it: it has no browser of its visitors', so it would send the "
+        "operator's own cookies; give it a cookies_file instead.",
     )
     disable_internals: Annotated[list[str], NoDecode] = Field(
         default=[],

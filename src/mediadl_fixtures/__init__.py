@@ -8,6 +8,9 @@ yt-dlp's generic extractor understands, from a local HTTP server with fault knob
         site.url("progressive", latency=50)       # asset URL with per-request knobs
         site.media["progressive"]                 # local file for byte comparisons
         site.stats.connections_opened
+
+Under ``/v/`` the same pages and media answer 403 unless a member cookie comes along
+(:mod:`mediadl_fixtures.members`); ``/vx/`` is its cookie-free sibling.
 """
 
 from .catalog import (

@@ -7,6 +7,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from . import members
 from .catalog import ASSETS, PAGES
 from .media import default_cache_dir, ensure_media
 from .recipe import Recipe
@@ -43,6 +44,10 @@ def _print_urls(site: FixtureSite) -> None:
     for name in ASSETS:
         print(f"  media {name:18} {site.url(name)}")
     print("knobs: insert e.g. /k/latency=50,rate=250000 after the host (see knobs.py)")
+    print(
+        f"members only: {site.base_url}/v/pages/video.html answers 403 without the cookie "
+        f"{members.MEMBER_COOKIE}={members.MEMBER_VALUE} (Path=/v; see members.py)"
+    )
     print(f"serving {site.base_url}/  (Ctrl-C to stop)", flush=True)
 
 

@@ -67,6 +67,8 @@ class RequestRecord:
     prefix: str
     status: int
     range: str | None
+    cookies: tuple[str, ...] = ()
+    """Names of the cookies the request sent (values stay out of the log)."""
 
 
 @dataclass

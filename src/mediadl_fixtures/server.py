@@ -12,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
 
+from . import members
 from .catalog import CATALOG, PAGES
 from .http import (
     UNSATISFIABLE,
@@ -253,7 +254,14 @@ class FixtureSite:
             return await self._simple(ex, 404, "missing (knob)")
         if tries <= knobs.fail:
             return await self._simple(ex, knobs.failcode, "injected", [("Retry-After", "0")])
-        res = resolve(self.mediaset, path, self.base_url + prefix)
+        base = self.base_url + prefix
+        inside = members.area(path)
+        if inside is not None:
+            area, path, needed = inside
+            base += area
+            if needed and not members.admitted(req.headers.get("cookie")):
+                return await self._simple(ex, 403, "members only: log in first")
+        res = resolve(self.mediaset, path, base)
         if res is None:
             return await self._simple(ex, 404, f"no such thing: {path}")
         return await self._send_resource(ex, res, knobs, tries - knobs.fail)
@@ -276,8 +284,10 @@ class FixtureSite:
         return ex.req.keep_alive
 
     def _record(self, ex: _Exchange, status: int) -> None:
+        headers = ex.req.headers
+        cookies = members.cookie_names(headers.get("cookie"))
         self.stats.record(
-            RequestRecord(ex.req.method, ex.path, ex.prefix, status, ex.req.headers.get("range"))
+            RequestRecord(ex.req.method, ex.path, ex.prefix, status, headers.get("range"), cookies)
         )
 
     async def _send_resource(

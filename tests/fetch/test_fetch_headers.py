@@ -1,29 +1,118 @@
-"""Headers and cookies go only where they belong; backoff waits grow and honour Retry-After."""
+"""Headers and cookies go only where they belong (the standard library's cookie rules); backoff
+waits grow and honour Retry-After."""
 
 from __future__ import annotations
 
-from mediadl.engine.fetch.headers import RequestHeaders, parse_cookies
+from pathlib import Path
+
+from mediadl.engine.cookies import load_cookies
+from mediadl.engine.fetch import stream_format
+from mediadl.engine.fetch.headers import RequestHeaders
 from mediadl.engine.fetch.retry import Backoff
+from mediadl.models import CookieRecord, Format
+from mediadl.settings import Settings
+from mediadl_fixtures.members import MEMBER_COOKIE, MEMBER_VALUE, cookie_file
+from mediadl_fixtures.server import FixtureSite
 
-COOKIES = (
-    "sid=abc; Domain=.example.com; Path=/; Secure; "
-    "pref=1; Domain=cdn.example.com; Path=/v; Expires=99"
-)
+SITE = [
+    CookieRecord("sid", "abc", ".example.com", "/", secure=True, domain_initial_dot=True),
+    CookieRecord("pref", "1", "cdn.example.com", "/v"),
+    CookieRecord("path", "p", "cdn.example.com", "/v"),
+    CookieRecord("domain", "d", "cdn.example.com", "/v"),
+]
 
 
-def test_yt_dlp_cookie_strings_parse() -> None:
-    sid, pref = parse_cookies(COOKIES)
-    assert (sid.name, sid.value, sid.domain, sid.secure) == ("sid", "abc", ".example.com", True)
-    assert (pref.name, pref.domain, pref.path) == ("pref", "cdn.example.com", "/v")
+def cookie(headers: RequestHeaders, url: str) -> str | None:
+    return headers(url).get("Cookie")
 
 
-def test_cookies_are_scoped_by_domain_path_and_scheme() -> None:
-    headers = RequestHeaders({"User-Agent": "ua", "Cookie": "leak=1"}, COOKIES)
-    assert headers("https://cdn.example.com/v/1.ts")["Cookie"] == "sid=abc; pref=1"
-    assert headers("https://www.example.com/x")["Cookie"] == "sid=abc"
-    assert "Cookie" not in headers("http://www.example.com/x")
-    assert "Cookie" not in headers("https://evil.example.org/v/1.ts")
-    assert headers("https://evil.example.org/")["User-Agent"] == "ua"
+def test_a_path_matches_on_slash_boundaries_only() -> None:
+    headers = RequestHeaders({}, [CookieRecord("pref", "1", "cdn.example.com", "/v")])
+    assert cookie(headers, "http://cdn.example.com/v") == "pref=1"
+    assert cookie(headers, "http://cdn.example.com/v/1.ts") == "pref=1"
+    assert cookie(headers, "http://cdn.example.com/vx") is None
+    assert cookie(headers, "http://cdn.example.com/vx/1.ts") is None
+    assert cookie(headers, "http://cdn.example.com/") is None
+
+
+def test_cookies_named_like_attributes_are_plain_cookies() -> None:
+    headers = RequestHeaders({}, SITE[1:])
+    sent = cookie(headers, "http://cdn.example.com/v/1.ts")
+    assert sent is not None
+    assert sorted(sent.split("; ")) == ["domain=d", "path=p", "pref=1"]
+    assert cookie(headers, "http://other.example.com/v/1.ts") is None
+
+
+def test_secure_cookies_go_over_https_only() -> None:
+    headers = RequestHeaders({"User-Agent": "ua"}, SITE[:1])
+    assert cookie(headers, "https://www.example.com/x") == "sid=abc"
+    assert cookie(headers, "http://www.example.com/x") is None
+    assert headers("http://www.example.com/x") == {"User-Agent": "ua"}
+
+
+def test_domain_cookies_reach_subdomains_and_host_cookies_only_their_host() -> None:
+    # a host-only cookie (from a cookies.txt line whose domain has no leading dot)
+    headers = RequestHeaders(
+        {},
+        [
+            *SITE[:1],
+            CookieRecord("h", "1", "example.com", "/", domain_specified=False),
+        ],
+    )
+    assert cookie(headers, "https://cdn.example.com/") == "sid=abc"
+    assert sorted((cookie(headers, "https://example.com/") or "").split("; ")) == ["h=1", "sid=abc"]
+    assert cookie(headers, "https://evil-example.com/") is None
+    assert cookie(headers, "https://example.com.evil.org/") is None
+
+
+def test_a_cookie_left_in_http_headers_is_dropped() -> None:
+    headers = RequestHeaders({"Cookie": "leak=1", "Referer": "r"}, SITE)
+    assert headers("https://evil.example.org/") == {"Referer": "r"}
+    assert "leak" not in (cookie(headers, "https://cdn.example.com/v/a") or "")
+
+
+def test_expired_cookies_are_not_sent() -> None:
+    headers = RequestHeaders({}, [CookieRecord("old", "1", "example.com", "/", expires=1)])
+    assert cookie(headers, "https://example.com/") is None
+
+
+def test_a_cookies_txt_file_reads_into_the_same_rules(tmp_path: Path) -> None:
+    path = tmp_path / "cookies.txt"
+    lines = [
+        ".example.com\tTRUE\t/\tTRUE\t0\tsid\tabc",
+        "cdn.example.com\tFALSE\t/v\tFALSE\t0\tpath\tp",
+        "#HttpOnly_cdn.example.com\tFALSE\t/\tFALSE\t4102444800\tdomain\td",
+    ]
+    path.write_text("# Netscape HTTP Cookie File\n" + "\n".join(lines) + "\n")
+    headers = RequestHeaders({}, load_cookies(path))
+    sent = (cookie(headers, "https://cdn.example.com/v/1") or "").split("; ")
+    assert sorted(sent) == ["domain=d", "path=p", "sid=abc"]
+    assert cookie(headers, "http://cdn.example.com/vx") == "domain=d"
+    assert cookie(headers, "https://sub.cdn.example.com/v/1") == "sid=abc"
+
+
+async def test_the_fetcher_sends_the_member_cookie_to_its_path_only(
+    site: FixtureSite, tmp_path: Path
+) -> None:
+    """Against the fixture site: ``/v/…`` gets the cookie and answers; ``/vx/…`` gets none."""
+    path = tmp_path / "cookies.txt"
+    path.write_text(cookie_file("127.0.0.2"))
+    records = load_cookies(path)
+    settings = Settings(allow_networks=["127.0.0.2/32"], data_dir=tmp_path / "data")
+    expected = site.media["progressive"].read_bytes()
+    for area in ("v", "vx"):
+        fmt = Format(
+            id=area,
+            url=f"{site.base_url}/{area}/media/progressive.mp4",
+            protocol="https",
+            ext="mp4",
+            cookies=records,
+        )
+        data = b"".join([chunk async for chunk in stream_format(fmt, settings)])
+        assert data == expected
+    sent = {r.path.split("/")[1]: r.cookies for r in site.stats.log}
+    assert sent == {"v": (MEMBER_COOKIE,), "vx": ()}
+    assert all(MEMBER_VALUE not in repr(r) for r in records)
 
 
 def test_backoff_grows_to_its_cap_with_jitter_and_obeys_retry_after() -> None:

@@ -13,11 +13,15 @@ import typer
 from rich.console import Console
 
 from mediadl import errors
+from mediadl.engine.cookies import configured_cookies
 from mediadl.settings import Settings
 
 __all__ = [
+    "COOKIES_FROM_BROWSER_HELP",
+    "COOKIES_HELP",
     "EXIT_CANCELLED",
     "EXIT_FAILED",
+    "EXIT_SETTINGS",
     "cli_settings",
     "environment_proxy",
     "print_error",
@@ -38,6 +42,18 @@ DENY_PRIVATE_HELP = (
     "Refuse links that lead to this machine or the local network (a server's default; "
     "a person's own CLI allows them)."
 )
+
+
+COOKIES_HELP = (
+    "Netscape cookies.txt file whose cookies go to the sites they belong to (a login, a "
+    "challenge passed in a browser). Read only, never written. Default: MEDIADL_COOKIES_FILE."
+)
+COOKIES_FROM_BROWSER_HELP = (
+    "Read cookies from your browser, as yt-dlp does: BROWSER[+KEYRING][:PROFILE][::CONTAINER] "
+    "(brave, chrome, chromium, edge, firefox, opera, safari, vivaldi, whale). Command line "
+    "only: a server has no browser of its visitors' (it takes a cookies file)."
+)
+EXIT_SETTINGS = 2
 
 
 PROXY_HELP = (
@@ -64,8 +80,10 @@ def cli_settings(
 ) -> Settings:
     """Settings from the environment, with the CLI's defaults and the given flags on top.
 
-    With ``check``, the proxy is checked here, before any request: a local proxy the egress
-    guard refuses is an error at once, not on the first link (``doctor`` reports it instead).
+    With ``check``, the cookies they name are read and the proxy is checked here, before any
+    request: a bad cookies file (``config.cookies``, exit status 2) or a local proxy the egress
+    guard refuses ends the command at once, not each download later (``doctor`` reports them
+    instead).
     """
     values = {k: v for k, v in overrides.items() if v is not None}
     values.setdefault("allow_private", not deny_private)
@@ -74,9 +92,14 @@ def cli_settings(
         settings = Settings(**values)
     except ValueError as exc:
         stderr.print(f"mediadl: invalid setting: {exc}", markup=False, highlight=False)
-        raise typer.Exit(2) from exc
+        raise typer.Exit(EXIT_SETTINGS) from exc
     if not check:
         return settings
+    try:
+        configured_cookies(settings)
+    except errors.ConfigError as err:
+        print_error(err)
+        raise typer.Exit(EXIT_SETTINGS) from None
     from mediadl.engine.proxy import check_proxy
 
     try:

@@ -13,6 +13,8 @@ from rich.markup import escape
 
 from mediadl import errors, sites
 from mediadl.cli.common import (
+    COOKIES_FROM_BROWSER_HELP,
+    COOKIES_HELP,
     DENY_PRIVATE_HELP,
     EXIT_CANCELLED,
     EXIT_FAILED,
@@ -89,9 +91,24 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
     ),
     deny_private: bool = typer.Option(False, "--deny-private", help=DENY_PRIVATE_HELP),
     proxy: str | None = typer.Option(None, "--proxy", metavar="URL", help=PROXY_HELP),
+    cookies: Path | None = typer.Option(None, "--cookies", metavar="FILE", help=COOKIES_HELP),
+    cookies_from_browser: str | None = typer.Option(
+        None,
+        "--cookies-from-browser",
+        metavar="BROWSER[+KEYRING][:PROFILE][::CONTAINER]",
+        help=COOKIES_FROM_BROWSER_HELP,
+    ),
 ) -> None:
     run = GetRun(
-        engine=Engine(cli_settings(deny_private=deny_private, proxy=proxy), sites.extractors()),
+        engine=Engine(
+            cli_settings(
+                deny_private=deny_private,
+                proxy=proxy,
+                cookies_file=cookies,
+                cookies_from_browser=cookies_from_browser,
+            ),
+            sites.extractors(),
+        ),
         choice=_choice(
             quality=quality,
             audio=audio,

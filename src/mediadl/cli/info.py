@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from mediadl import errors, sites
 from mediadl.cli.common import (
+    COOKIES_FROM_BROWSER_HELP,
+    COOKIES_HELP,
     DENY_PRIVATE_HELP,
     EXIT_FAILED,
     PROXY_HELP,
@@ -34,8 +38,23 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
     ),
     deny_private: bool = typer.Option(False, "--deny-private", help=DENY_PRIVATE_HELP),
     proxy: str | None = typer.Option(None, "--proxy", metavar="URL", help=PROXY_HELP),
+    cookies: Path | None = typer.Option(None, "--cookies", metavar="FILE", help=COOKIES_HELP),
+    cookies_from_browser: str | None = typer.Option(
+        None,
+        "--cookies-from-browser",
+        metavar="BROWSER[+KEYRING][:PROFILE][::CONTAINER]",
+        help=COOKIES_FROM_BROWSER_HELP,
+    ),
 ) -> None:
-    engine = Engine(cli_settings(deny_private=deny_private, proxy=proxy), sites.extractors())
+    engine = Engine(
+        cli_settings(
+            deny_private=deny_private,
+            proxy=proxy,
+            cookies_file=cookies,
+            cookies_from_browser=cookies_from_browser,
+        ),
+        sites.extractors(),
+    )
     try:
         info = engine.resolve(url, playlist=playlist)
     except errors.MediadlError as err:
@@ -110,8 +129,8 @@ def _format_dict(f: object) -> dict[str, object]:
     from dataclasses import asdict
 
     body = asdict(f)  # type: ignore[call-overload]
-    body.pop("raw", None)
-    body.pop("http_headers", None)
+    for private in ("raw", "http_headers", "cookies"):  # for the fetcher, not for printing
+        body.pop(private, None)
     return dict(body)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from mediadl import errors
 from mediadl.cli.common import stderr
 
 __all__ = ["command"]
@@ -34,7 +35,6 @@ def command(
 ) -> None:
     import uvicorn
 
-    from mediadl import errors
     from mediadl.engine.proxy import check_proxy
     from mediadl.service import create_app
     from mediadl.service.logs import install_redaction
@@ -54,7 +54,7 @@ def command(
     except ValueError as exc:
         stderr.print(f"mediadl serve: invalid setting: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from exc
-    except errors.ProxyError as exc:
+    except (errors.ProxyError, errors.ConfigError) as exc:
         stderr.print(f"mediadl serve: {exc.code}: {exc.message}", markup=False, highlight=False)
         raise typer.Exit(2) from exc
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)

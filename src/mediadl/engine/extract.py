@@ -17,9 +17,10 @@ from yt_dlp.extractor.common import InfoExtractor
 
 from mediadl import errors
 from mediadl.engine.bounds import check_info
+from mediadl.engine.cookies import records_of
 from mediadl.engine.internals import declare
 from mediadl.engine.ytdl import close_responses, guard_of, map_ytdl_error, new_ydl
-from mediadl.models import Entry, Format, LiveStatus, MediaInfo
+from mediadl.models import CookieRecord, Entry, Format, LiveStatus, MediaInfo
 from mediadl.settings import Settings
 
 __all__ = ["SELECT_FORMATS", "info_to_media", "normalize_url", "resolve", "select_formats"]
@@ -81,7 +82,7 @@ def resolve(
     clean = normalize_url(url)
     for attempt in range(EXTRACT_ATTEMPTS):
         try:
-            raw = _extract(clean, settings, extractors, playlist)
+            raw, cookies = _extract(clean, settings, extractors, playlist)
             break
         except (errors.FetchRateLimited, errors.FetchFailed) as err:
             transient = isinstance(err, errors.FetchRateLimited) or (
@@ -92,16 +93,18 @@ def resolve(
             time.sleep(0.25 * 2**attempt)
     if not isinstance(raw, Mapping):
         raise errors.ContentNoMedia(url=clean)
-    return check_info(info_to_media(raw, fallback_url=clean), settings)
+    return check_info(info_to_media(raw, fallback_url=clean, cookies=cookies), settings)
 
 
 def _extract(
     url: str, settings: Settings, extractors: Sequence[type[InfoExtractor]], playlist: bool
-) -> object:
+) -> tuple[object, tuple[CookieRecord, ...]]:
+    """yt-dlp's info dict, and its jar's cookies afterwards (the configured ones plus any the
+    site set while it was read) for the fetcher."""
     with new_ydl(settings, extractors, noplaylist=not playlist) as ydl:
         guard = guard_of(ydl)
         try:
-            return ydl.extract_info(url, download=False)
+            return ydl.extract_info(url, download=False), records_of(ydl.cookiejar)
         except errors.MediadlError:
             raise
         except Exception as exc:
@@ -110,8 +113,12 @@ def _extract(
             raise (refused or map_ytdl_error(exc, url)) from exc
 
 
-def info_to_media(raw: Mapping[str, Any], *, fallback_url: str = "") -> MediaInfo:
-    """Turn yt-dlp's info dict into a ``MediaInfo``; the one place its shape is trusted."""
+def info_to_media(
+    raw: Mapping[str, Any], *, fallback_url: str = "", cookies: tuple[CookieRecord, ...] = ()
+) -> MediaInfo:
+    """Turn yt-dlp's info dict into a ``MediaInfo``; the one place its shape is trusted.
+
+    ``cookies`` (the extraction's jar) go with every format, to the fetcher."""
     media_id = _text(raw.get("id"))
     if not media_id:
         raise errors.ContentInvalid(detail="no id", url=fallback_url or None)
@@ -119,11 +126,12 @@ def info_to_media(raw: Mapping[str, Any], *, fallback_url: str = "") -> MediaInf
     entries: tuple[Entry, ...] = ()
     formats: tuple[Format, ...] = ()
     if is_playlist:
-        entries = tuple(e for e in map(_entry, raw.get("entries") or ()) if e is not None)
+        listed = raw.get("entries") or ()
+        entries = tuple(e for e in (_entry(i, cookies) for i in listed) if e is not None)
         if not entries:
             raise errors.ContentNoMedia(url=fallback_url or None)
     else:
-        formats = _formats(raw)
+        formats = _formats(raw, cookies)
         if not formats:
             raise errors.ContentInvalid(detail="no formats", url=fallback_url or None)
     webpage_url = _text(raw.get("webpage_url")) or _text(raw.get("original_url")) or fallback_url
@@ -145,18 +153,20 @@ def info_to_media(raw: Mapping[str, Any], *, fallback_url: str = "") -> MediaInf
     )
 
 
-def _formats(raw: Mapping[str, Any]) -> tuple[Format, ...]:
+def _formats(raw: Mapping[str, Any], cookies: tuple[CookieRecord, ...]) -> tuple[Format, ...]:
     listed = raw.get("formats")
     if not listed and raw.get("url"):
         listed = [raw]
     out = []
     for item in listed or ():
         if isinstance(item, Mapping) and _text(item.get("url")):
-            out.append(_format(item, raw))
+            out.append(_format(item, raw, cookies))
     return tuple(out)
 
 
-def _format(item: Mapping[str, Any], parent: Mapping[str, Any]) -> Format:
+def _format(
+    item: Mapping[str, Any], parent: Mapping[str, Any], cookies: tuple[CookieRecord, ...]
+) -> Format:
     ext = _text(item.get("ext")) or "mp4"
     vcodec, acodec = _codecs(item, ext)
     headers = item.get("http_headers") or parent.get("http_headers") or {}
@@ -176,6 +186,7 @@ def _format(item: Mapping[str, Any], parent: Mapping[str, Any]) -> Format:
         language=_text(item.get("language")),
         note=_text(item.get("format_note")),
         http_headers={str(k): str(v) for k, v in dict(headers).items()},
+        cookies=cookies,
         raw=item,
     )
 
@@ -194,7 +205,7 @@ def _codec(value: object) -> str | None:
     return _text(value) or UNKNOWN_CODEC
 
 
-def _entry(item: object) -> Entry | None:
+def _entry(item: object, cookies: tuple[CookieRecord, ...]) -> Entry | None:
     if not isinstance(item, Mapping):
         return None
     url = _text(item.get("webpage_url")) or _text(item.get("url"))
@@ -203,7 +214,7 @@ def _entry(item: object) -> Entry | None:
     info = None
     if item.get("formats") or (item.get("_type", "video") == "video" and item.get("id")):
         try:
-            info = info_to_media(item, fallback_url=url)
+            info = info_to_media(item, fallback_url=url, cookies=cookies)
         except errors.MediadlError:
             info = None
     return Entry(

@@ -34,7 +34,6 @@ import functools
 import os
 import resource
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from mediadl.settings import Settings
@@ -85,7 +84,7 @@ def _data_limit() -> int:
 
 @functools.cache
 def _runtime_environment(deno_dir: str) -> None:
-    """Deno's cache under mediadl's cache; no update check. yt-dlp passes the environment on."""
+    """Deno's cache under mediadl's cache (Deno makes the folder when it first writes there); no
+    update check. yt-dlp passes the environment on."""
     os.environ.setdefault("DENO_DIR", deno_dir)
     os.environ.setdefault("DENO_NO_UPDATE_CHECK", "1")
-    Path(deno_dir).mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,8 @@ from typing import Any
 from yt_dlp.extractor.common import InfoExtractor
 
 from mediadl import errors
-from mediadl.models import MediaInfo
+from mediadl.engine.cookies import configured_cookies, remember_cookies
+from mediadl.models import CookieRecord, MediaInfo
 from mediadl.settings import Settings
 
 __all__ = ["ExtractorPool"]
@@ -60,6 +61,9 @@ class ExtractorPool:
     ) -> None:
         self.settings = settings
         self.extractors = tuple(extractors)
+        self.cookies = configured_cookies(settings)
+        """Read here, at start (``config.cookies`` if it can't be); each child gets them as
+        read, so a file changed or gone later doesn't change what extractions send."""
         self._slots = asyncio.Semaphore(workers)
         self._mp = multiprocessing.get_context("forkserver")
         self._mp.set_forkserver_preload([WARM_MODULE])
@@ -77,8 +81,11 @@ class ExtractorPool:
 
     async def _run(self, url: str, playlist: bool) -> MediaInfo:
         receive, send = self._mp.Pipe(duplex=False)
-        args = (send, self.settings, self.extractors, url, playlist)
-        proc = self._mp.Process(target=_child, args=args, daemon=True, name="mediadl-extract")
+        args = (send, self.settings, self.extractors)
+        kwargs = {"url": url, "playlist": playlist, "cookies": self.cookies}
+        proc = self._mp.Process(
+            target=_child, args=args, kwargs=kwargs, daemon=True, name="mediadl-extract"
+        )
         try:
             proc.start()
         finally:
@@ -147,14 +154,18 @@ def _child(
     conn: Connection,
     settings: Settings,
     extractors: tuple[type[InfoExtractor], ...],
+    *,
     url: str,
     playlist: bool,
+    cookies: tuple[CookieRecord, ...],
 ) -> None:
     """In the child: own process group, capped data, one extraction, one message back."""
     os.setsid()
     limit = settings.extract_memory
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     from mediadl.engine.extract import resolve
+
+    remember_cookies(settings, cookies)
 
     message: tuple[Any, ...]
     try:

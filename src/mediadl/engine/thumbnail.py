@@ -9,6 +9,7 @@ from pathlib import Path
 from yt_dlp.networking import Request
 
 from mediadl import errors
+from mediadl.engine.cookies import configured_cookies
 from mediadl.engine.ffmpeg import run_ffmpeg
 from mediadl.engine.ytdl import map_ytdl_error, new_ydl
 from mediadl.settings import Settings
@@ -47,11 +48,13 @@ async def fetch_image_async(
     can't hold it; raises ``fetch.*`` errors and ``link.forbidden``.
     """
     from mediadl.engine.fetch.client import HttpClient, RequestFailed
+    from mediadl.engine.fetch.headers import RequestHeaders
 
     deadline = settings.connect_timeout + settings.read_timeout
+    sent = RequestHeaders(headers or {}, configured_cookies(settings))  # where they belong
     try:
         async with asyncio.timeout(deadline), HttpClient(settings) as client:
-            data = await client.read_small(url, headers or {}, limit=MAX_THUMBNAIL_BYTES)
+            data = await client.read_small(url, sent, limit=MAX_THUMBNAIL_BYTES)
     except RequestFailed as exc:
         if "larger than" in exc.detail:
             log.info("thumbnail skipped: larger than %d bytes", MAX_THUMBNAIL_BYTES)

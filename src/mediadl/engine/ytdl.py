@@ -29,6 +29,7 @@ from yt_dlp.utils import (
 
 from mediadl import errors
 from mediadl.engine import internals
+from mediadl.engine.cookies import configured_cookies, jar_of
 from mediadl.engine.egress import EgressPolicy
 from mediadl.engine.egress_ytdl import (
     Guard,
@@ -41,6 +42,7 @@ from mediadl.engine.ffmpeg import ffmpeg_on_path
 from mediadl.engine.jsruntime import runtime_params
 from mediadl.engine.lookup import IndexedYoutubeDL, warm
 from mediadl.engine.proxy import proxy_of
+from mediadl.models import CookieRecord
 from mediadl.settings import Settings
 
 __all__ = [
@@ -128,6 +130,7 @@ def new_ydl(
     *,
     purpose: Purpose = "extract",
     policy: EgressPolicy | None = None,
+    cookies: Sequence[CookieRecord] | None = None,
     **overrides: Any,
 ) -> Iterator[yt_dlp.YoutubeDL]:
     """A fresh, guarded ``YoutubeDL`` with ``extractors`` registered ahead of yt-dlp's own.
@@ -138,7 +141,9 @@ def new_ydl(
     ``purpose`` sets the body limits: ``extract`` reads pages (each at most ``max_page_size``),
     ``download`` reads media (all bytes together at most ``max_filesize``). ``policy`` replaces
     the one made from ``settings`` (tests inject a resolver). ``settings.disable_internals``
-    takes effect here, in whichever process the ``YoutubeDL`` is made.
+    takes effect here, in whichever process the ``YoutubeDL`` is made. ``cookies`` go into its jar:
+    by default those ``settings`` name, read once per process (never yt-dlp's ``cookiefile``,
+    which would write the jar back into the operator's file).
     """
     internals.disable(settings.disable_internals)
     ffmpeg_on_path(settings.ffmpeg)
@@ -149,6 +154,7 @@ def new_ydl(
     ydl = _YoutubeDL(params, auto_init=False)
     ydl.url_index_dir = settings.data_dir / "cache"
     install_guard(ydl, _guard(settings, purpose, policy))
+    jar_of(configured_cookies(settings) if cookies is None else cookies, ydl.cookiejar)
     for ie_class in extractors:
         ydl.add_info_extractor(ie_class())
     ydl.add_default_info_extractors()
@@ -167,7 +173,7 @@ def _guard(settings: Settings, purpose: Purpose, policy: EgressPolicy | None) ->
 def warm_up(settings: Settings, *, generic: bool = False) -> None:
     """Pay the first extraction's costs once (:func:`~mediadl.engine.lookup.warm`), so the first
     real request doesn't; reaches nothing."""
-    with new_ydl(settings) as ydl:
+    with new_ydl(settings, cookies=()) as ydl:  # reaches nothing: no cookies to send
         warm(ydl, generic=generic)
 
 

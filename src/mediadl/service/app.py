@@ -14,8 +14,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from mediadl import sites
+from mediadl import errors, sites
 from mediadl.engine import Engine
+from mediadl.engine.cookies import configured_cookies
 from mediadl.engine.sandbox import ExtractorPool
 from mediadl.service import cobalt, home, native, thumbs, tunnel
 from mediadl.service.auth import BodyLimit
@@ -31,7 +32,7 @@ from mediadl.service.source import Opener, open_format
 from mediadl.service.tokens import Signer
 from mediadl.settings import Settings
 
-__all__ = ["COBALT_BODY_LIMIT", "create_app"]
+__all__ = ["COBALT_BODY_LIMIT", "check_cookies", "create_app"]
 
 COBALT_BODY_LIMIT = 1024
 EXPOSED_HEADERS = (
@@ -58,6 +59,7 @@ def create_app(
     is where upstream bytes come from (the engine's fetcher; tests pass a wrapper to play a
     misbehaving site).
     """
+    check_cookies(settings)
     engine = engine or Engine(settings, sites.extractors())
     executor = ThreadPoolExecutor(settings.resolve_workers, thread_name_prefix="extract")
     ctx = ServiceContext(
@@ -101,6 +103,21 @@ def create_app(
     app.include_router(native.health_router)
     _add_middleware(app, settings, slots)
     return app
+
+
+def check_cookies(settings: Settings) -> None:
+    """Read the operator's cookies file now: a server that can't must not start.
+
+    Cookies from a browser are the CLI's: a server has no browser of its visitors', and would
+    send the operator's own cookies on every visitor's behalf without saying so.
+    """
+    if settings.cookies_from_browser:
+        raise errors.ConfigCookies(
+            "Cookies from a browser are for the command line only. For the server, export the "
+            "cookies of the accounts it should use to a cookies.txt file and set "
+            "MEDIADL_COOKIES_FILE."
+        )
+    configured_cookies(settings)
 
 
 def _add_middleware(app: FastAPI, settings: Settings, slots: StreamSlots) -> None:

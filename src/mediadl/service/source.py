@@ -72,7 +72,7 @@ async def _size(fmt: Format, settings: Settings) -> tuple[int | None, int | None
 
 async def _probe_size(fmt: Format, settings: Settings) -> int | None:
     """The size a server gives for the first byte (``Content-Range``), or for all of it."""
-    headers = _headers(fmt)(fmt.url)
+    headers = RequestHeaders.of(fmt)
     try:
         async with HttpClient(settings) as client, client.get(fmt.url, headers, end=1) as reply:
             reply.abandon()
@@ -84,15 +84,10 @@ async def _probe_size(fmt: Format, settings: Settings) -> int | None:
 async def _playlist_seconds(fmt: Format, settings: Settings) -> float:
     try:
         async with HttpClient(settings) as client:
-            text = await client.read_small(fmt.url, _headers(fmt)(fmt.url), limit=PLAYLIST_LIMIT)
+            text = await client.read_small(fmt.url, RequestHeaders.of(fmt), limit=PLAYLIST_LIMIT)
     except RequestFailed as exc:
         raise exc.error(format_id=fmt.id, status=exc.status) from exc
     return sum(float(m) for m in _EXTINF.findall(text.decode("utf-8", "replace")))
-
-
-def _headers(fmt: Format) -> RequestHeaders:
-    cookies = fmt.raw.get("cookies")
-    return RequestHeaders(fmt.http_headers, cookies if isinstance(cookies, str) else None)
 
 
 def _kbps(fmt: Format) -> float | None:

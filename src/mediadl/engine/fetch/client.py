@@ -30,6 +30,7 @@ from mediadl.settings import Settings
 
 __all__ = [
     "ConnectorFactory",
+    "Headers",
     "HttpClient",
     "PeerCheck",
     "Reply",
@@ -38,6 +39,10 @@ __all__ = [
 ]
 
 ConnectorFactory = Callable[[], aiohttp.BaseConnector]
+Headers = Mapping[str, str] | Callable[[str], Mapping[str, str]]
+"""Fixed headers, or the headers for each URL a request reaches (redirects included): a format's
+:class:`~mediadl.engine.fetch.headers.RequestHeaders` gives each URL the cookies that belong to
+it."""
 
 KEEPALIVE_SECONDS = 30.0
 MAX_REDIRECTS = 10
@@ -169,7 +174,7 @@ class HttpClient:
     async def get(
         self,
         url: str,
-        headers: Mapping[str, str],
+        headers: Headers,
         *,
         start: int = 0,
         end: int | None = None,
@@ -181,11 +186,11 @@ class HttpClient:
         """
         if self._session is None:
             raise RuntimeError("HttpClient used outside 'async with'")
-        sent = {**headers, "Accept-Encoding": "identity"}
-        sent["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
+        extra = {"Accept-Encoding": "identity"}
+        extra["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
         if if_range:
-            sent["If-Range"] = if_range
-        response = await self._follow(self._session, url, sent)
+            extra["If-Range"] = if_range
+        response = await self._follow(self._session, url, headers, extra)
         reply: Reply | None = None
         try:
             reply = _reply(response, start)
@@ -196,7 +201,7 @@ class HttpClient:
             else:
                 response.close()
 
-    async def read_small(self, url: str, headers: Mapping[str, str], *, limit: int) -> bytes:
+    async def read_small(self, url: str, headers: Headers, *, limit: int) -> bytes:
         """A whole small resource (playlist, key, thumbnail) in memory, at most ``limit`` bytes.
 
         One try, no retries: ``transfer.fetch_small`` is the resilient version.
@@ -217,13 +222,15 @@ class HttpClient:
 
     @staticmethod
     async def _follow(
-        session: aiohttp.ClientSession, url: str, headers: dict[str, str]
+        session: aiohttp.ClientSession, url: str, headers: Headers, extra: Mapping[str, str]
     ) -> aiohttp.ClientResponse:
-        """Send the request, following redirects ourselves: credentials stay with their host."""
+        """Send the request, following redirects ourselves: credentials stay with their host,
+        and each URL gets the cookies that belong to it."""
         origin = host_of(url)
         for _ in range(MAX_REDIRECTS + 1):
+            sent = {**_headers_at(headers, url, origin), **extra}
             try:
-                response = await session.request("GET", url, headers=headers, allow_redirects=False)
+                response = await session.request("GET", url, headers=sent, allow_redirects=False)
             except (TimeoutError, aiohttp.ClientError) as exc:
                 raise failure_from(exc) from exc
             location = response.headers.get("Location")
@@ -238,9 +245,19 @@ class HttpClient:
                     status=response.status,
                     detail="redirected away from the web",
                 )
-            if host_of(url) != origin:
-                headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIALS}
         raise RequestFailed(errors.FetchFailed, retryable=False, detail="too many redirects")
+
+
+def _headers_at(headers: Headers, url: str, origin: str | None) -> dict[str, str]:
+    """The headers for ``url``. Away from the first host, fixed credentials are dropped; a
+    per-URL ``Cookie`` (a jar's answer for ``url``) stays, since it belongs there."""
+    if callable(headers):
+        sent, dropped = dict(headers(url)), _CREDENTIALS - {"cookie"}
+    else:
+        sent, dropped = dict(headers), _CREDENTIALS
+    if host_of(url) != origin:
+        sent = {k: v for k, v in sent.items() if k.lower() not in dropped}
+    return sent
 
 
 def _reply(response: aiohttp.ClientResponse, start: int) -> Reply:

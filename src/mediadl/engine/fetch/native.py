@@ -228,7 +228,7 @@ class _Job:
         self.progressive = fmt.protocol in PROGRESSIVE_PROTOCOLS
         self.tally = Tally(progress, max_bytes=settings.max_filesize)
         self.backoff = Backoff(settings.fetch_retries)
-        self.headers = RequestHeaders(fmt.http_headers, _text(fmt.raw.get("cookies")))
+        self.headers = RequestHeaders.of(fmt)
         self.context = {"format_id": fmt.id}
 
     async def to_file(self, part: PartFile) -> None:
@@ -260,7 +260,7 @@ class _Job:
 
     def _progressive(self, output: FileSpans | StreamSpans, start: int = 0) -> Progressive:
         url = self.fmt.url
-        source = Source(url, self.headers(url), {**self.context, "host": host_of(url)})
+        source = Source(url, self.headers, {**self.context, "host": host_of(url)})
         return Progressive(
             self.client,
             source,
@@ -278,7 +278,7 @@ class _Job:
             return dash_parts({"url": self.fmt.url, **raw})
         text, url = _text(raw.get("hls_media_playlist_data")), self.fmt.url
         if text is None:
-            source = Source(url, self.headers(url), {**self.context, "fragment": "playlist"})
+            source = Source(url, self.headers, {**self.context, "fragment": "playlist"})
             body, url = await fetch_small(
                 self.client,
                 source,

@@ -143,9 +143,7 @@ class Segments:
                 await self.order.put(slot, out)
 
         start, end = part.byte_range or (0, None)
-        source = Source(
-            part.url, self.headers_for(part.url), {**self.context, "fragment": part.label}
-        )
+        source = Source(part.url, self.headers_for, {**self.context, "fragment": part.label})
         await Transfer(
             self.client, source, Cursor(start, end), sink, backoff=self.backoff, pace=self.pace
         ).run()
@@ -175,7 +173,7 @@ class Segments:
         return await asyncio.shield(task)
 
     async def _load_key(self, uri: str) -> bytes:
-        source = Source(uri, self.headers_for(uri), {**self.context, "fragment": "key"})
+        source = Source(uri, self.headers_for, {**self.context, "fragment": "key"})
         key, _ = await fetch_small(self.client, source, backoff=self.backoff, limit=KEY_LIMIT)
         if len(key) != 16:
             raise errors.ContentInvalid(

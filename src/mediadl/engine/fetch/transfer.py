@@ -20,7 +20,7 @@ from typing import Any
 
 from mediadl import errors
 from mediadl.engine.fetch.adaptive import Pace
-from mediadl.engine.fetch.client import HttpClient, Reply, RequestFailed, host_of
+from mediadl.engine.fetch.client import Headers, HttpClient, Reply, RequestFailed, host_of
 from mediadl.engine.fetch.retry import Backoff
 
 __all__ = ["Cursor", "Resource", "Sink", "Source", "Transfer", "fetch_small"]
@@ -43,10 +43,10 @@ class Cursor:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """A URL with its request headers and the context its errors carry."""
+    """A URL with its request headers (fixed, or per URL) and the context its errors carry."""
 
     url: str
-    headers: Mapping[str, str]
+    headers: Headers
     context: Mapping[str, Any] = field(default_factory=dict)
 
 

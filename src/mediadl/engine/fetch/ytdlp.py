@@ -37,6 +37,7 @@ class YtdlpFetcher:
         info.setdefault("protocol", fmt.protocol)
         info.setdefault("ext", fmt.ext)
         info["http_headers"] = dict(fmt.http_headers)
+        info.pop("cookies", None)  # they come as records, in the jar (``cookies=`` below)
 
         def hook(status: dict[str, Any]) -> None:
             if cancel is not None and cancel.cancelled:
@@ -49,7 +50,9 @@ class YtdlpFetcher:
             progress(done, int(size) if size else None, not total)
 
         try:
-            with new_ydl(self.settings, purpose="download", nopart=False, test=False) as ydl:
+            with new_ydl(
+                self.settings, purpose="download", cookies=fmt.cookies, nopart=False, test=False
+            ) as ydl:
                 from yt_dlp.downloader import get_suitable_downloader  # 50 ms: only when used
 
                 downloader_class = get_suitable_downloader(info, ydl.params)
