@@ -14,17 +14,11 @@ import pytest
 
 from mediadl.engine.probe import probe
 from mediadl_fixtures.server import FixtureSite
+from support.cli import run_mediadl
 
 
 def mediadl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mediadl", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        check=False,
-    )
+    return run_mediadl(*args, cwd=cwd)
 
 
 def test_get_720_gives_a_720p_mp4(site: FixtureSite, tmp_path: Path) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 from mediadl.engine.probe import probe
 from mediadl_fixtures.members import MEMBER_COOKIE, MEMBER_VALUE, cookie_file
 from mediadl_fixtures.server import FixtureSite
+from support.cli import run_mediadl
 
 HOST = "127.0.0.2"
 OTHERS = "\n".join(
@@ -30,13 +30,7 @@ OTHERS = "\n".join(
 
 
 def mediadl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mediadl", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_mediadl(*args)
 
 
 def members_page(site: FixtureSite, name: str = "video") -> str:

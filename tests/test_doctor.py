@@ -12,16 +12,11 @@ from typing import Any
 
 import pytest
 
+from support.cli import run_mediadl
+
 
 def mediadl(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mediadl", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "COLUMNS": "200", **env},
-    )
+    return run_mediadl(*args, env={**os.environ, "COLUMNS": "200", **env})
 
 
 def doctor_json(**env: str) -> tuple[int, dict[str, Any]]:

@@ -26,6 +26,8 @@ from typing import Any
 
 from aiohttp import web
 
+from .threaded import running_app
+
 CANARY_HOST = "127.0.0.3"
 HOSTILE_HOST = "127.0.0.2"
 SLOW_DRIP_SECONDS = 30.0
@@ -285,32 +287,6 @@ def _dash(base: str, total: str, *, duration: int) -> str:
 def running_hostile(canary: Canary, fixture_base: str) -> Iterator[HostileSite]:
     """The hostile site on 127.0.0.2 in a thread of its own."""
     site = HostileSite(canary, fixture_base)
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(site.app(), access_log=None, shutdown_timeout=0.5)
-    ready = threading.Event()
-
-    async def start() -> None:
-        await runner.setup()
-        tcp = web.TCPSite(runner, HOSTILE_HOST, 0)
-        await tcp.start()
-        server = tcp._server
-        sockets = getattr(server, "sockets", None)
-        assert sockets
-        site.port = int(sockets[0].getsockname()[1])
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(start())
-        ready.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-
-    thread = threading.Thread(target=run, daemon=True, name="hostile-site")
-    thread.start()
-    ready.wait(10)
-    try:
+    with running_app(site.app(), HOSTILE_HOST, "hostile-site") as port:
+        site.port = port
         yield site
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()

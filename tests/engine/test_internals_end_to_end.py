@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from mediadl.engine.sandbox import ExtractorPool
 from mediadl.models import Choice
 from mediadl.settings import Settings
 from mediadl_fixtures.server import FixtureSite
+from support.cli import run_mediadl
 from support.media import assert_media
 
 pytestmark = pytest.mark.slow
@@ -41,14 +41,7 @@ def mediadl(*args: str, data_dir: Path, disable: str | None) -> subprocess.Compl
     env["MEDIADL_DATA_DIR"] = str(data_dir)
     if disable is not None:
         env["MEDIADL_DISABLE_INTERNALS"] = disable
-    return subprocess.run(
-        [sys.executable, "-m", "mediadl", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
+    return run_mediadl(*args, env=env)
 
 
 def test_every_internal_off_through_the_command_line(site: FixtureSite, tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from mediadl_fixtures.hostile import Canary
 from mediadl_fixtures.proxy import ForwardProxy, running_proxy
 from mediadl_fixtures.server import FixtureSite
+from support.cli import run_mediadl
 from support.media import assert_media
 from support.server import Server
 
@@ -41,14 +41,7 @@ def mediadl(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """The CLI as a person runs it, with no proxy variables but ``env``'s."""
     names = ("proxy", "PROXY", "MEDIADL_")
     environ = {k: v for k, v in os.environ.items() if not any(n in k for n in names)}
-    return subprocess.run(
-        [sys.executable, "-m", "mediadl", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**environ, **env},
-        check=False,
-    )
+    return run_mediadl(*args, env={**environ, **env}, timeout=180)
 
 
 def assert_all_through(proxy: ForwardProxy, site: FixtureSite) -> None:

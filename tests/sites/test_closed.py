@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import httpx
 import pytest
@@ -14,6 +13,7 @@ from mediadl.engine import Engine
 from mediadl.settings import Settings
 from mediadl.sites.closed import BluTVIE, GaanaIE, MxTakatakIE
 from mediadl_fixtures.replicas import ReplicaSite
+from support.cli import run_mediadl
 
 CASES = [
     (
@@ -138,13 +138,7 @@ async def test_cobalt_api_answers_its_nearest_code_with_the_service(
 
 
 def mediadl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mediadl", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_mediadl(*args)
 
 
 @pytest.mark.parametrize("command", ["get", "info"])

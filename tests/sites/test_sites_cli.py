@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,16 +14,12 @@ from mediadl import sites
 from mediadl.cli import app
 from mediadl.sites.catalog import CATALOG
 from mediadl_fixtures.replicas import ReplicaSite
+from support.cli import run_mediadl
 
 
 def run(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mediadl", "sites", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, "MEDIADL_DATA_DIR": str(data)},
+    return run_mediadl(
+        "sites", *args, env={**os.environ, "MEDIADL_DATA_DIR": str(data)}, timeout=300
     )
 
 

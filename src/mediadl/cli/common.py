@@ -7,12 +7,14 @@ import logging
 import os
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 
-from mediadl import errors
+from mediadl import errors, sites
+from mediadl.engine import Engine
 from mediadl.engine.cookies import configured_cookies
 from mediadl.settings import Settings
 
@@ -69,6 +71,35 @@ _PROXY_VARIABLES = (
     "all_proxy",
     "ALL_PROXY",
 )
+
+
+# The options every command that reads links takes (one declaration, shared by get and info).
+DENY_PRIVATE_OPTION: Any = typer.Option(False, "--deny-private", help=DENY_PRIVATE_HELP)
+PROXY_OPTION: Any = typer.Option(None, "--proxy", metavar="URL", help=PROXY_HELP)
+COOKIES_OPTION: Any = typer.Option(None, "--cookies", metavar="FILE", help=COOKIES_HELP)
+COOKIES_FROM_BROWSER_OPTION: Any = typer.Option(
+    None,
+    "--cookies-from-browser",
+    metavar="BROWSER[+KEYRING][:PROFILE][::CONTAINER]",
+    help=COOKIES_FROM_BROWSER_HELP,
+)
+
+
+def link_engine(
+    *,
+    deny_private: bool,
+    proxy: str | None,
+    cookies: Path | None,
+    cookies_from_browser: str | None,
+) -> Engine:
+    """The engine a command reads links with: settings from its flags, mediadl's own sites."""
+    settings = cli_settings(
+        deny_private=deny_private,
+        proxy=proxy,
+        cookies_file=cookies,
+        cookies_from_browser=cookies_from_browser,
+    )
+    return Engine(settings, sites.extractors())
 
 
 def cli_settings(

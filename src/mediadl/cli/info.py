@@ -8,21 +8,20 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from mediadl import errors, sites
+from mediadl import errors
 from mediadl.cli.common import (
-    COOKIES_FROM_BROWSER_HELP,
-    COOKIES_HELP,
-    DENY_PRIVATE_HELP,
+    COOKIES_FROM_BROWSER_OPTION,
+    COOKIES_OPTION,
+    DENY_PRIVATE_OPTION,
     EXIT_FAILED,
-    PROXY_HELP,
-    cli_settings,
+    PROXY_OPTION,
+    link_engine,
     print_error,
     print_json,
     stdout,
     unexpected,
 )
 from mediadl.cli.render import human_duration, human_size, plain
-from mediadl.engine import Engine
 from mediadl.engine.summary import summarize
 from mediadl.models import MediaInfo
 
@@ -36,24 +35,16 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
     playlist: bool = typer.Option(
         True, "--playlist/--no-playlist", help="Read the whole playlist when the link has one."
     ),
-    deny_private: bool = typer.Option(False, "--deny-private", help=DENY_PRIVATE_HELP),
-    proxy: str | None = typer.Option(None, "--proxy", metavar="URL", help=PROXY_HELP),
-    cookies: Path | None = typer.Option(None, "--cookies", metavar="FILE", help=COOKIES_HELP),
-    cookies_from_browser: str | None = typer.Option(
-        None,
-        "--cookies-from-browser",
-        metavar="BROWSER[+KEYRING][:PROFILE][::CONTAINER]",
-        help=COOKIES_FROM_BROWSER_HELP,
-    ),
+    deny_private: bool = DENY_PRIVATE_OPTION,
+    proxy: str | None = PROXY_OPTION,
+    cookies: Path | None = COOKIES_OPTION,
+    cookies_from_browser: str | None = COOKIES_FROM_BROWSER_OPTION,
 ) -> None:
-    engine = Engine(
-        cli_settings(
-            deny_private=deny_private,
-            proxy=proxy,
-            cookies_file=cookies,
-            cookies_from_browser=cookies_from_browser,
-        ),
-        sites.extractors(),
+    engine = link_engine(
+        deny_private=deny_private,
+        proxy=proxy,
+        cookies=cookies,
+        cookies_from_browser=cookies_from_browser,
     )
     try:
         info = engine.resolve(url, playlist=playlist)

@@ -12,8 +12,6 @@ against bytes known in advance.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ from types import ModuleType
 from aiohttp import web
 
 from ..media import MediaSet
+from ..threaded import running_app
 
 __all__ = ["MODULES", "Recorded", "ReplicaCtx", "ReplicaSite", "running_replicas"]
 
@@ -104,35 +103,10 @@ class ReplicaSite:
 def running_replicas(media: MediaSet, host: str = REPLICA_HOST) -> Iterator[ReplicaSite]:
     """Every replica, on ``host`` at a free port, in a thread of its own."""
     site = ReplicaSite(ReplicaCtx(media))
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(site.app(), access_log=None, shutdown_timeout=0.5)
-    ready = threading.Event()
-
-    async def start() -> None:
-        await runner.setup()
-        tcp = web.TCPSite(runner, host, 0)
-        await tcp.start()
-        sockets = getattr(tcp._server, "sockets", None)
-        assert sockets
-        site.port = int(sockets[0].getsockname()[1])
-        site.ctx.base = f"http://{host}:{site.port}"
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(start())
-        ready.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-
-    thread = threading.Thread(target=run, daemon=True, name="site-replicas")
-    thread.start()
-    ready.wait(10)
-    try:
+    with running_app(site.app(), host, "site-replicas") as port:
+        site.port = port
+        site.ctx.base = f"http://{host}:{port}"
         yield site
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 # The replica modules import ReplicaCtx from here, so they are imported once it exists.
