@@ -14,7 +14,7 @@ from mediadl_fixtures.replicas import ReplicaSite
 from mediadl_fixtures.replicas.kwai import AUTHOR, CAPTION, CDN, MP4_PATH, VIDEO_ID
 from mediadl_fixtures.server import FixtureSite
 from support.media import assert_media
-from support.sites import assert_url_table, replica_engine
+from support.sites import assert_error, assert_url_table, replica_engine
 
 VIDEO_SHOULD_MATCH = [
     "https://www.kwai.com/@someone/video/5221181437484916837",
@@ -120,10 +120,8 @@ def test_failure_shapes_have_their_codes(
     replicas: ReplicaSite,
 ) -> None:
     engine = replica_engine(settings, replicas, KwaiIE)
-    with pytest.raises(errors.MediadlError) as caught:
-        engine.resolve(replicas.url("www.kwai.com", path))
-    assert caught.value.code == error.code
-    assert words in caught.value.message
+    failure = assert_error(engine, replicas.url("www.kwai.com", path), error.code)
+    assert words in failure.message
 
 
 def test_short_link_to_a_profile_says_so(settings: Settings, replicas: ReplicaSite) -> None:

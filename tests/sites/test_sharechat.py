@@ -14,7 +14,7 @@ from mediadl_fixtures.replicas import ReplicaSite
 from mediadl_fixtures.replicas.sharechat import AUTHOR, CDN, CDN_PATH, TITLE
 from mediadl_fixtures.server import FixtureSite
 from support.media import assert_media
-from support.sites import assert_url_table, replica_engine
+from support.sites import assert_error, assert_url_table, replica_engine
 
 SHOULD_MATCH = [
     "https://sharechat.com/video/Q0aD6mE4",
@@ -101,7 +101,5 @@ def test_failure_shapes_have_their_codes(
     replicas: ReplicaSite,
 ) -> None:
     engine = replica_engine(settings, replicas, ShareChatIE)
-    with pytest.raises(errors.MediadlError) as caught:
-        engine.resolve(replicas.url("sharechat.com", path))
-    assert caught.value.code == error.code
-    assert words in caught.value.message
+    failure = assert_error(engine, replicas.url("sharechat.com", path), error.code)
+    assert words in failure.message
