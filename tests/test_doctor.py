@@ -122,6 +122,22 @@ def test_doctor_lists_internals_with_their_state(tmp_path: Path) -> None:
     assert report["solver_ready"] is True  # the fallback: scripts present, versions not compared
 
 
+def test_doctor_tries_the_internals_a_link_would_use(tmp_path: Path) -> None:
+    """A fresh process has read no link: doctor uses each internal once, offline, so the report
+    says whether it works, not that nothing used it yet."""
+    _, report = doctor_json(MEDIADL_DATA_DIR=str(tmp_path))
+    states = {i["name"]: i["state"] for i in report["internals"]}
+    for name in (
+        "yt_dlp.networking._urllib",
+        "yt_dlp.YoutubeDL._request_director",
+        "yt_dlp.YoutubeDL._ies",
+        "yt_dlp.InfoExtractor._ENABLED",
+        "re._parser",
+        "yt_dlp.YoutubeDL._select_formats",
+    ):
+        assert states[name] == "active", (name, states)
+
+
 def test_version_names_mediadl_yt_dlp_and_the_runtime() -> None:
     done = subprocess.run(
         [str(Path(sys.executable).parent / "mediadl"), "--version"],

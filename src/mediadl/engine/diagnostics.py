@@ -106,9 +106,10 @@ class Diagnosis:
 
 
 def diagnose(settings: Settings) -> Diagnosis:
-    """Gather every fact. The first call runs ffmpeg and the JavaScript runtime (about a
-    second); their answers are kept for the life of the process, the rest is read each time."""
-    internals.disable(settings.disable_internals)
+    """Gather every fact. The first call runs ffmpeg and the JavaScript runtime and tries the
+    internals (about two seconds); their answers are kept for the life of the process, the rest
+    is read each time."""
+    _try_internals(settings)
     runtime = configured_runtime(settings)
     js = _js_component(runtime)
     ejs = _ejs_component()
@@ -146,6 +147,34 @@ def diagnose(settings: Settings) -> Diagnosis:
         cookies_readable=(cookies.is_file() and os.access(cookies, os.R_OK)) if cookies else None,
         problems=problems,
     )
+
+
+def _try_internals(settings: Settings) -> None:
+    """Use the private internals, offline, as reading a link would, so the report says whether
+    each works (active) or fell back rather than that nothing has used it yet (unused). Once per
+    process: what it finds holds for the process's life."""
+    internals.disable(settings.disable_internals)
+    if all(i.state != "unused" for i in internals.report() if i.name in _TRIED_HERE):
+        return
+    from mediadl.engine.extract import info_to_media, select_formats
+    from mediadl.engine.ytdl import warm_up
+
+    warm_up(settings)  # a guarded YoutubeDL, yt-dlp's extractors registered, a URL looked up
+    video = {"url": "https://example.invalid/v.mp4", "format_id": "v", "ext": "mp4"}
+    select_formats(info_to_media({"id": "probe", "formats": [video]}), "best", settings)
+
+
+_TRIED_HERE = frozenset(
+    {
+        "yt_dlp.networking._urllib",
+        "yt_dlp.YoutubeDL._request_director",
+        "yt_dlp.YoutubeDL._ies",
+        "yt_dlp.InfoExtractor._ENABLED",
+        "re._parser",
+        "yt_dlp.YoutubeDL._select_formats",
+    }
+)
+"""What :func:`_try_internals` uses; the rest only a particular page does (a KVS player, say)."""
 
 
 def _dist_version(name: str) -> str | None:
