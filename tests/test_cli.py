@@ -118,3 +118,35 @@ def test_ctrl_c_cancels_at_once_and_leaves_nothing(site: FixtureSite, tmp_path: 
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def _without_private_setting() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k.upper() != "MEDIADL_ALLOW_PRIVATE"}
+
+
+@pytest.mark.parametrize("command", ["get", "info"])
+def test_the_environment_denies_local_links_when_no_flag_says(
+    command: str, site: FixtureSite, tmp_path: Path
+) -> None:
+    env = {**_without_private_setting(), "MEDIADL_ALLOW_PRIVATE": "false"}
+    done = run_mediadl(command, site.pages["video"], "--json", env=env, cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "link.forbidden" in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_flag_wins_over_the_environment(site: FixtureSite, tmp_path: Path) -> None:
+    denied = {**_without_private_setting(), "MEDIADL_ALLOW_PRIVATE": "false"}
+    allowed = run_mediadl("info", "--json", "--allow-private", site.pages["video"], env=denied)
+    assert allowed.returncode == 0, allowed.stderr
+    assert json.loads(allowed.stdout)["title"]
+    permitted = {**_without_private_setting(), "MEDIADL_ALLOW_PRIVATE": "true"}
+    refused = run_mediadl("info", "--json", "--deny-private", site.pages["video"], env=permitted)
+    assert refused.returncode == 1
+    assert "link.forbidden" in refused.stdout + refused.stderr
+
+
+def test_without_flag_or_setting_the_cli_allows_local_links(site: FixtureSite) -> None:
+    done = run_mediadl("info", "--json", site.pages["video"], env=_without_private_setting())
+    assert done.returncode == 0, done.stderr

@@ -131,8 +131,8 @@ class Settings(BaseSettings):
     allow_private: bool = Field(
         default=False,
         description="Let links lead to this machine and the local networks (loopback, private, "
-        "shared and link-local addresses). The server denies them; the CLI allows them unless "
-        "told --deny-private.",
+        "shared and link-local addresses). Default: denied; the CLI allows them when this is not "
+        "set, and its --allow-private / --deny-private flags win over it.",
     )
     allow_networks: Annotated[list[str], NoDecode] = Field(
         default=[],

@@ -40,9 +40,9 @@ stderr = Console(stderr=True, soft_wrap=True)
 
 log = logging.getLogger("mediadl")
 
-DENY_PRIVATE_HELP = (
-    "Refuse links that lead to this machine or the local network (a server's default; "
-    "a person's own CLI allows them)."
+PRIVATE_HELP = (
+    "Let links lead to this machine and the local network, or refuse them. Default: "
+    "MEDIADL_ALLOW_PRIVATE when set, else allowed (a person's own CLI; a server denies them)."
 )
 
 
@@ -74,7 +74,7 @@ _PROXY_VARIABLES = (
 
 
 # The options every command that reads links takes (one declaration, shared by get and info).
-DENY_PRIVATE_OPTION: Any = typer.Option(False, "--deny-private", help=DENY_PRIVATE_HELP)
+PRIVATE_OPTION: Any = typer.Option(None, "--allow-private/--deny-private", help=PRIVATE_HELP)
 PROXY_OPTION: Any = typer.Option(None, "--proxy", metavar="URL", help=PROXY_HELP)
 COOKIES_OPTION: Any = typer.Option(None, "--cookies", metavar="FILE", help=COOKIES_HELP)
 COOKIES_FROM_BROWSER_OPTION: Any = typer.Option(
@@ -87,14 +87,14 @@ COOKIES_FROM_BROWSER_OPTION: Any = typer.Option(
 
 def link_engine(
     *,
-    deny_private: bool,
+    allow_private: bool | None,
     proxy: str | None,
     cookies: Path | None,
     cookies_from_browser: str | None,
 ) -> Engine:
     """The engine a command reads links with: settings from its flags, mediadl's own sites."""
     settings = cli_settings(
-        deny_private=deny_private,
+        allow_private=allow_private,
         proxy=proxy,
         cookies_file=cookies,
         cookies_from_browser=cookies_from_browser,
@@ -104,12 +104,15 @@ def link_engine(
 
 def cli_settings(
     *,
-    deny_private: bool = False,
+    allow_private: bool | None = None,
     proxy: str | None = None,
     check: bool = True,
     **overrides: Any,
 ) -> Settings:
     """Settings from the environment, with the CLI's defaults and the given flags on top.
+
+    Local links: the flag (``allow_private``) wins, then ``MEDIADL_ALLOW_PRIVATE``; only when
+    neither says does the CLI's own default (allowed: a person's own machine) apply.
 
     With ``check``, the cookies they name are read and the proxy is checked here, before any
     request: a bad cookies file (``config.cookies``, exit status 2) or a local proxy the egress
@@ -117,7 +120,7 @@ def cli_settings(
     instead).
     """
     values = {k: v for k, v in overrides.items() if v is not None}
-    values.setdefault("allow_private", not deny_private)
+    values.update(_private_values(allow_private, os.environ))
     values.update(_proxy_values(proxy, os.environ))
     try:
         settings = Settings(**values)
@@ -139,6 +142,16 @@ def cli_settings(
         print_error(exc)
         raise typer.Exit(EXIT_FAILED) from exc
     return settings
+
+
+def _private_values(flag: bool | None, environ: Mapping[str, str]) -> dict[str, Any]:
+    """``--allow-private``/``--deny-private`` wins; then ``MEDIADL_ALLOW_PRIVATE`` (read by
+    the settings themselves, in any case as they read it); else allowed."""
+    if flag is not None:
+        return {"allow_private": flag}
+    if any(name.upper() == "MEDIADL_ALLOW_PRIVATE" for name in environ):
+        return {}
+    return {"allow_private": True}
 
 
 def _proxy_values(flag: str | None, environ: Mapping[str, str]) -> dict[str, Any]:

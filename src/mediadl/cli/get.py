@@ -15,9 +15,9 @@ from mediadl import errors
 from mediadl.cli.common import (
     COOKIES_FROM_BROWSER_OPTION,
     COOKIES_OPTION,
-    DENY_PRIVATE_OPTION,
     EXIT_CANCELLED,
     EXIT_FAILED,
+    PRIVATE_OPTION,
     PROXY_OPTION,
     link_engine,
     print_error,
@@ -89,14 +89,14 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
     no_metadata: bool = typer.Option(
         False, "--no-metadata", help="Don't write title/artist tags or the cover."
     ),
-    deny_private: bool = DENY_PRIVATE_OPTION,
+    allow_private: bool | None = PRIVATE_OPTION,
     proxy: str | None = PROXY_OPTION,
     cookies: Path | None = COOKIES_OPTION,
     cookies_from_browser: str | None = COOKIES_FROM_BROWSER_OPTION,
 ) -> None:
     run = GetRun(
         engine=link_engine(
-            deny_private=deny_private,
+            allow_private=allow_private,
             proxy=proxy,
             cookies=cookies,
             cookies_from_browser=cookies_from_browser,
