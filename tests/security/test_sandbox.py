@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import time
+from pathlib import Path
 
+import httpx
 import pytest
 
 from mediadl import errors
@@ -12,6 +15,7 @@ from mediadl.engine.sandbox import ExtractorPool
 from mediadl.settings import Settings
 from mediadl_fixtures.hostile import Canary, HostileSite
 from mediadl_fixtures.server import FixtureSite
+from support.server import serving
 
 pytestmark = pytest.mark.slow
 
@@ -70,3 +74,48 @@ async def test_extractions_run_side_by_side(bounded: Settings, site: FixtureSite
     pages = [site.pages[name] for name in ("video", "og", "jsonld", "audio")]
     infos = await asyncio.gather(*(pool.resolve(page) for page in pages))
     assert len({info.webpage_url for info in infos}) == 4
+
+
+PLANTED = ("limits", "yt_dlp", "mediadl", "multiprocessing")
+"""Names the server, the forkserver or an extraction child import: planted in the folder the
+server starts from, each writes a mark when it is imported."""
+
+
+def test_the_folder_the_server_starts_from_is_never_imported(
+    tmp_path: Path, site: FixtureSite
+) -> None:
+    folder, marks = tmp_path / "here", tmp_path / "marks"
+    folder.mkdir()
+    marks.mkdir()
+    for name in PLANTED:
+        mark = marks / name
+        code = f"import os\nopen({str(mark)!r} + '-' + str(os.getpid()), 'w').close()\n"
+        (folder / f"{name}.py").write_text(code)
+    installed = Path(sys.executable).with_name("mediadl")  # the command as it is installed
+    assert installed.exists()
+    with serving(tmp_path, program=[str(installed)], cwd=folder) as server:
+        for page in ("video", "hls", "dash"):
+            body = {"url": site.pages[page]}
+            r = httpx.post(f"{server.base}/api/v1/download", json=body, timeout=60)
+            assert r.status_code == 200, r.text
+            r = httpx.post(
+                f"{server.base}/", json=body, headers={"Accept": "application/json"}, timeout=60
+            )
+            assert r.status_code == 200, r.text
+        (forkserver,) = _children(server.proc.pid, "multiprocessing.forkserver")
+        assert Path(f"/proc/{forkserver}/cwd").readlink() == Path("/")
+    assert sorted(p.name for p in marks.iterdir()) == []
+
+
+def _children(parent: int, command: str) -> list[int]:
+    """The processes ``parent`` started whose command line holds ``command``."""
+    found = []
+    for proc in (p for p in Path("/proc").iterdir() if p.name.isdigit()):
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent and command in cmdline:
+            found.append(int(proc.name))
+    return found

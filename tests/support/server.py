@@ -51,19 +51,22 @@ def start_server(
     args: Sequence[str] = ("--allow-network", FIXTURE_NETWORK),
     data: str | None = None,
     seconds: float = 60,
+    program: Sequence[str] = (sys.executable, "-m", "mediadl"),
+    cwd: Path | None = None,
 ) -> Server:
     """Start a server with a clean ``MEDIADL_*`` environment plus ``env``; return once it is warm.
 
     ``data`` names the data directory (servers sharing one share its secret); default: ``name``.
+    ``program`` runs mediadl (e.g. the installed ``mediadl`` script), from ``cwd``.
     """
     port = free_port()
     log = folder / f"{name}.log"
     environ = {k: v for k, v in os.environ.items() if not k.startswith("MEDIADL_")}
     environ["MEDIADL_DATA_DIR"] = str(folder / f"{data or name}-data")
     environ |= dict(env or {})
-    command = [sys.executable, "-m", "mediadl", "serve", "--port", str(port), *args]
+    command = [*program, "serve", "--port", str(port), *args]
     with log.open("wb") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=environ)
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=environ, cwd=cwd)
     server = Server(f"http://127.0.0.1:{port}", proc, log)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

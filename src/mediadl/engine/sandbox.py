@@ -20,6 +20,13 @@ whole pool, and a fresh process leaves nothing behind. The cost is kept small by
 that imports yt-dlp and compiles its ~1,800 URL patterns once
 (:mod:`mediadl.engine.sandbox_warm`): each extraction then forks an already warm process
 (about 10–20 ms, against 0.3–0.9 s for a cold one).
+
+Why ``PYTHONSAFEPATH``: multiprocessing starts its forkserver (and its resource tracker) with
+``python -c``, which puts the working directory first on ``sys.path``, so a ``limits.py`` or
+``yt_dlp.py`` in the folder the server was started from would run inside every extraction. The
+variable (Python 3.11's ``-P``) keeps that folder off ``sys.path`` in those processes; the
+forkserver then moves to ``/`` (:mod:`mediadl.engine.sandbox_warm`), so no extraction reads or
+writes relative to wherever the server happened to start.
 """
 
 from __future__ import annotations
@@ -59,7 +66,7 @@ class ExtractorPool:
     def __init__(
         self, settings: Settings, extractors: Sequence[type[InfoExtractor]] = (), *, workers: int
     ) -> None:
-        self.settings = settings
+        self.settings = _absolute(settings)
         self.extractors = tuple(extractors)
         self.cookies = configured_cookies(settings)
         """Read here, at start (``config.cookies`` if it can't be); each child gets them as
@@ -72,6 +79,7 @@ class ExtractorPool:
         """Start the warm forkserver (seconds, once per process) without blocking the loop."""
         from multiprocessing import forkserver
 
+        os.environ["PYTHONSAFEPATH"] = "1"  # before the first ``python -c`` (see above)
         await asyncio.to_thread(forkserver.ensure_running)
 
     async def resolve(self, url: str, *, playlist: bool = True) -> MediaInfo:
@@ -122,6 +130,13 @@ class ExtractorPool:
             return await asyncio.to_thread(conn.recv)
         except (EOFError, OSError):
             return None  # the child died without a word (killed, out of memory)
+
+
+def _absolute(settings: Settings) -> Settings:
+    """``settings`` with an absolute data directory: extractions run from ``/``."""
+    if settings.data_dir.is_absolute():
+        return settings
+    return settings.model_copy(update={"data_dir": settings.data_dir.absolute()})
 
 
 def _unpack(message: Any, url: str, exitcode: int | None) -> MediaInfo:
