@@ -2,18 +2,25 @@
 
 A system ffmpeg on ``PATH`` wins; otherwise the static ffmpeg that ``imageio-ffmpeg`` carries is
 linked into a private ``bin`` directory as ``ffmpeg`` and that directory is put first on ``PATH``,
-because yt-dlp decides whether it can merge by looking there.
+because some of yt-dlp's checks look there (its ffmpeg downloader asks whether ffmpeg is available
+without reading ``ffmpeg_location``).
+
+Whatever is first on ``PATH`` runs as this process, so that directory is ``<data_dir>/bin``, not a
+shared temporary folder another user could create first: it must be a real directory of this user
+that no one else can write to (0700). One that isn't (another owner, looser mode, a symbolic link)
+is removed and made again; if it can't be, nothing goes on ``PATH``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import shutil
 import signal
+import stat
 import subprocess
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,9 +29,9 @@ from typing import IO
 from mediadl.errors import Cancelled, ProcessingFailed
 from mediadl.models import CancelToken
 
-__all__ = ["FFmpegProcess", "ffmpeg_exe", "ffmpeg_on_path", "run_ffmpeg"]
+__all__ = ["FFmpegProcess", "ffmpeg_exe", "ffmpeg_on_path", "private_bin", "run_ffmpeg"]
 
-_BIN_DIR_NAME = "mediadl-bin"
+log = logging.getLogger("mediadl.ffmpeg")
 
 
 @functools.cache
@@ -41,14 +48,19 @@ def ffmpeg_exe(configured: str | None = None) -> str:
 
 
 @functools.cache
-def ffmpeg_on_path(configured: str | None = None) -> str:
-    """Make ``ffmpeg`` resolvable on this process's ``PATH`` and return its path."""
+def ffmpeg_on_path(configured: str | None, data_dir: Path) -> str:
+    """Make ``ffmpeg`` resolvable on this process's ``PATH`` and return its path.
+
+    When the ffmpeg to run isn't the one ``PATH`` already finds, it is linked into
+    ``data_dir/bin`` (:func:`private_bin`) and that folder goes first on ``PATH``.
+    """
     exe = ffmpeg_exe(configured)
     found = shutil.which("ffmpeg")
     if found and Path(found).resolve() == Path(exe).resolve():
         return exe
-    bin_dir = Path(tempfile.gettempdir()) / f"{_BIN_DIR_NAME}-{os.getuid()}"
-    bin_dir.mkdir(mode=0o700, exist_ok=True)
+    bin_dir = private_bin(data_dir.absolute())
+    if bin_dir is None:
+        return exe
     link = bin_dir / "ffmpeg"
     if not (link.is_symlink() and link.readlink() == Path(exe)):
         tmp = bin_dir / f".ffmpeg.{os.getpid()}"
@@ -58,6 +70,35 @@ def ffmpeg_on_path(configured: str | None = None) -> str:
         tmp.replace(link)
     os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
     return exe
+
+
+def private_bin(data_dir: Path) -> Path | None:
+    """``data_dir/bin`` as a folder only this user can write to, or ``None`` if it can't be."""
+    path = data_dir / "bin"
+    try:
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for _ in range(2):
+            with contextlib.suppress(FileExistsError):
+                path.mkdir(mode=0o700)
+            if _private(path):
+                return path
+            log.warning("%s isn't a folder only this user can write to: making it again", path)
+            _remove(path)
+    except OSError as exc:
+        log.warning("can't make %s private (%s): ffmpeg is not put on PATH", path, exc)
+    return None
+
+
+def _private(path: Path) -> bool:
+    info = path.lstat()
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or not path.is_dir():
+        path.unlink()
+    else:
+        shutil.rmtree(path)
 
 
 class FFmpegProcess:

@@ -146,7 +146,7 @@ def new_ydl(
     which would write the jar back into the operator's file).
     """
     internals.disable(settings.disable_internals)
-    ffmpeg_on_path(settings.ffmpeg)
+    ffmpeg_on_path(settings.ffmpeg, settings.data_dir)
     params = base_params(settings)
     if purpose == "download" and not settings.allow_other_protocols:
         params["ffmpeg_location"] = NO_FFMPEG
