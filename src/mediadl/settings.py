@@ -198,6 +198,12 @@ class Settings(BaseSettings):
         description="Public origin put in the links the server hands out "
         "(https://dl.example.org). Default: the origin each request was made to.",
     )
+    source_url: str | None = Field(
+        default=None,
+        description="Public address of the code this server runs (e.g. "
+        "https://github.com/owner/mediadl), shown as git.remote in GET / for cobalt clients. "
+        "Default: none shown (the checkout's own remote can be a local path or an internal host).",
+    )
     tunnel_ttl: float = Field(
         default=3600.0,
         gt=0,

@@ -37,7 +37,18 @@ async def test_server_info_for_api_clients(client: httpx.AsyncClient) -> None:
     assert set(info) == {"version", "url", "startTime", "services"}, "no turnstileSitekey"
     assert info["url"] == "http://mediadl.test/"
     assert info["startTime"].isdigit() and info["services"]
-    assert set(r.json()["git"]) == {"commit", "branch", "remote"}
+    assert set(r.json()["git"]) == {"commit", "branch"}, "no remote the operator didn't give"
+
+
+async def test_server_info_shows_the_source_the_operator_names(
+    make_app: Callable[..., FastAPI], client_for: Callable[[FastAPI], httpx.AsyncClient]
+) -> None:
+    source = "https://code.example.org/mediadl"
+    app = make_app(source_url=source)
+    async with app.router.lifespan_context(app), client_for(app) as client:
+        r = await client.get("/", headers={"Accept": "*/*", "Origin": ORIGIN})
+    assert r.status_code == 200
+    assert r.json()["git"]["remote"] == source
 
 
 async def test_browsers_get_the_page(client: httpx.AsyncClient) -> None:

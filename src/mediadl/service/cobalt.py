@@ -13,7 +13,6 @@ import json
 import subprocess
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -195,14 +194,16 @@ def server_info(ctx: ServiceContext, request: Request) -> dict[str, Any]:
             "startTime": str(ctx.started_ms),
             "services": list(SERVICES),
         },
-        "git": git_info(),
+        "git": git_info(ctx.settings.source_url),
         "mediadl": {"version": mediadl_version()},
     }
 
 
 @functools.cache
-def git_info() -> dict[str, str]:
-    """Commit, branch and remote of the running code when it is a git checkout."""
+def git_info(source_url: str | None) -> dict[str, str]:
+    """Commit and branch of the running code when it is a git checkout, and the operator's
+    ``source_url`` as its remote: never the checkout's own remote, which can be a local path or
+    an internal host."""
     here = Path(__file__).resolve().parent
 
     def git(*args: str) -> str:
@@ -218,10 +219,7 @@ def git_info() -> dict[str, str]:
             return "unknown"
         return done.stdout.strip() if done.returncode == 0 else "unknown"
 
-    remote = urlsplit(git("config", "--get", "remote.origin.url"))
-    host = remote.hostname or ""  # never show credentials written into the remote's URL
-    return {
-        "commit": git("rev-parse", "HEAD"),
-        "branch": git("rev-parse", "--abbrev-ref", "HEAD"),
-        "remote": f"{host}{remote.path}" if host else remote.path or "unknown",
-    }
+    info = {"commit": git("rev-parse", "HEAD"), "branch": git("rev-parse", "--abbrev-ref", "HEAD")}
+    if source_url:
+        info["remote"] = source_url
+    return info
