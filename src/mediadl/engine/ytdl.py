@@ -46,6 +46,7 @@ from mediadl.models import CookieRecord
 from mediadl.settings import Settings
 
 __all__ = [
+    "UNREACHABLE",
     "Purpose",
     "close_responses",
     "guard_of",
@@ -59,6 +60,9 @@ NO_FFMPEG = "/nonexistent/mediadl-ffmpeg-is-not-for-downloads"
 """``ffmpeg_location`` of a downloading ``YoutubeDL``: yt-dlp's HLS downloader hands streams it
 can't read itself to ffmpeg, which would fetch the internet past the egress guard. With this
 location that hand-over fails instead (unless ``allow_other_protocols``)."""
+
+UNREACHABLE = "We couldn't reach the site. Check the link, or try again in a moment."
+"""What a link whose host can't be reached (or whose name doesn't resolve) answers."""
 
 log = logging.getLogger("mediadl.ytdl")
 
@@ -256,9 +260,7 @@ def _classify(cause: BaseException, message: str, url: str) -> errors.MediadlErr
     if isinstance(cause, TransportError):
         if "timed out" in str(cause).lower():
             return errors.FetchTimeout(url=url)
-        return errors.FetchFailed(
-            "We couldn't reach the site. Check the link, or try again in a moment.", url=url
-        )
+        return errors.FetchFailed(UNREACHABLE, url=url)
     if isinstance(cause, UnsupportedError):
         return errors.ContentNoMedia(url=url)
     if isinstance(cause, GeoRestrictedError):

@@ -33,6 +33,7 @@ from mediadl.service.delivery import delivery_mode
 from mediadl.service.links import check_link
 from mediadl.service.native import tunnel_links
 from mediadl.service.problems import log as service_log
+from mediadl.service.problems import said_less
 from mediadl.service.thumbs import thumbnail_link
 
 __all__ = ["COBALT_API_VERSION", "cobalt_code", "router", "server_info"]
@@ -83,6 +84,7 @@ def _error(code: str, context: dict[str, Any] | None = None, status: int = 400) 
 
 
 def _from_error(err: errors.MediadlError, service: str | None) -> JSONResponse:
+    err = said_less(err)
     service = service or err.context.get("service")  # a site answered before it was read
     context: dict[str, Any] = {"service": service} if service else {}
     if err.code == "content.too_long" and "limit" in err.context:

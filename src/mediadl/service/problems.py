@@ -31,6 +31,8 @@ from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mediadl import errors
+from mediadl.engine.egress import parse_host_address
+from mediadl.engine.ytdl import UNREACHABLE
 
 __all__ = [
     "AuthInvalid",
@@ -47,6 +49,7 @@ __all__ = [
     "error_body",
     "error_response",
     "install_handlers",
+    "said_less",
 ]
 
 log = logging.getLogger("mediadl.service")
@@ -116,9 +119,31 @@ class TunnelExpired(ServiceError):
     default_message = "This download link has expired. Ask for a new one."
 
 
+def said_less(err: errors.MediadlError, url: str | None = None) -> errors.MediadlError:
+    """``err`` as an outside client may see it: a host *name* refused for the address it
+    resolves to is answered like a name that doesn't resolve (``fetch.failed``, with ``url``).
+
+    Otherwise ``link.forbidden`` would tell a stranger which internal names exist. A refused
+    address written as such (``10.0.0.5``, ``localhost``) says nothing the client didn't know
+    and stays ``link.forbidden``; the log keeps the real reason either way.
+    """
+    host = err.context.get("host")
+    if not isinstance(err, errors.LinkForbidden) or not isinstance(host, str) or not host:
+        return err
+    if parse_host_address(host) is not None:
+        return err
+    log.warning(
+        "link.forbidden: %s leads to a refused address (%s); answered as fetch.failed",
+        host,
+        err.context.get("detail", "?"),
+    )
+    url = url or err.context.get("url")
+    return errors.FetchFailed(UNREACHABLE, **({"url": url} if url else {}))
+
+
 def error_body(err: errors.MediadlError) -> dict[str, Any]:
     """``{"error": {"code", "message"[, "context"]}}`` without internal details."""
-    body = err.to_dict()
+    body = said_less(err).to_dict()
     context = {k: v for k, v in body.pop("context", {}).items() if k not in _HIDDEN_CONTEXT}
     if context:
         body["context"] = context
@@ -126,6 +151,7 @@ def error_body(err: errors.MediadlError) -> dict[str, Any]:
 
 
 def error_response(err: errors.MediadlError, headers: dict[str, str] | None = None) -> JSONResponse:
+    err = said_less(err)
     if err.status >= 500:
         log.warning("%s: %s %s", err.code, err.message, err.context)
     return JSONResponse(error_body(err), status_code=err.status, headers=headers)

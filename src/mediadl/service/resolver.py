@@ -19,6 +19,7 @@ from mediadl.engine import Engine, normalize_url
 from mediadl.engine.sandbox import ExtractorPool
 from mediadl.models import MediaInfo
 from mediadl.service.logs import redact_url
+from mediadl.service.problems import said_less
 
 __all__ = ["Resolver"]
 
@@ -81,6 +82,12 @@ class Resolver:
         await self._cached.cache_close()
 
     async def _extract(self, url: str, playlist: bool) -> MediaInfo:
+        try:
+            return await self._extract_here(url, playlist)
+        except errors.LinkForbidden as exc:
+            raise said_less(exc, url) from None
+
+    async def _extract_here(self, url: str, playlist: bool) -> MediaInfo:
         loop = asyncio.get_running_loop()
         started = time.monotonic()
         if self._pool is not None:
