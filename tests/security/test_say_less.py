@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mediadl_fixtures.server import FixtureSite
 from support.cli import run_mediadl
 from support.server import Server, serving
 
@@ -22,7 +23,13 @@ INTERNAL = "db.internal.test"
 MISSING = "nothing.internal.test"
 """Doesn't resolve."""
 
+REBOUND = "rebound.internal.test"
+"""The fixture site's address while extracting, then 10.0.0.5 when the server downloads."""
+VANISHED = "vanished.internal.test"
+"""The fixture site's address while extracting, then no answer when the server downloads."""
+
 RESOLVER = f"""
+import multiprocessing
 import socket
 
 _system = socket.getaddrinfo
@@ -33,6 +40,12 @@ def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
     if name == {INTERNAL!r}:
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", port or 0))]
     if name == {MISSING!r}:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    if name in ({REBOUND!r}, {VANISHED!r}):  # the fixture site while the page is read...
+        if multiprocessing.current_process().name != "MainProcess":  # an extraction
+            return _system("127.0.0.2", port, family, type, proto, flags)
+        if name == {REBOUND!r}:  # ...then an internal address, or nothing, for the download
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", port or 0))]
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
     return _system(host, port, family, type, proto, flags | socket.AI_NUMERICHOST)
 
@@ -85,6 +98,21 @@ def test_a_refused_name_answers_like_a_missing_one(server: Server, path: str) ->
     assert native(server, internal)[1]["error"]["code"] == "fetch.failed"
     log = server.log.read_text()
     assert f"link.forbidden: {INTERNAL}" in log, "the log keeps the real reason"
+
+
+def test_a_tunnel_to_a_refused_name_fails_like_one_to_a_missing_name(
+    server: Server, site: FixtureSite
+) -> None:
+    answers = []
+    for name in (REBOUND, VANISHED):
+        media = site.url("/media/progressive.mp4").replace("127.0.0.2", name)
+        status, body = native(server, media)
+        assert status == 200, body
+        tunnel = httpx.get(body["tunnel"], timeout=60)
+        answers.append((tunnel.status_code, _without_url(tunnel.json(), media)))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 502
+    assert REBOUND not in str(answers[0])
 
 
 def test_an_address_written_as_such_is_still_refused_as_such(server: Server) -> None:
