@@ -1,14 +1,16 @@
-"""Tests of the offline fixture site (src/mediadl_fixtures): real server, real HTTP."""
+"""Tests of the offline fixture site (fixtures/mediadl_fixtures): real server, real HTTP."""
 
 from __future__ import annotations
 
 import asyncio
 import http.client
 import os
+import shlex
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -520,18 +522,10 @@ def test_catalog_names_are_served(site: FixtureSite) -> None:
 # -- command line ---------------------------------------------------------------------
 
 
-def test_cli_serves_until_interrupted(media: MediaSet) -> None:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(sys.path),
-        "MEDIADL_FIXTURES_CACHE": str(media.root.parent),
-    }
+def _serves_until_interrupted(argv: list[str], env: dict[str, str], cwd: Path) -> None:
+    """Starts the fixture site's command, fetches a page from it, stops it with Ctrl-C."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mediadl_fixtures", "--port", "0"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
         assert proc.stdout is not None
@@ -552,3 +546,40 @@ def test_cli_serves_until_interrupted(media: MediaSet) -> None:
         proc.send_signal(2)
         proc.communicate(timeout=10)
     assert proc.returncode == 0
+
+
+def test_cli_serves_until_interrupted(media: MediaSet, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        "MEDIADL_FIXTURES_CACHE": str(media.root.parent),
+    }
+    _serves_until_interrupted(
+        [sys.executable, "-m", "mediadl_fixtures", "--port", "0"], env, tmp_path
+    )
+
+
+def _make_recipe(target: str) -> list[str]:
+    lines = (Path(__file__).resolve().parent.parent / "Makefile").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{target}:"))
+    recipe = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("\t"):
+            break
+        recipe.append(line.strip())
+    return recipe
+
+
+def test_make_fixtures_command_starts_the_site_from_its_own_distribution(
+    media: MediaSet, tmp_path: Path
+) -> None:
+    """`make fixtures` runs the console script of the mediadl-fixtures distribution, which the
+    development install provides (the product doesn't): it serves with no help from sys.path
+    or the working directory."""
+    (command,) = _make_recipe("fixtures")
+    argv = shlex.split(command.replace("$(BIN)", str(Path(sys.executable).parent)))
+    assert argv[-2:] == ["--port", "8800"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["MEDIADL_FIXTURES_CACHE"] = str(media.root.parent)
+    _serves_until_interrupted([*argv[:-1], "0"], env, tmp_path)
+    assert metadata.packages_distributions()["mediadl_fixtures"] == ["mediadl-fixtures"]

@@ -174,6 +174,16 @@ class Settings(BaseSettings):
         description="Largest file, in bytes, accepted for download; counted on the bytes "
         "received, not only on what the site announced (empty: no limit).",
     )
+    stream_disk_max: int = Field(
+        default=2 * GiB,
+        ge=0,
+        description="Most bytes of temporary files one tunnel (a streamed download) may write, "
+        "under data_dir/tmp: segments that arrive ahead of their turn once 4 MiB of them wait "
+        "in memory, and the whole file of a format only yt-dlp's downloaders fetch (streamed "
+        "once complete). Past it the stream ends with content.too_large; the files go when the "
+        "stream ends, fails or its client leaves. All tunnels together: at most max_streams "
+        "times this.",
+    )
     allow_live: bool = Field(
         default=False, description="Accept live streams (they have no end, so they're refused)."
     )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from mediadl import errors
 from mediadl.engine.fetch.ordering import InOrder
 
 
@@ -60,3 +63,38 @@ async def test_a_failure_reaches_the_consumer() -> None:
         assert str(exc) == "boom"
     else:
         raise AssertionError("no error")
+
+
+async def test_spilled_bytes_count_against_the_disk_budget_until_read_past() -> None:
+    order = InOrder(first_key=0, budget=10, disk_budget=30)
+    order.end_at(3)
+    second, third = order.slot(1), order.slot(2)
+    await order.put(second, b"0123456789")  # in memory: the budget is used up
+    await order.put(second, b"0123456789")  # on disk: 10
+    await order.put(third, b"abcdefghij" * 2)  # on disk: 30
+    assert order.disk == 30
+    with pytest.raises(errors.ContentTooLarge):
+        await order.put(third, b"x")
+    order.close()
+    assert order.disk == 0
+    assert second.spill is None and third.spill is None
+
+
+async def test_a_slot_file_is_freed_once_read_past() -> None:
+    order = InOrder(first_key=0, budget=10, disk_budget=40)
+    order.end_at(3)
+    second, third = order.slot(1), order.slot(2)
+    await order.put(second, b"0123456789" * 2)  # on disk: 20
+    order.finish(second, 2)
+    await order.put(third, b"abcdefghijk")  # on disk: 31
+    head = order.slot(0)
+    await order.put(head, b"head")
+    order.finish(head, 1)
+    chunks = order.chunks()
+    assert await anext(chunks) == b"head"
+    assert await anext(chunks) == b"0123456789" * 2
+    assert await anext(chunks) == b"abcdefghijk"
+    assert order.disk == 11  # the second slot's file is gone
+    await chunks.aclose()
+    order.close()
+    assert order.disk == 0

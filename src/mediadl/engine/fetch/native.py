@@ -34,6 +34,7 @@ from mediadl.engine.fetch.ordering import InOrder
 from mediadl.engine.fetch.output import PartFile, Tally
 from mediadl.engine.fetch.progressive import FileSpans, Progressive, StreamSpans
 from mediadl.engine.fetch.retry import Backoff
+from mediadl.engine.fetch.scratch import DiskBound, stream_temp_dir
 from mediadl.engine.fetch.segments import Part, Segments
 from mediadl.engine.fetch.transfer import Source, fetch_small
 from mediadl.engine.fetch.ytdlp import YtdlpFetcher
@@ -186,6 +187,8 @@ class NativeFetcher:
             order = InOrder(
                 first_key=start if job.progressive else 0,
                 budget=STREAM_WINDOW if job.progressive else SEGMENT_MEMORY,
+                spill_dir=stream_temp_dir(self.settings),
+                disk_budget=self.settings.stream_disk_max,
             )
             unregister = _on_cancel(cancel, loop, lambda: order.fail(errors.Cancelled()))
             skip = 0 if job.progressive else start
@@ -203,10 +206,23 @@ class NativeFetcher:
     async def _fallback_stream(
         self, fmt: Format, start: int, cancel: CancelToken | None
     ) -> AsyncGenerator[bytes, None]:
-        """yt-dlp into a temporary file, then that file from ``start``."""
-        with tempfile.TemporaryDirectory(prefix="mediadl-") as folder:
-            dest = Path(folder) / f"media.{fmt.ext or 'bin'}"
-            await _in_thread(lambda inner: self._fallback.fetch(fmt, dest, cancel=inner), cancel)
+        """yt-dlp into a temporary file, then that file from ``start``.
+
+        The folder is under ``data_dir/tmp``, holds at most ``stream_disk_max`` bytes (checked on
+        yt-dlp's progress and, for downloaders that report none, every ``DiskBound.POLL`` seconds)
+        and is removed when the stream ends, fails or is closed.
+        """
+        parent = stream_temp_dir(self.settings)
+        with tempfile.TemporaryDirectory(prefix="stream-", dir=parent) as tmp:
+            dest = Path(tmp) / f"media.{fmt.ext or 'bin'}"
+            bound = DiskBound(Path(tmp), self.settings.stream_disk_max)
+            await _in_thread(
+                lambda inner: self._fallback.fetch(
+                    fmt, dest, progress=bound.progress, cancel=inner
+                ),
+                cancel,
+                check=bound.check,
+            )
             with dest.open("rb") as source:
                 source.seek(start)
                 while chunk := source.read(READ_CHUNK):
@@ -320,17 +336,30 @@ def _concurrency(settings: Settings) -> AdaptiveConcurrency:
     return AdaptiveConcurrency(settings.fetch_connections, initial=INITIAL_CONCURRENCY)
 
 
-async def _in_thread(work: Callable[[CancelToken], None], cancel: CancelToken | None) -> None:
-    """Run blocking ``work`` in a thread; cancelling the task (or ``cancel``) stops it too."""
+async def _in_thread(
+    work: Callable[[CancelToken], None],
+    cancel: CancelToken | None,
+    *,
+    check: Callable[[], None] | None = None,
+) -> None:
+    """Run blocking ``work`` in a thread; cancelling the task (or ``cancel``) stops it too.
+
+    ``check`` runs every ``DiskBound.POLL`` seconds meanwhile; what it raises stops the work
+    (which is waited for, so nothing it writes outlives the call) and is raised.
+    """
     inner = CancelToken()
     unregister = cancel.on_cancel(inner.cancel) if cancel is not None else _nothing
     job = asyncio.get_running_loop().run_in_executor(None, work, inner)
     try:
-        await asyncio.shield(job)
-    except asyncio.CancelledError:
-        inner.cancel()
-        with contextlib.suppress(BaseException):
-            await job
+        while not (await asyncio.wait({job}, timeout=DiskBound.POLL if check else None))[0]:
+            if check is not None:
+                check()
+        job.result()
+    except BaseException:
+        if not job.done():
+            inner.cancel()
+            with contextlib.suppress(BaseException):
+                await job
         raise
     finally:
         unregister()

@@ -4,7 +4,10 @@ Each piece of the output (a byte range of a progressive file, a segment of a str
 :class:`Slot`, keyed by where it starts (an offset, or a segment index). Producers put bytes into
 their slot as they arrive; the consumer reads the head slot as soon as it has bytes, then moves to
 the slot its ``follow`` key names. Memory held is bounded by ``budget``: the head slot waits for a
-slow consumer, other slots spill to an unlinked temporary file when the budget is used up.
+slow consumer, other slots spill to an unlinked temporary file when the budget is used up. The
+disk those files take is bounded by ``disk_budget`` when given (a stream's ``stream_disk_max``):
+past it the stream fails with ``content.too_large``; a slot's file goes once the consumer has read
+it, and every file when the stream is closed.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from collections import deque
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
+
+from mediadl import errors
 
 __all__ = ["InOrder", "Slot"]
 
@@ -43,9 +48,19 @@ class Slot:
 class InOrder:
     """Slots in, one ordered byte stream out."""
 
-    def __init__(self, *, first_key: int, budget: int, spill_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        first_key: int,
+        budget: int,
+        spill_dir: Path | None = None,
+        disk_budget: int | None = None,
+    ) -> None:
         self.budget = budget
         self.spill_dir = spill_dir
+        self.disk_budget = disk_budget
+        self.disk = 0
+        """Bytes in spill files now (freed as the consumer moves past their slots)."""
         self.delivered = 0
         """Bytes handed to the consumer so far."""
         self._expect = first_key
@@ -84,11 +99,20 @@ class InOrder:
         self._changed.set()
 
     def _spill(self, slot: Slot, data: bytes) -> None:
+        if self.disk_budget is not None and self.disk + len(data) > self.disk_budget:
+            error = errors.ContentTooLarge(
+                "The parts of this stream that arrive ahead of their turn need more temporary "
+                "space than this server allows for one download.",
+                limit=self.disk_budget,
+            )
+            self.fail(error)
+            raise error
         if slot.spill is None:
             slot.spill = tempfile.TemporaryFile(dir=self.spill_dir)  # noqa: SIM115 - closed with the slot
         os.pwrite(slot.spill.fileno(), data, slot.spill_size)
         slot.items.append((slot.spill_size, len(data)))
         slot.spill_size += len(data)
+        self.disk += len(data)
         self._changed.set()
 
     def finish(self, slot: Slot, follow: int) -> None:
@@ -110,8 +134,13 @@ class InOrder:
 
     def close(self) -> None:
         for slot in self._slots.values():
-            slot.close()
+            self._close(slot)
         self._slots.clear()
+
+    def _close(self, slot: Slot) -> None:
+        self.disk -= slot.spill_size
+        slot.spill_size = 0
+        slot.close()
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """The ordered stream; raises what ``fail`` was given."""
@@ -127,7 +156,7 @@ class InOrder:
                 yield data
             elif slot is not None and slot.done and slot.follow is not None:
                 del self._slots[self._expect]
-                slot.close()
+                self._close(slot)
                 self._expect = slot.follow
                 self._drained.set()
             else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,8 @@ class YtdlpFetcher:
                 check_downloader(downloader_class, self.settings)
                 downloader = downloader_class(ydl, ydl.params)
                 downloader.add_progress_hook(hook)
-                ok = downloader.download(str(dest), info)
+                with _closing_answers(ydl):
+                    ok = downloader.download(str(dest), info)
         except errors.MediadlError:
             _discard(dest)
             raise
@@ -74,6 +76,28 @@ class YtdlpFetcher:
             if cancel is not None and cancel.cancelled:
                 raise errors.Cancelled()
             raise errors.FetchFailed(format_id=fmt.id, host=_host(fmt.url))
+
+
+@contextlib.contextmanager
+def _closing_answers(ydl: Any) -> Iterator[None]:
+    """Close every HTTP answer the download opened, however it ended: one a progress hook stopped
+    mid-read (a cancel, a size bound) is otherwise left to the garbage collector, socket and all."""
+    opened: list[Any] = []
+    urlopen = ydl.urlopen
+
+    def tracked(request: Any) -> Any:
+        answer = urlopen(request)
+        opened.append(answer)
+        return answer
+
+    ydl.urlopen = tracked
+    try:
+        yield
+    finally:
+        ydl.urlopen = urlopen
+        for answer in opened:
+            with contextlib.suppress(Exception):
+                answer.close()
 
 
 def _as_fetch_error(err: errors.MediadlError, fmt: Format) -> errors.MediadlError:
