@@ -154,6 +154,10 @@ async def _on_validation_error(_request: Request, exc: Exception) -> JSONRespons
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if isinstance(exc.__cause__, errors.MediadlError):
+        # Raised while the framework read the body (the body limit on a chunked body): the
+        # framework wraps it as "an error parsing the body"; the client is owed the real one.
+        return error_response(exc.__cause__)
     err: errors.MediadlError
     headers = dict(exc.headers or {})
     if exc.status_code == 404:

@@ -1,0 +1,127 @@
+"""Input a stranger controls never makes a real ``mediadl serve`` answer 500 or log a traceback:
+absurd numbers in headers, control characters in titles, bodies sent in chunks, links to
+schemes that can never be fetched inside a manifest, and streams cut mid-way."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from mediadl_fixtures.hostile import HostileSite
+
+pytestmark = pytest.mark.slow
+
+HUGE = "9" * 4301  # more digits than Python turns into an int by default
+
+
+def tracebacks(log: Path) -> int:
+    return log.read_text(errors="replace").count("Traceback (most recent call last)")
+
+
+@pytest.fixture
+def no_traceback(server_log: Path) -> Iterator[None]:
+    """The server's log gains no traceback during the test."""
+    before = tracebacks(server_log)
+    yield
+    assert tracebacks(server_log) == before, server_log.read_text(errors="replace")[-3000:]
+
+
+def tunnel(api: httpx.Client, url: str, **choice: object) -> str:
+    made = api.post("/api/v1/download", json={"url": url, **choice})
+    assert made.status_code == 200, made.text
+    return str(made.json()["tunnel"])
+
+
+# --- numbers in headers --------------------------------------------------------------------------
+
+
+def test_a_range_starting_past_any_size_is_416(
+    api: httpx.Client, hostile: HostileSite, expect: Any, no_traceback: None
+) -> None:
+    link = tunnel(api, hostile.url("/plain-video"))
+    response = api.get(link, headers={"Range": f"bytes={HUGE}-"})
+    expect.refused(response, "request.range", 416)
+
+
+def test_a_range_ending_past_any_size_is_the_whole_file(
+    api: httpx.Client, hostile: HostileSite, no_traceback: None
+) -> None:
+    link = tunnel(api, hostile.url("/plain-video"))
+    whole = api.get(link)
+    response = api.get(link, headers={"Range": f"bytes=0-{HUGE}"})
+    assert response.status_code in (200, 206), response.text[:300]
+    assert response.content == whole.content
+    suffix = api.get(link, headers={"Range": f"bytes=-{HUGE}"})
+    assert suffix.status_code in (200, 206), suffix.text[:300]
+    assert suffix.content == whole.content
+
+
+def test_a_zero_padded_range_is_read_as_its_number(
+    api: httpx.Client, hostile: HostileSite, no_traceback: None
+) -> None:
+    link = tunnel(api, hostile.url("/plain-video"))
+    whole = api.get(link)
+    response = api.get(link, headers={"Range": "bytes=" + "0" * 5000 + "10-" + "0" * 5000 + "19"})
+    assert response.status_code == 206, response.text[:300]
+    assert response.content == whole.content[10:20]
+
+
+def test_an_absurd_content_length_is_refused(server_base: str, no_traceback: None) -> None:
+    """Sent by hand: HTTP clients refuse to write such a header."""
+    host, port = server_base.removeprefix("http://").split(":")
+    head = (
+        f"POST /api/v1/resolve HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {HUGE}\r\nConnection: close\r\n\r\n{{}}"
+    )
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head.encode())
+        answer = sock.recv(65536).decode(errors="replace")
+    status = int(answer.split(" ", 2)[1])
+    assert status in (400, 413), answer[:300]
+
+
+# --- bodies in chunks ----------------------------------------------------------------------------
+
+
+def test_a_chunked_body_over_the_limit_is_413(
+    api: httpx.Client, expect: Any, no_traceback: None
+) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"url": "'
+        for _ in range(20):
+            yield b"a" * 8192
+        yield b'"}'
+
+    response = api.post(
+        "/api/v1/resolve", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert "content-length" not in response.request.headers
+    expect.refused(response, "request.too_large", 413)
+
+
+# --- control characters in titles ----------------------------------------------------------------
+
+TITLES = {
+    "nul": "before\x00after",
+    "escape": "bell\x07 and \x1b[31mred",
+    "newline": "two\nlines\r\nand a tab\there",
+    "delete": "del\x7fete \x85 c1",
+}
+
+
+@pytest.mark.parametrize("container", ["mkv", "webm"])  # remux, transcode
+@pytest.mark.parametrize("title", TITLES)
+def test_control_characters_in_a_title_still_make_a_file(
+    api: httpx.Client, hostile: HostileSite, no_traceback: None, container: str, title: str
+) -> None:
+    page = hostile.url("/title?t=" + quote(TITLES[title] + " Ünïcödé 日本語 عربى"))
+    response = api.get(tunnel(api, page, container=container))
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["x-mediadl-mode"] in ("remux", "transcode")
+    assert response.content[:4] == b"\x1a\x45\xdf\xa3"  # EBML: Matroska / WebM
