@@ -17,6 +17,7 @@ import gzip
 import socketserver
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +32,16 @@ from .threaded import running_app
 CANARY_HOST = "127.0.0.3"
 HOSTILE_HOST = "127.0.0.2"
 SLOW_DRIP_SECONDS = 30.0
+FOREIGN_LINKS = {
+    "file": "file:///etc/passwd",
+    "concat": f"concat:http://{CANARY_HOST}/a.ts|file:///etc/passwd",
+    "subfile": "subfile,,start,0,end,1000,,:file:///etc/passwd",
+    "ftp": f"ftp://{CANARY_HOST}/x.ts",
+    "gopher": f"gopher://{CANARY_HOST}:70/_x",
+    "data": "data:video/mp2t;base64,R0FBQUFB",
+    "crypto": f"crypto+http://{CANARY_HOST}/x.ts",
+}
+"""Links a manifest may name that are never fetched: other schemes, and ffmpeg's protocols."""
 
 
 class Canary:
@@ -85,6 +96,8 @@ class HostileSite:
     host: str = HOSTILE_HOST
     port: int = 0
     seen_headers: list[dict[str, str]] = field(default_factory=list)
+    hits: Counter[str] = field(default_factory=Counter)
+    """Requests per path and query (``/segment.ts?from=foreign``)."""
 
     def url(self, path: str) -> str:
         return f"http://{self.host}:{self.port}{path}"
@@ -111,6 +124,8 @@ class HostileSite:
             "/title": self.title,
             "/plain-video": self.plain_video,
             "/segment.ts": self.segment,
+            "/hls/foreign/{place}/{scheme}.m3u8": self.hls_foreign,
+            "/dash/foreign/{scheme}.mpd": self.dash_foreign,
         }
         for path, handler in routes.items():
             app.router.add_get(path, handler)
@@ -119,6 +134,7 @@ class HostileSite:
     @web.middleware
     async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.seen_headers.append({k.lower(): v for k, v in request.headers.items()})
+        self.hits[request.path_qs] += 1
         response: web.StreamResponse = await handler(request)
         return response
 
@@ -182,6 +198,25 @@ class HostileSite:
 
     async def dash_internal(self, _request: web.Request) -> web.Response:
         return _mpd(_dash(self.canary.url("/dash/"), "PT6S", duration=2000))
+
+    async def hls_foreign(self, request: web.Request) -> web.Response:
+        """A playlist whose second segment (``segment``), key (``key``) or init section
+        (``init``) is a link that can never be fetched: ``/hls/foreign/<place>/<scheme>.m3u8``.
+        Its good parts are ``/segment.ts?from=foreign``: a test counts them in :attr:`hits`."""
+        foreign = FOREIGN_LINKS[request.match_info["scheme"]]
+        good = self.url("/segment.ts?from=foreign")
+        place = request.match_info["place"]
+        if place == "key":
+            key = f'#EXT-X-KEY:METHOD=AES-128,URI="{foreign}",IV=0x1'
+            return _m3u8(_media_playlist([good] * 3, key))
+        if place == "init":
+            return _m3u8(_media_playlist([good] * 3, f'#EXT-X-MAP:URI="{foreign}"'))
+        return _m3u8(_media_playlist([good, foreign, good]))
+
+    async def dash_foreign(self, request: web.Request) -> web.Response:
+        """An MPD whose segments live under a base that can never be fetched."""
+        foreign = FOREIGN_LINKS[request.match_info["scheme"]].rsplit("/", 1)[0] + "/"
+        return _mpd(_dash(foreign, "PT6S", duration=2000))
 
     async def dash_bomb(self, request: web.Request) -> web.Response:
         seconds = int(request.query.get("seconds", "2000"))

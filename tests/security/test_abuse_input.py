@@ -125,3 +125,38 @@ def test_control_characters_in_a_title_still_make_a_file(
     assert response.status_code == 200, response.text[:300]
     assert response.headers["x-mediadl-mode"] in ("remux", "transcode")
     assert response.content[:4] == b"\x1a\x45\xdf\xa3"  # EBML: Matroska / WebM
+
+
+# --- links that can never be fetched, inside manifests -------------------------------------------
+
+FOREIGN = ["file", "concat", "subfile", "ftp", "gopher", "data", "crypto"]
+GOOD_SEGMENT = "/segment.ts?from=foreign"
+
+
+@pytest.mark.parametrize("scheme", FOREIGN)
+def test_a_segment_that_can_never_be_fetched_fails_at_once(
+    api: httpx.Client, hostile: HostileSite, expect: Any, no_traceback: None, scheme: str
+) -> None:
+    """Refused while the playlist is read: not one segment is asked for, nothing is retried."""
+    hostile.hits.clear()
+    page = hostile.url(f"/hls/foreign/segment/{scheme}.m3u8")
+    response = api.get(tunnel(api, page))
+    expect.refused(response, "content.unfetchable", 502)
+    assert hostile.hits[GOOD_SEGMENT] == 0
+
+
+@pytest.mark.parametrize("place", ["key", "init"])
+@pytest.mark.parametrize("scheme", ["file", "data", "crypto"])
+def test_a_key_or_init_section_that_can_never_be_fetched_fails_at_once(
+    api: httpx.Client,
+    hostile: HostileSite,
+    expect: Any,
+    no_traceback: None,
+    place: str,
+    scheme: str,
+) -> None:
+    hostile.hits.clear()
+    page = hostile.url(f"/hls/foreign/{place}/{scheme}.m3u8")
+    response = api.get(tunnel(api, page))
+    expect.refused(response, "content.unfetchable", 502)
+    assert hostile.hits[GOOD_SEGMENT] == 0
