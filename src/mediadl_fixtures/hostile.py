@@ -32,6 +32,7 @@ from .threaded import running_app
 CANARY_HOST = "127.0.0.3"
 HOSTILE_HOST = "127.0.0.2"
 SLOW_DRIP_SECONDS = 30.0
+LATE_REFUSAL_SECONDS = 1.5
 FOREIGN_LINKS = {
     "file": "file:///etc/passwd",
     "concat": f"concat:http://{CANARY_HOST}/a.ts|file:///etc/passwd",
@@ -125,6 +126,8 @@ class HostileSite:
             "/plain-video": self.plain_video,
             "/segment.ts": self.segment,
             "/hls/foreign/{place}/{scheme}.m3u8": self.hls_foreign,
+            "/hls/cut.m3u8": self.hls_cut,
+            "/late-refusal.ts": self.late_refusal,
             "/dash/foreign/{scheme}.mpd": self.dash_foreign,
         }
         for path, handler in routes.items():
@@ -212,6 +215,15 @@ class HostileSite:
         if place == "init":
             return _m3u8(_media_playlist([good] * 3, f'#EXT-X-MAP:URI="{foreign}"'))
         return _m3u8(_media_playlist([good, foreign, good]))
+
+    async def hls_cut(self, _request: web.Request) -> web.Response:
+        """Two real segments, then one the site refuses late: a stream cut once it has begun."""
+        good = [f"{self.fixture_base}/hls/plain/seg_{i:03d}.ts" for i in range(2)]
+        return _m3u8(_media_playlist([*good, self.url("/late-refusal.ts")]))
+
+    async def late_refusal(self, _request: web.Request) -> web.Response:
+        await asyncio.sleep(LATE_REFUSAL_SECONDS)  # the stream's first bytes go out meanwhile
+        return web.Response(status=403, text="no")
 
     async def dash_foreign(self, request: web.Request) -> web.Response:
         """An MPD whose segments live under a base that can never be fetched."""

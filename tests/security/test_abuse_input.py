@@ -160,3 +160,24 @@ def test_a_key_or_init_section_that_can_never_be_fetched_fails_at_once(
     response = api.get(tunnel(api, page))
     expect.refused(response, "content.unfetchable", 502)
     assert hostile.hits[GOOD_SEGMENT] == 0
+
+
+# --- what a stranger can make the server log -----------------------------------------------------
+
+
+def test_a_stream_cut_midway_logs_one_warning_line(
+    api: httpx.Client, hostile: HostileSite, server_log: Path
+) -> None:
+    before = server_log.read_text(errors="replace").splitlines()
+    link = tunnel(api, hostile.url("/hls/cut.m3u8"))
+    with api.stream("GET", link) as response:
+        assert response.status_code == 200  # the stream had begun when the site refused
+        request_id = response.headers["x-request-id"]
+        with pytest.raises(httpx.HTTPError):  # cut, never taken for a whole file
+            for _ in response.iter_bytes():
+                pass
+    after = server_log.read_text(errors="replace").splitlines()[len(before) :]
+    assert not any("Traceback" in line for line in after), after
+    loud = [line for line in after if " WARNING " in line or " ERROR " in line]
+    assert len(loud) == 1, after
+    assert " WARNING " in loud[0] and "fetch.forbidden" in loud[0] and request_id in loud[0]
