@@ -4,6 +4,7 @@ schemes that can never be fetched inside a manifest, and streams cut mid-way."""
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from mediadl.engine.probe import probe
 from mediadl_fixtures.hostile import HostileSite
+from support.cli import run_mediadl
 
 pytestmark = pytest.mark.slow
 
@@ -181,3 +184,16 @@ def test_a_stream_cut_midway_logs_one_warning_line(
     loud = [line for line in after if " WARNING " in line or " ERROR " in line]
     assert len(loud) == 1, after
     assert " WARNING " in loud[0] and "fetch.forbidden" in loud[0] and request_id in loud[0]
+
+
+@pytest.mark.parametrize("container", ["mkv", "webm"])
+def test_control_characters_in_a_title_still_make_a_file_from_the_command_line(
+    hostile: HostileSite, tmp_path: Path, container: str
+) -> None:
+    page = hostile.url("/title?t=" + quote(TITLES["nul"] + TITLES["escape"] + " 日本語"))
+    done = run_mediadl("get", page, "--container", container, "--json", "-o", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    (item,) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert item["error"] is None
+    made = probe(Path(item["path"]))
+    assert made.video is not None and made.duration and made.duration > 1
