@@ -128,7 +128,6 @@ class HostileSite:
             "/hls/foreign/{place}/{scheme}.m3u8": self.hls_foreign,
             "/hls/cut.m3u8": self.hls_cut,
             "/late-refusal.ts": self.late_refusal,
-            "/dash/foreign/{scheme}.mpd": self.dash_foreign,
         }
         for path, handler in routes.items():
             app.router.add_get(path, handler)
@@ -224,11 +223,6 @@ class HostileSite:
     async def late_refusal(self, _request: web.Request) -> web.Response:
         await asyncio.sleep(LATE_REFUSAL_SECONDS)  # the stream's first bytes go out meanwhile
         return web.Response(status=403, text="no")
-
-    async def dash_foreign(self, request: web.Request) -> web.Response:
-        """An MPD whose segments live under a base that can never be fetched."""
-        foreign = FOREIGN_LINKS[request.match_info["scheme"]].rsplit("/", 1)[0] + "/"
-        return _mpd(_dash(foreign, "PT6S", duration=2000))
 
     async def dash_bomb(self, request: web.Request) -> web.Response:
         seconds = int(request.query.get("seconds", "2000"))
