@@ -6,8 +6,9 @@
   appears in anything the server sent back.
 * :class:`HostileSite` — the "public" site a stranger controls, on 127.0.0.2 (the one network the
   server under test allows) next to the fixture site: redirects into the canary, pages and
-  manifests that point at it, bombs, a live playlist, a huge page, a slow drip, hostile titles.
-  It records the headers of every request it gets.
+  manifests that point at it, bombs, a live playlist, a huge page, a slow drip, hostile titles,
+  playlists naming parts that can never be fetched (``file:``, ``concat:``…), a stream the site
+  cuts once it has begun. It records the headers of every request it gets, and counts them.
 """
 
 from __future__ import annotations

@@ -89,6 +89,16 @@ def test_an_absurd_content_length_is_refused(server_base: str, no_traceback: Non
     assert status in (400, 413), answer[:300]
 
 
+@pytest.mark.parametrize("field", ["quality", "item", "audio_bitrate"])
+def test_an_absurd_number_in_a_body_is_invalid(
+    api: httpx.Client, hostile: HostileSite, expect: Any, no_traceback: None, field: str
+) -> None:
+    body = json.dumps({"url": hostile.url("/plain-video")})[:-1] + f', "{field}": {HUGE}}}'
+    headers = {"Content-Type": "application/json"}
+    response = api.post("/api/v1/download", content=body, headers=headers)
+    expect.refused(response, "request.invalid", 422)
+
+
 # --- bodies in chunks ----------------------------------------------------------------------------
 
 
