@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [
+    "UNFINISHED",
     "CutFilter",
     "RedactingFilter",
     "install_log_filters",

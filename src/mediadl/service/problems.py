@@ -235,9 +235,28 @@ class ErrorGuard:
 def _log_cut(exc: Exception) -> None:
     """One line for a stream the site (or a limit) cut; a traceback only for a bug."""
     note_cut()
-    if isinstance(exc, RuntimeError) and isinstance(exc.__cause__, errors.MediadlError):
-        exc = exc.__cause__  # Starlette's "handled exception, but response already started"
-    if isinstance(exc, errors.MediadlError) and not isinstance(exc, errors.InternalError):
-        log.warning("request %s cut: %s: %s %s", request_id(), exc.code, exc.message, exc.context)
+    expected = _expected(exc)
+    if expected is not None:
+        log.warning(
+            "request %s cut: %s: %s %s",
+            request_id(),
+            expected.code,
+            expected.message,
+            expected.context,
+        )
     else:
         log.error("request %s cut by an unexpected error", request_id(), exc_info=exc)
+
+
+def _expected(exc: BaseException) -> errors.MediadlError | None:
+    """The expected error under Starlette's wrappers ("response already started", a task group
+    of one), or ``None`` for a bug."""
+    while True:
+        if isinstance(exc, errors.MediadlError):
+            return None if isinstance(exc, errors.InternalError) else exc
+        if isinstance(exc, RuntimeError) and "already started" in str(exc) and exc.__cause__:
+            exc = exc.__cause__
+        elif isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+            exc = exc.exceptions[0]
+        else:
+            return None
