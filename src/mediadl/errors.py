@@ -12,6 +12,7 @@ as they are, never with a traceback; anything else is a bug and is logged with o
     ├── ContentError                  what the link points at
     │   ├── ContentUnavailable        content.unavailable     404
     │   ├── ContentInvalid            content.invalid         502  (data we can't read)
+    │   ├── ContentUnfetchable        content.unfetchable     502  (parts at non-web links)
     │   ├── ContentNoMedia            content.no_media        422
     │   ├── ContentLive               content.live            422
     │   ├── ContentPrivate            content.private         403
@@ -65,6 +66,7 @@ __all__ = [
     "ContentTooLong",
     "ContentTooManyItems",
     "ContentUnavailable",
+    "ContentUnfetchable",
     "FetchError",
     "FetchFailed",
     "FetchForbidden",
@@ -156,6 +158,15 @@ class ContentInvalid(ContentError):
     code = "content.invalid"
     status = 502
     default_message = "The site sent information about this video that we couldn't read."
+
+
+class ContentUnfetchable(ContentError):
+    code = "content.unfetchable"
+    status = 502
+    default_message = (
+        "The site's stream lists parts at addresses that aren't web links (file:, ftp:, data: "
+        "and the like), which are never fetched. Try another link."
+    )
 
 
 class ContentNoMedia(ContentError):

@@ -6,6 +6,7 @@ import pytest
 
 from mediadl import errors
 from mediadl.engine.fetch.base import Unsupported
+from mediadl.engine.fetch.dash import dash_parts
 from mediadl.engine.fetch.hls import HlsOptions, parse_media_playlist, with_query
 from mediadl.engine.fetch.segments import KeyRef, Part
 
@@ -128,5 +129,58 @@ def test_what_yt_dlp_must_handle_is_unsupported(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["<html>", playlist(), playlist("#EXT-X-BYTERANGE:x", "s.ts")])
 def test_broken_playlists_are_content_errors(text: str) -> None:
+    with pytest.raises(errors.ContentInvalid):
+        parse_media_playlist(text, BASE)
+
+
+FOREIGN = [
+    "file:///etc/passwd",
+    "concat:https://cdn.example/a.ts|file:///etc/passwd",
+    "subfile,,start,0,end,100,,:file:///etc/passwd",
+    "ftp://cdn.example/a.ts",
+    "gopher://cdn.example:70/_x",
+    "data:video/mp2t;base64,R0FB",
+    "crypto+http://cdn.example/a.ts",
+    "http:///no-host.ts",
+]
+
+
+@pytest.mark.parametrize("link", FOREIGN)
+@pytest.mark.parametrize("place", ["segment", "key", "init"])
+def test_links_that_can_never_be_fetched_are_refused_while_reading(link: str, place: str) -> None:
+    lines = {
+        "segment": ["#EXTINF:2,", "a.ts", "#EXTINF:2,", link],
+        "key": [f'#EXT-X-KEY:METHOD=AES-128,URI="{link}"', "#EXTINF:2,", "a.ts"],
+        "init": [f'#EXT-X-MAP:URI="{link}"', "#EXTINF:2,", "a.ts"],
+    }[place]
+    with pytest.raises(errors.ContentUnfetchable):
+        parse_media_playlist(playlist(*lines), BASE)
+
+
+@pytest.mark.parametrize("link", FOREIGN)
+def test_dash_segments_that_can_never_be_fetched_are_refused(link: str) -> None:
+    good = {"url": "https://cdn.example/v/1.m4s"}
+    with pytest.raises(errors.ContentUnfetchable):
+        dash_parts({"url": BASE, "fragments": [good, {"url": link}]})
+    with pytest.raises(errors.ContentUnfetchable):
+        dash_parts({"fragment_base_url": link, "fragments": [{"path": "1.m4s"}]})
+
+
+def test_relative_links_with_commas_and_colons_further_on_are_web_links() -> None:
+    text = playlist("#EXTINF:2,", "seg,1.ts", "#EXTINF:2,", "./a:b.ts", "#EXTINF:2,", "x/c:d.ts")
+    assert [p.url for p in parse_media_playlist(text, BASE)] == [
+        "https://cdn.example/v/seg,1.ts",
+        "https://cdn.example/v/a:b.ts",
+        "https://cdn.example/v/x/c:d.ts",
+    ]
+
+
+def test_an_absurd_media_sequence_is_a_content_error() -> None:
+    text = playlist(
+        "#EXT-X-MEDIA-SEQUENCE:" + "9" * 60,
+        '#EXT-X-KEY:METHOD=AES-128,URI="k.bin"',
+        "#EXTINF:2,",
+        "a.ts",
+    )
     with pytest.raises(errors.ContentInvalid):
         parse_media_playlist(text, BASE)

@@ -111,6 +111,10 @@ def test_content_disposition_has_an_ascii_fallback_and_utf8(name: str, expected:
         ("bytes=-100", 1000, (900, 1000)),
         ("bytes=900-5000", 1000, (900, 1000)),
         ("bytes=1000-", 1000, None),
+        ("bytes=" + "9" * 5000 + "-", 1000, None),  # past any size, not past int()'s limit
+        ("bytes=0-" + "9" * 5000, 1000, (0, 1000)),
+        ("bytes=-" + "9" * 5000, 1000, (0, 1000)),
+        ("bytes=" + "0" * 5000 + "10-" + "0" * 5000 + "19", 1000, (10, 20)),
     ],
 )
 def test_byte_ranges(header: str, total: int, span: tuple[int, int] | None) -> None:
@@ -119,7 +123,10 @@ def test_byte_ranges(header: str, total: int, span: tuple[int, int] | None) -> N
     assert wanted.resolve(total) == span
 
 
-@pytest.mark.parametrize("header", [None, "", "bytes=5-1", "bytes=0-1,5-6", "items=0-1", "bytes=-"])
+@pytest.mark.parametrize(
+    "header",
+    [None, "", "bytes=5-1", "bytes=0-1,5-6", "items=0-1", "bytes=-", "bytes=\u0661-\u0662"],
+)
 def test_ranges_we_serve_whole(header: str | None) -> None:
     assert parse_range(header) is None
 

@@ -37,7 +37,7 @@ def command(
 
     from mediadl.engine.proxy import check_proxy
     from mediadl.service import create_app
-    from mediadl.service.logs import install_redaction
+    from mediadl.service.logs import install_log_filters
     from mediadl.settings import Settings
 
     values: dict[str, Any] = {}
@@ -58,7 +58,7 @@ def command(
         stderr.print(f"mediadl serve: {exc.code}: {exc.message}", markup=False, highlight=False)
         raise typer.Exit(2) from exc
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
-    install_redaction()
+    install_log_filters()
     uvicorn.run(
         app,
         host=host,

@@ -6,6 +6,7 @@ are probed and a claimed copy that the container can't hold becomes a transcode.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,7 +16,7 @@ from mediadl.engine.ffmpeg import run_ffmpeg
 from mediadl.engine.probe import MediaProbe, probe
 from mediadl.models import CancelToken, Plan, StreamPlan
 
-__all__ = ["THUMBNAIL_EXTS", "build_args", "mux"]
+__all__ = ["THUMBNAIL_EXTS", "build_args", "mux", "tag_value"]
 
 THUMBNAIL_EXTS = frozenset({"mp4", "m4a", "mp3", "mkv"})
 """Outputs that carry a cover picture."""
@@ -188,9 +189,20 @@ def _tag_args(plan: Plan) -> list[str]:
     tags = {"title": info.title, "artist": info.uploader, "comment": info.webpage_url}
     args: list[str] = []
     for key, value in tags.items():
-        if value:
-            args += ["-metadata", f"{key}={value}"]
+        if value and (clean := tag_value(value)):
+            args += ["-metadata", f"{key}={clean}"]
     return args
+
+
+def tag_value(text: str) -> str:
+    """``text`` fit for a tag: a site's title may hold any character, but a NUL can't be in a
+    process argument at all, and other control characters (escapes, line breaks) only garble
+    players and terminals. Each run of them becomes one space; letters of every script stay."""
+    return _NOT_IN_TAGS.sub(" ", text).strip()
+
+
+# Control characters (Unicode's Cc: C0, DEL, C1), and lone surrogates, which can't be encoded.
+_NOT_IN_TAGS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]+")
 
 
 # delay_moov: the header waits for the first fragment, so codec configs that only show up in the

@@ -43,6 +43,7 @@ EXPOSED_HEADERS = (
     "Estimated-Content-Length",
     "ETag",
     "X-Mediadl-Mode",
+    "X-Request-Id",
     *RATE_HEADERS,
 )
 

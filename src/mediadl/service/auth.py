@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mediadl.service.headers import bounded_int
 from mediadl.service.problems import AuthInvalid, AuthMissing, RequestTooLarge, error_response
 from mediadl.settings import Settings
 
@@ -82,7 +83,8 @@ class BodyLimit:
         root = scope["path"] == "/"
         limit = self.root if root else self.default
         declared = dict(scope["headers"]).get(b"content-length", b"")
-        if not root and declared.isdigit() and int(declared) > limit:
+        over = declared.isdigit() and bounded_int(declared) > limit
+        if not root and over:
             too_large = RequestTooLarge(f"The request body may be at most {limit} bytes.")
             await error_response(too_large)(scope, receive, send)
             return
@@ -90,7 +92,7 @@ class BodyLimit:
 
         async def limited() -> Message:
             nonlocal seen
-            if declared.isdigit() and int(declared) > limit:
+            if over:
                 raise RequestTooLarge(f"The request body may be at most {limit} bytes.")
             message = await receive()
             seen += len(message.get("body", b""))

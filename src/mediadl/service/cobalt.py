@@ -60,6 +60,7 @@ _CODES = {
     "content.region": "content.video.region",
     "content.drm": "content.video.unavailable",
     "content.too_long": "content.too_long",
+    "content.unfetchable": "fetch.fail",
     "site.closed": "content.video.unavailable",
     "site.drm": "content.video.unavailable",
     "site.subscription": "content.video.private",

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 __all__ = [
     "ByteRange",
+    "bounded_int",
     "content_disposition",
     "media_type",
     "parse_range",
@@ -29,8 +30,10 @@ _MEDIA_TYPES = {
     "aac": "audio/aac",
     "weba": "audio/webm",
 }
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.I)
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.I | re.ASCII)
 _UNSAFE_ASCII = re.compile(r'[^\x20-\x7e]|["\\/%;*?<>|:]')
+BEYOND_ANY_SIZE = 1 << 63
+"""Where header numbers stop counting: more than any file or body holds."""
 
 
 def media_type(ext: str) -> str:
@@ -85,8 +88,19 @@ def parse_range(header: str | None) -> ByteRange | None:
     match = _RANGE.fullmatch(header.strip().replace(" ", ""))
     if match is None or not (match.group(1) or match.group(2)):
         return None
-    first = int(match.group(1)) if match.group(1) else None
-    last = int(match.group(2)) if match.group(2) else None
+    first = bounded_int(match.group(1)) if match.group(1) else None
+    last = bounded_int(match.group(2)) if match.group(2) else None
     if first is not None and last is not None and last < first:
         return None
     return ByteRange(first, last)
+
+
+def bounded_int(digits: str | bytes) -> int:
+    """The number ``digits`` (ASCII digits, checked by the caller) says, at most
+    :data:`BEYOND_ANY_SIZE`: a stranger's 5,000 digits mean "more than anything", not a 500
+    (``int()`` refuses over 4,300 digits) nor seconds of arithmetic."""
+    text = digits.decode("ascii") if isinstance(digits, bytes) else digits
+    text = text.lstrip("0") or "0"
+    if len(text) > len(str(BEYOND_ANY_SIZE)):
+        return BEYOND_ANY_SIZE
+    return min(int(text), BEYOND_ANY_SIZE)

@@ -4,18 +4,66 @@
 values) and drops the rest: user info, and every query value longer than a few characters (a
 tunnel token ``t=``, an API key ``key=``, a site's signature). :class:`RedactingFilter` applies it
 to uvicorn's access log, whose lines carry the full request target.
+
+Each request gets an id (:func:`start_request`, sent back as ``X-Request-Id``) that its log lines
+name. A stream cut by an expected error is logged once, by the service, in one line;
+:class:`CutFilter` keeps uvicorn from adding its own line about the unfinished response.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
+from contextvars import ContextVar
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["RedactingFilter", "install_redaction", "redact_url"]
+__all__ = [
+    "UNFINISHED",
+    "CutFilter",
+    "RedactingFilter",
+    "install_log_filters",
+    "install_redaction",
+    "note_cut",
+    "redact_url",
+    "request_id",
+    "start_request",
+]
 
 KEEP_VALUE = 8
 """Query values up to this many characters stay readable (``p=1``, ``item=3``)."""
 REDACTED = "…"
+UNFINISHED = "ASGI callable returned without completing response."
+"""What uvicorn logs when a response ends before its body did (a stream cut on purpose)."""
+
+
+@dataclass(slots=True)
+class _Request:
+    id: str
+    cut_logged: bool = False
+
+
+_current: ContextVar[_Request | None] = ContextVar("mediadl_request", default=None)
+
+
+def start_request() -> str:
+    """A new id for the request this task serves (the task's context carries it)."""
+    request = _Request(secrets.token_hex(6))
+    _current.set(request)
+    return request.id
+
+
+def request_id() -> str:
+    """The id of the request being served, ``-`` outside one."""
+    request = _current.get()
+    return request.id if request is not None else "-"
+
+
+def note_cut() -> None:
+    """This request's cut stream was logged: uvicorn needn't say it again."""
+    request = _current.get()
+    if request is not None:
+        request.cut_logged = True
 
 
 def redact_url(url: str) -> str:
@@ -47,6 +95,22 @@ def _redact_arg(value: object) -> object:
     ):
         return redact_url(value)
     return value
+
+
+class CutFilter(logging.Filter):
+    """Drops uvicorn's line about an unfinished response when the cut was logged already."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = _current.get()
+        return not (request is not None and request.cut_logged and record.msg == UNFINISHED)
+
+
+def install_log_filters() -> None:
+    """Everything a server's logs need: redaction, and no second line for a logged cut."""
+    install_redaction()
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, CutFilter) for f in logger.filters):
+        logger.addFilter(CutFilter())
 
 
 def install_redaction(*names: str) -> None:

@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mediadl import errors
 from mediadl.engine.egress import parse_host_address
 from mediadl.engine.ytdl import UNREACHABLE
+from mediadl.service.logs import note_cut, request_id, start_request
 
 __all__ = [
     "AuthInvalid",
@@ -153,13 +154,13 @@ def error_body(err: errors.MediadlError) -> dict[str, Any]:
 def error_response(err: errors.MediadlError, headers: dict[str, str] | None = None) -> JSONResponse:
     err = said_less(err)
     if err.status >= 500:
-        log.warning("%s: %s %s", err.code, err.message, err.context)
+        log.warning("request %s: %s: %s %s", request_id(), err.code, err.message, err.context)
     return JSONResponse(error_body(err), status_code=err.status, headers=headers)
 
 
 def unexpected(exc: BaseException) -> errors.InternalError:
     """A bug: the traceback goes to the log, the client gets ``internal``."""
-    log.error("unexpected error", exc_info=exc)
+    log.error("request %s: unexpected error", request_id(), exc_info=exc)
     return errors.InternalError()
 
 
@@ -180,6 +181,10 @@ async def _on_validation_error(_request: Request, exc: Exception) -> JSONRespons
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if isinstance(exc.__cause__, errors.MediadlError):
+        # Raised while the framework read the body (the body limit on a chunked body): the
+        # framework wraps it as "an error parsing the body"; the client is owed the real one.
+        return error_response(exc.__cause__)
     err: errors.MediadlError
     headers = dict(exc.headers or {})
     if exc.status_code == 404:
@@ -220,6 +225,9 @@ class ErrorGuard:
 
     An exception that escapes the routes becomes ``500 internal`` if no byte was sent yet;
     after that the connection is cut, so a client never takes a truncated body for a whole one.
+    Every answer carries the request's id (``X-Request-Id``), which its log lines name; a cut by
+    an expected error (the site refused a segment mid-way) is one warning line, since a stranger
+    can cause it at will; only a bug is logged with its traceback.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -230,18 +238,51 @@ class ErrorGuard:
             await self.app(scope, receive, send)
             return
         started = False
+        rid = start_request()
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                headers = [*message.get("headers", ()), (b"x-request-id", rid.encode())]
+                message = {**message, "headers": headers}
             await send(message)
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the net itself: every escape is answered
             if started:
-                log.exception("error after the response started")
-                raise
-            response = error_response(unexpected(exc))
-            await response(scope, receive, send)
+                _log_cut(exc)
+                return  # the server closes the connection: the client sees a cut, not an end
+            err = exc if isinstance(exc, errors.MediadlError) else unexpected(exc)
+            await error_response(err)(scope, receive, tracking_send)
+
+
+def _log_cut(exc: Exception) -> None:
+    """One line for a stream the site (or a limit) cut; a traceback only for a bug."""
+    note_cut()
+    expected = _expected(exc)
+    if expected is not None:
+        log.warning(
+            "request %s cut: %s: %s %s",
+            request_id(),
+            expected.code,
+            expected.message,
+            expected.context,
+        )
+    else:
+        log.error("request %s cut by an unexpected error", request_id(), exc_info=exc)
+
+
+def _expected(exc: BaseException) -> errors.MediadlError | None:
+    """The expected error under Starlette's wrappers ("response already started", a task group
+    of one), or ``None`` for a bug."""
+    while True:
+        if isinstance(exc, errors.MediadlError):
+            return None if isinstance(exc, errors.InternalError) else exc
+        if isinstance(exc, RuntimeError) and "already started" in str(exc) and exc.__cause__:
+            exc = exc.__cause__
+        elif isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+            exc = exc.exceptions[0]
+        else:
+            return None

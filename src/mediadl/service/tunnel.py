@@ -152,7 +152,7 @@ async def _remux_body(
             yield chunk
         reporter.done(sent)
     except errors.MediadlError as exc:
-        log.warning("remux cut after %d bytes: %s %s", sent, exc.code, exc.context)
+        log.debug("remux cut after %d bytes: %s", sent, exc.code)  # logged once, by ErrorGuard
         reporter.failed(error_body(exc))
         raise
     finally:

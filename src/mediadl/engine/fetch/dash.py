@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urljoin
 
 from mediadl import errors
 from mediadl.engine.fetch.base import Unsupported
 from mediadl.engine.fetch.hls import with_query
-from mediadl.engine.fetch.segments import Part
+from mediadl.engine.fetch.segments import Part, web_link
 
 __all__ = ["dash_parts"]
 
@@ -29,13 +28,12 @@ def dash_parts(raw: Mapping[str, Any]) -> list[Part]:
     for number, fragment in enumerate(fragments, start=1):
         if not isinstance(fragment, Mapping):
             raise errors.ContentInvalid("The stream's segment list is malformed.")
-        url = fragment.get("url") or (
-            urljoin(str(base), str(fragment["path"])) if fragment.get("path") else None
-        )
-        if not url:
+        reference = fragment.get("url") or fragment.get("path")
+        if not reference:
             raise errors.ContentInvalid("A segment of the stream has no address.")
+        url = web_link(str(base), str(reference))
         parts.append(
-            Part(with_query(str(url), extra if isinstance(extra, str) else None), label=str(number))
+            Part(with_query(url, extra if isinstance(extra, str) else None), label=str(number))
         )
     if not parts:
         raise errors.ContentInvalid("The stream's segment list is empty.")

@@ -13,11 +13,11 @@ from __future__ import annotations
 import binascii
 import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from mediadl import errors
 from mediadl.engine.fetch.base import Unsupported
-from mediadl.engine.fetch.segments import KeyRef, Part
+from mediadl.engine.fetch.segments import KeyRef, Part, web_link
 
 __all__ = ["HlsOptions", "parse_media_playlist", "with_query"]
 
@@ -48,7 +48,7 @@ def parse_media_playlist(text: str, base_url: str, options: HlsOptions | None = 
     for line in lines[1:]:
         try:
             reader.feed(line)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:  # OverflowError: an absurd media sequence
             raise errors.ContentInvalid(
                 f"Bad line {line[:80]!r} in the stream's playlist.", url=base_url
             ) from exc
@@ -119,7 +119,7 @@ class _Reader:
         if self.init is not None and self.init != self.written_init:
             self.parts.append(self.init)
             self.written_init = self.init
-        url = with_query(urljoin(self.base, uri), self.options.segment_query)
+        url = with_query(web_link(self.base, uri), self.options.segment_query)
         self.parts.append(Part(url, byte_range, self._key_ref(sequence), str(self.segments)))
 
     def _key_ref(self, sequence: int) -> KeyRef | None:
@@ -153,7 +153,7 @@ class _Reader:
         uri = self.options.key_uri or attrs.get("URI")
         if uri is not None:
             uri = with_query(
-                urljoin(self.base, uri), self.options.key_query or self.options.segment_query
+                web_link(self.base, uri), self.options.key_query or self.options.segment_query
             )
         iv = attrs.get("IV")
         self.key = _Key(uri, _iv(iv) if iv else None)
@@ -170,7 +170,7 @@ class _Reader:
                 raise errors.ContentInvalid("Bad EXT-X-MAP BYTERANGE in the playlist.")
             start = int(match.group(2) or 0)
             byte_range = (start, start + int(match.group(1)))
-        url = with_query(urljoin(self.base, uri), self.options.segment_query)
+        url = with_query(web_link(self.base, uri), self.options.segment_query)
         self.init = Part(url, byte_range, self._key_ref(self.sequence), "init")
 
     def discontinuity_tag(self, value: str) -> None:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from mediadl import errors
 from mediadl.engine.fetch.adaptive import AdaptiveConcurrency
@@ -24,11 +26,37 @@ from mediadl.engine.fetch.output import Tally
 from mediadl.engine.fetch.retry import Backoff
 from mediadl.engine.fetch.transfer import Cursor, Source, Transfer, fetch_small
 
-__all__ = ["KeyRef", "Part", "Segments"]
+__all__ = ["KeyRef", "Part", "Segments", "web_link"]
 
 HeadersFor = Callable[[str], Mapping[str, str]]
 IDLE_POLL = 0.05
 KEY_LIMIT = 1024
+WEB_SCHEMES = frozenset({"http", "https"})
+_FIRST_SEGMENT = re.compile(r"[^/?#]*")
+
+
+def web_link(base: str, reference: str) -> str:
+    """``reference`` (a segment, key or init section of a manifest) read against ``base``.
+
+    Anything but an ``http``/``https`` link with a host raises ``ContentUnfetchable`` while the
+    manifest is read: ``file:``, ``data:``, ``ftp:``, ``crypto+http:``, and ffmpeg's protocol
+    syntax (``concat:``, ``subfile,,…:``, whose first segment holds a colon) are never fetched,
+    so retrying them would only hold a download slot for nothing.
+    """
+    text = reference.strip()
+    head = _FIRST_SEGMENT.match(text)
+    scheme, colon, _ = (head.group() if head else "").partition(":")
+    try:
+        url = urljoin(base, text)
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        raise errors.ContentInvalid("A part of the stream has a malformed address.") from None
+    if colon and scheme.lower() not in WEB_SCHEMES:
+        raise errors.ContentUnfetchable(scheme=scheme[:24])
+    if parts.scheme.lower() not in WEB_SCHEMES or not host:
+        raise errors.ContentUnfetchable(scheme=parts.scheme[:24] or None)
+    return url
 
 
 @dataclass(frozen=True, slots=True)
