@@ -8,7 +8,6 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from yt_dlp.networking import Request
@@ -22,6 +21,7 @@ from mediadl.settings import Settings
 from mediadl_fixtures.hostile import Canary, HostileSite
 from mediadl_fixtures.proxy import running_proxy
 from mediadl_fixtures.server import FixtureSite
+from support.dns import fake_getaddrinfo
 from support.media import assert_media
 
 URLLIB = "yt_dlp.networking._urllib"
@@ -45,19 +45,10 @@ def registry() -> Iterator[Callable[..., None]]:
         yield lambda *names: stack.enter_context(internals.disabled(*names))
 
 
-def fake_dns(host: str, port: int, *_: object) -> list[tuple[Any, ...]]:
-    import socket
-
-    table = {"internal.example": "127.0.0.3"}
-    if host in table:
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (table[host], port))]
-    return socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)
-
-
 def ydl_get(settings: Settings, url: str) -> tuple[bytes, list[str]]:
     """``url``'s body through whatever handlers the guard chose, and their keys."""
     policy = EgressPolicy(
-        allow_networks=parse_networks(settings.allow_networks), getaddrinfo=fake_dns
+        allow_networks=parse_networks(settings.allow_networks), getaddrinfo=fake_getaddrinfo
     )
     with new_ydl(settings, policy=policy) as ydl:
         try:

@@ -7,12 +7,10 @@ yt-dlp's urllib handler, its requests/urllib3 handler, and the fast fetcher's ai
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiohttp.abc import AbstractResolver, ResolveResult
 from yt_dlp.networking import Request
 
 from mediadl import errors
@@ -21,26 +19,15 @@ from mediadl.engine.fetch.client import HttpClient
 from mediadl.engine.ytdl import map_ytdl_error, new_ydl
 from mediadl.settings import Settings
 from mediadl_fixtures.hostile import Canary, HostileSite
+from support.dns import FakeResolver, fake_getaddrinfo
 
 ALLOWED = parse_networks(["127.0.0.2/32"])
 HANDLERS = ["GuardedUrllib", "GuardedRequests"]
 
 
-def fake_dns(canary: Canary) -> Any:
-    """``internal.example`` → the canary; ``public.example`` → the hostile site's address."""
-    table = {"internal.example": "127.0.0.3", "public.example": "127.0.0.2"}
-
-    def getaddrinfo(host: str, port: int, *_: object) -> list[tuple[Any, ...]]:
-        if host not in table:  # addresses as such, and nothing else
-            return socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (table[host], port))]
-
-    return getaddrinfo
-
-
 @pytest.fixture
 def policy(canary: Canary) -> EgressPolicy:
-    return EgressPolicy(allow_networks=ALLOWED, getaddrinfo=fake_dns(canary))
+    return EgressPolicy(allow_networks=ALLOWED, getaddrinfo=fake_getaddrinfo)
 
 
 @pytest.fixture
@@ -121,29 +108,6 @@ def test_ytdlp_bodies_are_bounded(ydl_get: Any, hostile: HostileSite, path: str)
         ydl_get(hostile.url(path))
 
 
-class FakeResolver(AbstractResolver):
-    """aiohttp's resolver interface over the fake table."""
-
-    def __init__(self, canary: Canary) -> None:
-        self._getaddrinfo = fake_dns(canary)
-
-    async def resolve(self, host: str, port: int = 0, family: int = 0) -> list[ResolveResult]:
-        return [
-            {
-                "hostname": host,
-                "host": info[4][0],
-                "port": port,
-                "family": info[0],
-                "proto": 0,
-                "flags": 0,
-            }
-            for info in self._getaddrinfo(host, port)
-        ]
-
-    async def close(self) -> None:
-        return None
-
-
 @pytest.mark.parametrize(
     "target",
     [
@@ -162,7 +126,7 @@ async def test_fetcher_refuses_inside(
     guarded = settings.model_copy(
         update={"allow_networks": ["127.0.0.2/32"], "allow_private": False}
     )
-    async with HttpClient(guarded, resolver=FakeResolver(canary)) as client:
+    async with HttpClient(guarded, resolver=FakeResolver()) as client:
         with pytest.raises(errors.LinkForbidden):
             await client.read_small(target.format(port=canary.port), {}, limit=1 << 20)
 
@@ -183,7 +147,7 @@ async def test_fetcher_checks_every_redirect(
     guarded = settings.model_copy(
         update={"allow_networks": ["127.0.0.2/32"], "allow_private": False}
     )
-    async with HttpClient(guarded, resolver=FakeResolver(canary)) as client:
+    async with HttpClient(guarded, resolver=FakeResolver()) as client:
         with pytest.raises(errors.LinkForbidden):
             await client.read_small(hostile.url(path), {}, limit=1 << 20)
 
@@ -195,5 +159,5 @@ async def test_fetcher_reaches_the_allowed_site_by_name(
         update={"allow_networks": ["127.0.0.2/32"], "allow_private": False}
     )
     url = hostile.url("/plain-video").replace("127.0.0.2", "public.example")
-    async with HttpClient(guarded, resolver=FakeResolver(canary)) as client:
+    async with HttpClient(guarded, resolver=FakeResolver()) as client:
         assert b"a plain video" in await client.read_small(url, {}, limit=1 << 20)

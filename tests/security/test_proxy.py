@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from aiohttp.abc import AbstractResolver, ResolveResult
 from yt_dlp.networking import Request
 
 from mediadl import errors
@@ -25,6 +23,7 @@ from mediadl.settings import Settings
 from mediadl_fixtures.hostile import Canary, HostileSite
 from mediadl_fixtures.proxy import ForwardProxy, running_proxy
 from mediadl_fixtures.server import FixtureSite
+from support.dns import FakeResolver, fake_getaddrinfo
 
 PROXY_HOST = "127.0.0.4"
 ALLOWED = ["127.0.0.2/32", f"{PROXY_HOST}/32"]
@@ -36,39 +35,6 @@ INSIDE = [
     "http://[::ffff:127.0.0.3]:{port}/",
     "http://localhost:{port}/",
 ]
-
-
-def fake_dns(canary: Canary) -> Any:
-    """``internal.example`` → the canary; ``public.example`` → the fixture site's address."""
-    table = {"internal.example": "127.0.0.3", "public.example": "127.0.0.2"}
-
-    def getaddrinfo(host: str, port: int, *_: object) -> list[tuple[Any, ...]]:
-        if host not in table:
-            return socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (table[host], port))]
-
-    return getaddrinfo
-
-
-class FakeResolver(AbstractResolver):
-    def __init__(self, canary: Canary) -> None:
-        self._getaddrinfo = fake_dns(canary)
-
-    async def resolve(self, host: str, port: int = 0, family: int = 0) -> list[ResolveResult]:
-        return [
-            {
-                "hostname": host,
-                "host": i[4][0],
-                "port": port,
-                "family": i[0],
-                "proto": 0,
-                "flags": 0,
-            }
-            for i in self._getaddrinfo(host, port)
-        ]
-
-    async def close(self) -> None:
-        return None
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +58,7 @@ def proxied(settings: Settings, url: str, allow: list[str] | None = None) -> Set
 def ydl_get(settings: Settings, url: str, handler: str, canary: Canary) -> bytes:
     """``url``'s body through one guarded handler alone (``GuardedHTTP``: the public fallback)."""
     policy = EgressPolicy(
-        allow_networks=parse_networks(settings.allow_networks), getaddrinfo=fake_dns(canary)
+        allow_networks=parse_networks(settings.allow_networks), getaddrinfo=fake_getaddrinfo
     )
     with new_ydl(settings, policy=policy) as ydl:
         if handler == "GuardedHTTP":
@@ -245,7 +211,7 @@ def test_a_proxy_login_is_used_and_a_missing_one_is_named(
 
 def client(settings: Settings, canary: Canary) -> HttpClient:
     policy = EgressPolicy(allow_networks=parse_networks(settings.allow_networks))
-    return HttpClient(settings, resolver=FakeResolver(canary), peer_check=policy.check_peer)
+    return HttpClient(settings, resolver=FakeResolver(), peer_check=policy.check_peer)
 
 
 @pytest.mark.parametrize("scheme", ["http", "socks5", "socks5h", "socks4", "socks4a"])
