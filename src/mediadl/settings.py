@@ -264,6 +264,41 @@ class Settings(BaseSettings):
         description="With Redis, seconds a download slot outlives the last heartbeat of its "
         "server (sent every third of it): a replica that dies gives its slots back after this.",
     )
+    max_event_streams_per_client: int = Field(
+        default=8,
+        ge=1,
+        description="Progress streams (tunnel/events, resolve/events) one client may have open "
+        "at once on this server; more are answered 429 rate.events.",
+    )
+    event_stream_idle: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds a tunnel's progress stream stays open without an event; then it "
+        "ends and the page subscribes again.",
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="Connections and requests served at once; past it new requests get 503 "
+        "(mediadl serve).",
+    )
+    max_connections_per_client: int = Field(
+        default=64,
+        ge=1,
+        description="Connections one address (an IPv6 /64) may hold open at once; more are "
+        "closed at once. Not applied to MEDIADL_TRUSTED_PROXIES (mediadl serve).",
+    )
+    request_head_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a client has to send a whole request head, from connecting or from "
+        "the end of its previous answer; then the connection is closed (mediadl serve).",
+    )
+    keep_alive_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds an idle kept-alive connection stays open (mediadl serve).",
+    )
     rate_limit: str = Field(
         default="20/minute;200/hour",
         description="Requests that read a link (resolve, download, cobalt's POST /) one client "

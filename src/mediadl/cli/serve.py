@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from mediadl import errors
 from mediadl.cli.common import stderr
+
+if TYPE_CHECKING:
+    from mediadl.settings import Settings
 
 __all__ = ["command"]
 
@@ -33,8 +36,6 @@ def command(
     ),
     log_level: str = typer.Option("info", help="debug, info, warning or error."),
 ) -> None:
-    import uvicorn
-
     from mediadl.engine.proxy import check_proxy
     from mediadl.service import create_app
     from mediadl.service.logs import install_log_filters
@@ -59,6 +60,26 @@ def command(
         raise typer.Exit(2) from exc
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
     install_log_filters()
+    _run(app, settings, host=host, port=port, log_level=log_level)
+
+
+def _run(app: Any, settings: Settings, *, host: str, port: int, log_level: str) -> None:
+    """uvicorn with the connection limits: heads on time, idle keep-alives closed, connections
+    bounded per client and in all, and as many descriptors as the system lets this process have."""
+    import uvicorn
+
+    from mediadl.engine.egress import parse_networks
+    from mediadl.service.connections import guarded_protocol, raise_descriptor_limit
+
+    before, after = raise_descriptor_limit()
+    logging.getLogger("mediadl.serve").info(
+        "open-file limit: %d%s", after, f" (raised from {before})" if after != before else ""
+    )
+    protocol = guarded_protocol(
+        head_timeout=settings.request_head_timeout,
+        per_client=settings.max_connections_per_client,
+        trusted=parse_networks(settings.trusted_proxies),
+    )
     uvicorn.run(
         app,
         host=host,
@@ -67,4 +88,7 @@ def command(
         timeout_graceful_shutdown=5,
         server_header=False,
         proxy_headers=False,  # X-Forwarded-For counts only from MEDIADL_TRUSTED_PROXIES
+        http=protocol,  # request heads on time, connections per client bounded
+        timeout_keep_alive=max(1, round(settings.keep_alive_timeout)),
+        limit_concurrency=settings.max_connections,
     )

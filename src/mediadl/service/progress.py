@@ -52,8 +52,12 @@ class ProgressHub:
         channel = self._channels.get(key)
         return dict(channel.state) if channel else None
 
-    async def subscribe(self, key: str, *, timeout: float) -> AsyncIterator[dict[str, Any]]:
-        """The current state, then each change, until a terminal one or ``timeout`` seconds."""
+    async def subscribe(
+        self, key: str, *, timeout: float, idle: float | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The current state, then each change, until a terminal one, ``timeout`` seconds, or
+        ``idle`` seconds without a change (a subscriber that still cares subscribes again and
+        gets the current state at once: an idle stream costs a descriptor for nothing)."""
         channel = self._channels.get(key)
         if channel is None:
             channel = self._channels[key] = _Channel({"stage": "waiting"})
@@ -69,7 +73,7 @@ class ProgressHub:
                 if remaining <= 0:
                     return
                 try:
-                    await asyncio.wait_for(waiter.wait(), remaining)
+                    await asyncio.wait_for(waiter.wait(), min(remaining, idle or remaining))
                 except TimeoutError:
                     return
         finally:

@@ -101,8 +101,13 @@ async def tunnel_events(
     ctx: Context, req: Annotated[TunnelRequest, Depends(_checked)]
 ) -> AsyncIterator[ServerSentEvent]:
     """What the server is doing for this tunnel: `waiting`, `resolve`, `start`, `mux`,
-    `progress` (bytes sent), then `done` or `error`; one JSON object per event."""
-    async for state in ctx.hub.subscribe(req.id, timeout=ctx.settings.tunnel_ttl):
+    `progress` (bytes sent), then `done` or `error`; one JSON object per event. A stream with
+    no event for `MEDIADL_EVENT_STREAM_IDLE` seconds ends; subscribe again to go on."""
+    settings = ctx.settings
+    subscription = ctx.hub.subscribe(
+        req.id, timeout=settings.tunnel_ttl, idle=settings.event_stream_idle
+    )
+    async for state in subscription:
         yield ServerSentEvent(data=state, event=str(state["stage"]))
 
 

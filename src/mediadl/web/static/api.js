@@ -113,8 +113,9 @@ const FOLLOW_RETRIES = 5;
 
 /**
  * The states the server publishes for a tunnel, until `done` or `error`. Like EventSource, it
- * reconnects when the stream drops before a final state: the server answers a new subscriber
- * with the current state at once, so nothing is lost.
+ * reconnects when the stream drops before a final state (the server ends a stream that has
+ * been idle for a while): it answers a new subscriber with the current state at once, so
+ * nothing is lost.
  */
 export async function* follow(eventsUrl, { signal } = {}) {
   for (let attempt = 0; ; attempt += 1) {
@@ -123,6 +124,7 @@ export async function* follow(eventsUrl, { signal } = {}) {
       for await (const { data } of events(response)) {
         yield data;
         if (data.stage === 'done' || data.stage === 'error') return;
+        attempt = 0; // a stream that spoke counts as working: the server ends idle ones
       }
     } catch (err) {
       const dropped = !(err instanceof ApiError) || err.code === 'network';
