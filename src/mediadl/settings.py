@@ -264,12 +264,6 @@ class Settings(BaseSettings):
         description="With Redis, seconds a download slot outlives the last heartbeat of its "
         "server (sent every third of it): a replica that dies gives its slots back after this.",
     )
-    max_event_streams_per_client: int = Field(
-        default=8,
-        ge=1,
-        description="Progress streams (tunnel/events, resolve/events) one client may have open "
-        "at once on this server; more are answered 429 rate.events.",
-    )
     event_stream_idle: float = Field(
         default=60.0,
         gt=0,

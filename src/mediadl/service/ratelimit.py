@@ -12,10 +12,7 @@ Every counted answer carries ``RateLimit-Limit``, ``RateLimit-Remaining``, ``Rat
 shape of its face (cobalt's ``error.api.rate_exceeded`` at ``POST /``). An open tunnel holds a
 download slot until its last byte: ``max_streams_per_client`` per client (``rate.streams``, 429)
 and ``max_streams`` in all (``server.busy``, 503), counted where the rate-limit counters are: in
-this process, or in Redis for every replica at once (:mod:`mediadl.service.slots`). A progress
-stream (``tunnel/events``, ``resolve/events``) holds a connection and a descriptor of this process
-for as long as it runs: at most ``max_event_streams_per_client`` per client are open in this
-process (``rate.events``, 429).
+this process, or in Redis for every replica at once (:mod:`mediadl.service.slots`).
 """
 
 from __future__ import annotations
@@ -23,7 +20,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -55,7 +51,6 @@ RATE_HEADERS = (
     "Retry-After",
 )
 _LINK_PATHS = frozenset({"/api/v1/resolve", "/api/v1/resolve/events", "/api/v1/download"})
-_EVENT_PATHS = frozenset({"/api/v1/tunnel/events", "/api/v1/resolve/events"})
 _MEDIA_PATHS = frozenset({"/api/v1/tunnel", "/api/v1/tunnel/events", "/api/v1/thumbnail"})
 
 
@@ -95,7 +90,6 @@ class RateLimits:
         }
         self._storage: Storage = _storage(settings.rate_limit_storage)
         self._limiter = MovingWindowRateLimiter(self._storage)
-        self._event_streams: Counter[str] = Counter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or (kind := kind_of(scope)) is None:
@@ -118,9 +112,6 @@ class RateLimits:
             return
         if _is_stream(scope):
             await self._stream(scope, receive, send, client, verdict.headers)
-            return
-        if scope["path"] in _EVENT_PATHS and scope["method"] == "GET":
-            await self._events(scope, receive, send, client, verdict.headers)
             return
         await self.app(scope, receive, _with_headers(send, verdict.headers))
 
@@ -175,51 +166,6 @@ class RateLimits:
             await self.app(scope, receive, _with_headers(send, headers))
         finally:
             await slot.release()
-
-    async def _events(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        client: ClientId,
-        headers: dict[str, str],
-    ) -> None:
-        """Count a progress stream until its last byte is sent; one past the cap is refused.
-        The end is seen in what is sent, not in the route's return (FastAPI hands the stream to
-        a task that outlives the route); a stream whose client left ends at its next idle
-        timeout (``event_stream_idle``) at the latest, and its last send releases it."""
-        name = client.name
-        if self._event_streams[name] >= self.settings.max_event_streams_per_client:
-            refusal = errors.TooManyEventStreams()
-            await _refuse(
-                scope, receive, send, refusal, headers=headers | {"Retry-After": "5"}, window=5
-            )
-            return
-        self._event_streams[name] += 1
-        counted = True
-
-        def release() -> None:
-            nonlocal counted
-            if counted:
-                counted = False
-                self._event_streams[name] -= 1
-                if self._event_streams[name] <= 0:
-                    del self._event_streams[name]
-
-        async def sending(message: Message) -> None:
-            try:
-                await send(message)
-            except BaseException:
-                release()
-                raise
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                release()
-
-        try:
-            await self.app(scope, receive, _with_headers(sending, headers))
-        except BaseException:
-            release()
-            raise
 
 
 def _storage(uri: str) -> Storage:
