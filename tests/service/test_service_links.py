@@ -33,6 +33,14 @@ def test_every_link_the_pattern_matches_is_taken(url: str) -> None:
     assert check_link(url) == normalize_url(url)
 
 
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.from_regex(LINK_PATTERN))
+def test_every_link_the_published_pattern_matches_is_taken_trimmed(url: str) -> None:
+    """Spaces and line breaks around a link are trimmed, as cobalt's API trims them."""
+    assert ECMA.is_valid(url)
+    assert check_link(url) == normalize_url(url.strip())
+
+
 @settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.from_regex(re.compile(links._IPV6), fullmatch=True))
 def test_the_pattern_takes_only_real_ipv6_addresses(address: str) -> None:
@@ -61,6 +69,9 @@ def test_the_lookalikes_are_every_character_that_normalizes_into_a_delimiter() -
         "http://１２７.０.０.３/",
         "https://例え.テスト/パス?q=値",
         "http://a.b:65535/",
+        " https://example.com/",
+        "https://example.com/\n",
+        "\u3000example.com/v\t",
     ],
 )
 def test_links_the_pattern_takes(url: str) -> None:
@@ -73,8 +84,9 @@ def test_links_the_pattern_takes(url: str) -> None:
     [
         ("0", errors.LinkInvalid),
         ("not a link", errors.LinkInvalid),
-        (" https://example.com/", errors.LinkInvalid),
-        ("https://example.com/\n", errors.LinkInvalid),
+        ("https://example.com/ a", errors.LinkInvalid),
+        ("https://exa mple.com/", errors.LinkInvalid),
+        ("\x00https://example.com/", errors.LinkInvalid),
         ("https://example.com/a\x00b", errors.LinkInvalid),
         ("https://example.com/a\x1cb", errors.LinkInvalid),
         ("http://a.b:0/", errors.LinkInvalid),
@@ -97,7 +109,7 @@ def test_links_the_pattern_refuses(url: str, error: type[errors.LinkError]) -> N
     [
         ("POST", "/api/v1/resolve", {"url": "0"}),
         ("POST", "/api/v1/download", {"url": "0"}),
-        ("POST", "/api/v1/resolve", {"url": " http://127.0.0.3/"}),
+        ("POST", "/api/v1/resolve", {"url": " http://127.0.0.3/ x"}),
         ("GET", "/api/v1/resolve/events?url=0", None),
     ],
 )

@@ -3,7 +3,8 @@
 A link is an ``http``/``https`` URL, or one pasted without its scheme (``example.com/v/1``, read
 as ``https://``). The pattern is what the engine's :func:`~mediadl.engine.normalize_url` accepts,
 narrowed where a regular expression can't follow it, so that everything the pattern matches is
-accepted and everything else is refused: no spaces or control characters anywhere; a host of
+accepted and everything else is refused: spaces and line breaks around it are trimmed (as
+cobalt's API trims them), no spaces or control characters inside it; a host of
 URL characters, or of non-ASCII ones (an IDN, full-width digits) other than the few that Unicode
 normalization turns into ``/ ? # @ :`` (``urlsplit`` refuses those: they would move the host);
 a bracketed IPv6 address; a port from 1 to 65535.
@@ -20,7 +21,7 @@ import re
 from mediadl import errors
 from mediadl.engine import normalize_url
 
-__all__ = ["LINK_PATTERN", "MAX_LINK_LENGTH", "check_link"]
+__all__ = ["LINK_PATTERN", "MAX_LINK_LENGTH", "TRIMMED", "check_link"]
 
 MAX_LINK_LENGTH = 4096
 
@@ -66,19 +67,27 @@ _WITH_SCHEME = (
 _WITHOUT_SCHEME = rf"(?![^{_SPACES}]*://){_HOST_CHAR}*\.{_HOST_CHAR}*{_PORT}(?:/[^{_SPACES}]*)?"
 """A host name with a dot, then a path; no ``://`` further on (that would be read as a scheme)."""
 
-LINK_PATTERN = f"^(?:{_WITH_SCHEME}|{_WITHOUT_SCHEME})$"
+TRIMMED = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0" + "".join(
+    chr(c) for c in (0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
+)
+"""What is trimmed around a link (every character ``str.isspace`` calls a space), as cobalt's
+API does: a link copied with a space or a line break after it is still the link."""
+_AROUND = r"[\t-\r\x1c-\x20\x85\xa0" + _UNICODE_SPACES + "]*"
+
+LINK_PATTERN = f"^{_AROUND}(?:{_WITH_SCHEME}|{_WITHOUT_SCHEME}){_AROUND}$"
 """The form of ``url`` in every request, as the OpenAPI schema publishes it."""
 _LINK = re.compile(f"(?:{_WITH_SCHEME}|{_WITHOUT_SCHEME})")
 
 
 def check_link(url: str) -> str:
-    """``url`` normalized, or the error that names what is wrong with it.
+    """``url`` trimmed and normalized, or the error that names what is wrong with it.
 
     The engine's verdict comes first, as its errors are the more precise ones (``mailto:`` is
-    ``link.unsupported``); a link it would take in a form the pattern doesn't publish (spaces
-    around it, a control character in its path) is ``link.invalid``, as the schema promises.
+    ``link.unsupported``); a link it would take in a form the pattern doesn't publish (a space or
+    a control character inside it) is ``link.invalid``, as the schema promises.
     """
-    clean = normalize_url(url)
-    if _LINK.fullmatch(url) is None:
-        raise errors.LinkInvalid(url=url[:200])
+    text = url.strip(TRIMMED)
+    clean = normalize_url(text)
+    if _LINK.fullmatch(text) is None:
+        raise errors.LinkInvalid(url=text[:200])
     return clean

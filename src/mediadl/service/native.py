@@ -82,8 +82,7 @@ async def resolve(
 ) -> MediaOut:
     """Read a link: the media, the qualities and audio formats it really has, its entries."""
     require_key(ctx.settings, authorization)
-    check_link(body.url)
-    info = await ctx.resolver.resolve_item(body.url, body.item)
+    info = await ctx.resolver.resolve_item(check_link(body.url), body.item)
     return media_out(ctx, request, info, body.item)
 
 
@@ -91,8 +90,7 @@ def _checked_link(ctx: Context, url: LinkQuery, key: KeyQuery = None) -> str:
     """The key and the link, checked before any event is sent: a request that can't be served
     is a JSON error with its status, not a stream that reports it."""
     require_key(ctx.settings, f"Api-Key {key}" if key else None)
-    check_link(url)
-    return url
+    return check_link(url)
 
 
 @router.get("/resolve/events", response_class=EventSourceResponse, responses=_ERRORS)
@@ -129,11 +127,11 @@ async def download(
     """Turn a choice into a tunnel link: GET it for the file, subscribe to `events` for progress.
     The link is valid for `tunnel_ttl` seconds, on any replica sharing this server's secret."""
     require_key(ctx.settings, authorization)
-    check_link(body.url)
+    url = check_link(body.url)
     choice = body.choice()
-    info = await ctx.resolver.resolve_item(body.url, body.item)
+    info = await ctx.resolver.resolve_item(url, body.item)
     plan = ctx.engine.plan(info, choice)
-    tunnel, events = tunnel_links(ctx, request, body.url, choice, body.item)
+    tunnel, events = tunnel_links(ctx, request, url, choice, body.item)
     mode = delivery_mode(plan)
     size, estimated = _size(plan, mode)
     return DownloadOut(

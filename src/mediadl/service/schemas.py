@@ -48,8 +48,8 @@ class _Strict(BaseModel):
 
 _LINK_DESCRIPTION = (
     "The page's link: `http://` or `https://`, or a host name with a path (`https://` is "
-    "assumed); no spaces. Anything else is refused with `link.invalid` (400), other schemes "
-    "with `link.unsupported`."
+    "assumed); spaces and line breaks around it are trimmed, none may be inside it. Anything "
+    "else is refused with `link.invalid` (400), other schemes with `link.unsupported`."
 )
 
 
