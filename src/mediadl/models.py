@@ -38,8 +38,10 @@ QUALITY_LADDER: tuple[int, ...] = (2160, 1440, 1080, 720, 480, 360, 240, 144)
 Container = Literal["mp4", "webm", "mkv"]
 CONTAINERS: tuple[Container, ...] = ("mp4", "webm", "mkv")
 
-AudioFormat = Literal["best", "mp3", "m4a", "opus"]
+AudioFormat = Literal["best", "mp3", "m4a", "opus", "wav"]
 AUDIO_FORMATS: tuple[AudioFormat, ...] = ("best", "mp3", "m4a", "opus")
+"""The audio formats the page, the native API and the command line offer. ``wav`` (PCM, about
+ten times an MP3's size) is for cobalt's clients, whose settings offer it."""
 
 
 class LiveStatus(StrEnum):

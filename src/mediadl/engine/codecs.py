@@ -8,6 +8,7 @@ __all__ = [
     "AUDIO_OUTPUTS",
     "BEST_AUDIO_BY_CODEC",
     "CONTAINER_RULES",
+    "LOSSLESS_ENCODERS",
     "AudioOutput",
     "ContainerRule",
     "codec_family",
@@ -55,7 +56,11 @@ _FAMILIES = {
     "aac_latm": "aac",
     "mjpeg": "mjpeg",
     "png": "png",
+    "pcm_s16le": "pcm_s16le",
 }
+
+LOSSLESS_ENCODERS = frozenset({"flac", "pcm_s16le"})
+"""Encoders that take no bitrate."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +125,7 @@ AUDIO_OUTPUTS: dict[str, AudioOutput] = {
     "opus": AudioOutput("opus", "opus", "opus", "libopus"),
     "ogg": AudioOutput("ogg", "ogg", "vorbis", "libvorbis"),
     "flac": AudioOutput("flac", "flac", "flac", "flac"),
+    "wav": AudioOutput("wav", "wav", "pcm_s16le", "pcm_s16le"),
 }
 """``best`` copies into the output whose codec matches the source (m4a when unknown)."""
 

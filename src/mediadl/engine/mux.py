@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from mediadl.engine.codecs import AUDIO_OUTPUTS, CONTAINER_RULES, codec_family
+from mediadl.engine.codecs import AUDIO_OUTPUTS, CONTAINER_RULES, LOSSLESS_ENCODERS, codec_family
 from mediadl.engine.ffmpeg import run_ffmpeg
 from mediadl.engine.probe import MediaProbe, probe
 from mediadl.models import CancelToken, Plan, StreamPlan
@@ -160,7 +160,7 @@ def _codec_args(spec: str, stream: StreamPlan, *, bitrate: int = 128) -> list[st
     args = [f"-c:{spec}", stream.codec]
     if spec.startswith("v"):
         return args + _VIDEO_ENCODER_ARGS.get(stream.codec, [])
-    if stream.codec == "flac":
+    if stream.codec in LOSSLESS_ENCODERS:
         return args
     return [*args, f"-b:{spec}", f"{bitrate}k"]
 

@@ -21,7 +21,7 @@ from mediadl import errors
 from mediadl.engine.codecs import CONTAINER_RULES, codec_family
 from mediadl.engine.ffmpeg import FFmpegProcess
 from mediadl.engine.mux import build_args
-from mediadl.models import Plan
+from mediadl.models import Format, Plan
 from mediadl.service.feeder import Feed, Feeder
 from mediadl.settings import Settings
 
@@ -206,7 +206,7 @@ def estimate_output(
     audio = plan.audio
     if audio is not None and audio.action == "transcode" and plan.video is None:
         if duration:
-            return int(duration * plan.choice.audio_bitrate * 125 * 1.02)
+            return int(duration * _audio_bytes_per_second(plan, audio.source) * 1.02)
         return None
     if plan.video is not None and plan.video.action == "transcode":
         return None
@@ -214,3 +214,17 @@ def estimate_output(
     if feeds and all(sizes):
         return sum(s for s in sizes if s)
     return plan.estimated_size
+
+
+PCM_RATE = 44100
+PCM_CHANNELS = 2
+
+
+def _audio_bytes_per_second(plan: Plan, source: Format) -> float:
+    """Transcoded audio: the bitrate asked for; PCM (WAV): 16-bit samples at the source's rate
+    and channel count (CD audio when the site doesn't say)."""
+    if plan.audio is not None and plan.audio.codec == "pcm_s16le":
+        rate = source.raw.get("asr") or PCM_RATE
+        channels = source.raw.get("audio_channels") or PCM_CHANNELS
+        return float(rate) * float(channels) * 2
+    return plan.choice.audio_bitrate * 125.0
