@@ -25,9 +25,21 @@ from mediadl.service.tokens import TunnelRequest
 from mediadl.service.upstream import Refresh, ResilientStream
 from mediadl.settings import Settings
 
-__all__ = ["ClosingStream", "Mode", "base_headers", "delivery_mode", "passthrough", "too_large"]
+__all__ = [
+    "CROSS_ORIGIN",
+    "ClosingStream",
+    "Mode",
+    "base_headers",
+    "delivery_mode",
+    "passthrough",
+    "too_large",
+]
 
 Mode = Literal["passthrough", "remux", "transcode"]
+
+CROSS_ORIGIN = {"Cross-Origin-Resource-Policy": "cross-origin"}
+"""On media (tunnels, thumbnails), as cobalt's API sends it: a page served with
+``Cross-Origin-Embedder-Policy: require-corp`` (cobalt's web app) may then load them."""
 
 
 class ClosingStream(StreamingResponse):
@@ -64,6 +76,7 @@ def base_headers(plan: Plan, mode: Mode) -> dict[str, str]:
         "Cache-Control": "private, no-transform",
         "X-Content-Type-Options": "nosniff",
         "X-Mediadl-Mode": mode,
+        **CROSS_ORIGIN,
     }
 
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request, Response
 from mediadl import errors
 from mediadl.engine.thumbnail import fetch_image_async
 from mediadl.service.context import Context, ServiceContext
+from mediadl.service.delivery import CROSS_ORIGIN
 from mediadl.service.schemas import error_responses
 from mediadl.service.tokens import TOKEN_PATTERN
 
@@ -82,5 +83,6 @@ async def thumbnail(
         headers={
             "Cache-Control": "public, max-age=86400, immutable",
             "X-Content-Type-Options": "nosniff",
+            **CROSS_ORIGIN,
         },
     )
