@@ -322,6 +322,14 @@ class Settings(BaseSettings):
         description="Answer cobalt requests for one plain file with a redirect to the site's "
         "own link instead of a tunnel (saves bandwidth; the link may only work from the server).",
     )
+    cobalt_local_processing: bool = Field(
+        default=True,
+        description="When a cobalt client prefers local processing (localProcessing: preferred "
+        "or forced) and the file would be separate video and audio joined by the server, answer "
+        "local-processing: one tunnel per stream, joined in the browser; the server only relays "
+        "bytes and runs no ffmpeg (about a quarter of the server CPU per download, "
+        "bench/cobalt_local_bench.py).",
+    )
 
     @field_validator(
         "api_keys",

@@ -76,9 +76,9 @@ async def test_tunnel_for_a_720p_video(client: httpx.AsyncClient, site: FixtureS
 @pytest.mark.parametrize(
     ("options", "filename"),
     [
-        ({"filenameStyle": "classic"}, "HTML5MediaEmbed_hls-1_720p.mp4"),
-        ({"filenameStyle": "pretty"}, "Fixture HLS (TS) (1) (720p, HTML5MediaEmbed).mp4"),
-        ({"filenameStyle": "nerdy"}, "Fixture HLS (TS) (1) (720p, HTML5MediaEmbed, hls-1).mp4"),
+        ({"filenameStyle": "classic"}, "127.0.0.2_hls-1_720p.mp4"),
+        ({"filenameStyle": "pretty"}, "Fixture HLS (TS) (1) (720p, 127.0.0.2).mp4"),
+        ({"filenameStyle": "nerdy"}, "Fixture HLS (TS) (1) (720p, 127.0.0.2, hls-1).mp4"),
         ({"downloadMode": "mute"}, "Fixture HLS (TS) (1) (720p, mute).mp4"),
         ({"downloadMode": "audio"}, "Fixture HLS (TS) (1).mp3"),
         ({"downloadMode": "audio", "audioFormat": "best"}, "Fixture HLS (TS) (1).m4a"),
@@ -122,7 +122,7 @@ async def test_picker_for_a_post_with_two_videos(
         ([1, 2], "error.api.invalid_body"),
         ({"url": "not a link"}, "error.api.link.invalid"),
         ({"url": "0"}, "error.api.link.invalid"),
-        ({"url": " https://example.com/v"}, "error.api.link.invalid"),
+        ({"url": "https://example.com/a b"}, "error.api.link.invalid"),
         ({"url": "ftp://example.com/file"}, "error.api.service.unsupported"),
     ],
 )

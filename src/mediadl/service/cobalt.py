@@ -1,9 +1,11 @@
 """cobalt-compatible API (API 11) at the root of the origin: ``POST /`` and ``GET /`` info.
 
 Shapes and codes follow cobalt's public documentation: answers are ``tunnel``, ``redirect``,
-``picker`` or ``error`` objects with a ``status`` key; errors are ``error.api.*`` codes with
-HTTP 400 (``rate_exceeded`` 429, ``generic`` 500), as cobalt answers them. Tunnel links are
-this server's ``/api/v1/tunnel?t=…``: they carry a query string, so cobalt's ``&p=1`` probe works.
+``local-processing``, ``picker`` or ``error`` objects with a ``status`` key; errors are
+``error.api.*`` codes with HTTP 400 (``rate_exceeded`` 429, ``generic`` 500), as cobalt answers
+them, and name the site in ``context.service`` (:mod:`~mediadl.service.cobalt_names`). Tunnel
+links are this server's ``/api/v1/tunnel?t=…``: they carry a query string, so cobalt's ``&p=1``
+probe works.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from pydantic import ValidationError
 from mediadl import errors
 from mediadl.models import MediaInfo
 from mediadl.service.auth import check_key, key_allowed
+from mediadl.service.cobalt_local import local_merge
+from mediadl.service.cobalt_names import service_name, service_of_link
 from mediadl.service.cobalt_schema import (
     CobaltRequest,
     name_template,
@@ -85,8 +89,10 @@ def _error(code: str, context: dict[str, Any] | None = None, status: int = 400) 
 
 
 def _from_error(err: errors.MediadlError, service: str | None) -> JSONResponse:
+    """cobalt's error answer; ``context.service`` names the site: the one a site extractor
+    answered as (a closed site), else ``service``, the name known from the link or the page."""
     err = said_less(err)
-    service = service or err.context.get("service")  # a site answered before it was read
+    service = err.context.get("service") or service
     context: dict[str, Any] = {"service": service} if service else {}
     if err.code == "content.too_long" and "limit" in err.context:
         context["limit"] = err.context["limit"]
@@ -119,7 +125,8 @@ def _from_error(err: errors.MediadlError, service: str | None) -> JSONResponse:
     },
 )
 async def process(request: Request) -> JSONResponse:
-    """cobalt's main endpoint: a link and settings in, a `tunnel`/`picker`/`error` out."""
+    """cobalt's main endpoint: a link and settings in, a `tunnel`/`local-processing`/`picker`/
+    `error` out."""
     ctx = get_context(request)
     if request.headers.get("accept", "").lower() not in _ACCEPTED:
         return _error("error.api.header.accept")
@@ -138,7 +145,7 @@ async def process(request: Request) -> JSONResponse:
         return _error("error.api.link.missing")
     try:
         req = CobaltRequest.model_validate(normalize_body(raw))
-        check_link(req.url)
+        req = req.model_copy(update={"url": check_link(req.url)})
     except ValidationError:
         return _error("error.api.invalid_body")
     except errors.MediadlError as exc:
@@ -147,17 +154,18 @@ async def process(request: Request) -> JSONResponse:
 
 
 async def _answer(ctx: ServiceContext, request: Request, req: CobaltRequest) -> JSONResponse:
-    info: MediaInfo | None = None
+    service = service_of_link(req.url)
     try:
-        choice = to_choice(req)
         info = await ctx.resolver.resolve(req.url)
+        service = service_name(info, req.url)
         if info.is_playlist:
-            return _picker(ctx, request, req, info)
+            return _picker(ctx, request, req, info, service)
+        choice = to_choice(req, info)
         first = ctx.engine.plan(info, choice)
-        choice = with_template(choice, name_template(req, info, first))
+        choice = with_template(choice, name_template(req, info, first, service))
         plan = ctx.engine.plan(info, choice)
     except errors.MediadlError as exc:
-        return _from_error(exc, info.site.lower() if info else None)
+        return _from_error(exc, service)
     except Exception as exc:  # noqa: BLE001 - a bug still gets cobalt's shape; logged
         service_log.error("unexpected error in POST /", exc_info=exc)
         return _error("error.api.generic", status=500)
@@ -169,14 +177,20 @@ async def _answer(ctx: ServiceContext, request: Request, req: CobaltRequest) -> 
         and fmt.protocol in ("http", "https")
     ):
         return JSONResponse({"status": "redirect", "url": fmt.url, "filename": plan.filename})
+    if (
+        ctx.settings.cobalt_local_processing
+        and req.localProcessing != "disabled"
+        and (merge := local_merge(ctx, request, req.url, choice, plan, service=service))
+    ):
+        return JSONResponse(merge)
     tunnel, _events = tunnel_links(ctx, request, req.url, choice, None)
     return JSONResponse({"status": "tunnel", "url": tunnel, "filename": plan.filename})
 
 
 def _picker(
-    ctx: ServiceContext, request: Request, req: CobaltRequest, info: MediaInfo
+    ctx: ServiceContext, request: Request, req: CobaltRequest, info: MediaInfo, service: str
 ) -> JSONResponse:
-    choice = with_template(to_choice(req), name_template(req, info, None))
+    choice = with_template(to_choice(req), name_template(req, info, None, service))
     items = []
     for index, entry in enumerate(info.entries, 1):
         tunnel, _events = tunnel_links(ctx, request, req.url, choice, index)

@@ -4,6 +4,7 @@ Facts from cobalt's public API documentation (``docs/api.md``, ``api/src/process
 every key but ``url`` is optional, unknown keys are refused, values are strings from fixed lists
 (no coercion: ``"128"``, not ``128``), ``localProcessing`` may still come as a boolean.
 Service-specific options are accepted and, where mediadl has no such knob, ignored.
+A source that has only sound is served as audio whatever the mode, as cobalt does.
 """
 
 from __future__ import annotations
@@ -13,14 +14,26 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mediadl import errors
 from mediadl.models import AudioFormat, Choice, MediaInfo, Plan
 from mediadl.service.schemas import link_field
 
-__all__ = ["CobaltRequest", "name_template", "normalize_body", "to_choice"]
+__all__ = [
+    "CobaltRequest",
+    "audio_only",
+    "name_template",
+    "normalize_body",
+    "to_choice",
+    "with_template",
+]
 
 _LANG = Field(default=None, min_length=2, max_length=8, pattern=r"^[0-9a-zA-Z\-]+$")
-_AUDIO: dict[str, AudioFormat] = {"best": "best", "mp3": "mp3", "opus": "opus", "ogg": "opus"}
+_AUDIO: dict[str, AudioFormat] = {
+    "best": "best",
+    "mp3": "mp3",
+    "opus": "opus",
+    "ogg": "opus",
+    "wav": "wav",
+}
 
 
 class CobaltRequest(BaseModel):
@@ -61,40 +74,49 @@ def normalize_body(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def to_choice(req: CobaltRequest) -> Choice:
-    """What the person asked for, in mediadl's words."""
-    audio: AudioFormat | None = None
+def audio_only(req: CobaltRequest, info: MediaInfo | None) -> bool:
+    """Whether the answer is sound only: asked for, or all the source has (cobalt serves an
+    audio-only source as audio in ``auto`` and ``mute`` modes too)."""
     if req.downloadMode == "audio":
-        if req.audioFormat not in _AUDIO:
-            raise errors.FormatUnavailable(
-                "WAV isn't offered by this server: choose mp3, opus, ogg or best."
-            )
-        audio = _AUDIO[req.audioFormat]
+        return True
+    if info is None or info.is_playlist or not info.formats:
+        return False
+    return not any(f.has_video for f in info.formats)
+
+
+def to_choice(req: CobaltRequest, info: MediaInfo | None = None) -> Choice:
+    """What the person asked for, in mediadl's words (``info``: the source, once read)."""
+    sound_only = audio_only(req, info)
     container = req.youtubeVideoContainer
     return Choice(
         quality="best" if req.videoQuality == "max" else int(req.videoQuality),
         container="mp4" if container == "auto" else container,
-        audio=audio,
+        audio=_AUDIO[req.audioFormat] if sound_only else None,
         audio_bitrate=int(req.audioBitrate),
-        mute=req.downloadMode == "mute",
+        mute=req.downloadMode == "mute" and not sound_only,
         metadata=not req.disableMetadata,
     )
 
 
-def name_template(req: CobaltRequest, info: MediaInfo, plan: Plan | None) -> str:
-    """cobalt's file name styles (classic, basic, pretty, nerdy) as a mediadl name template."""
-    audio_only = req.downloadMode == "audio"
+def name_template(req: CobaltRequest, info: MediaInfo, plan: Plan | None, service: str) -> str:
+    """cobalt's file name styles (classic, basic, pretty, nerdy) as a mediadl name template.
+
+    ``service`` is the name cobalt would show (:mod:`~mediadl.service.cobalt_names`), written
+    into the template as it is (braces escaped), not yt-dlp's extractor name.
+    """
+    sound_only = audio_only(req, info)
+    site = service.replace("{", "{{").replace("}", "}}")
     title = "{title} - {uploader}" if info.uploader else "{title}"
     tags = []
     if plan is not None and plan.video is not None and plan.video.source.height:
         tags.append("{height}p")
-    if req.downloadMode == "mute":
+    if req.downloadMode == "mute" and not sound_only:
         tags.append("mute")
     style = req.filenameStyle
     if style == "classic":
-        return "{site}_{id}_audio" if audio_only else "_".join(["{site}", "{id}", *tags])
-    extra = {"basic": [], "pretty": ["{site}"], "nerdy": ["{site}", "{id}"]}[style]
-    parts = extra if audio_only else [*tags, *extra]
+        return f"{site}_{{id}}_audio" if sound_only else "_".join([site, "{id}", *tags])
+    extra = {"basic": [], "pretty": [site], "nerdy": [site, "{id}"]}[style]
+    parts = extra if sound_only else [*tags, *extra]
     return f"{title} ({', '.join(parts)})" if parts else title
 
 

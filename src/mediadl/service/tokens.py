@@ -43,6 +43,9 @@ class TunnelRequest:
     """Unix time after which the link is refused."""
     id: str = ""
     """Random name of this link: progress events are published under it."""
+    part: int | None = None
+    """One stream of the plan (its index), sent as it is, for a client that joins the streams
+    itself (cobalt's ``local-processing``); ``None``: the whole file."""
 
 
 class Signer:
@@ -75,22 +78,27 @@ class Signer:
 
     # --- tunnels ---------------------------------------------------------------------------
 
-    def tunnel(self, url: str, choice: Choice, *, item: int | None, ttl: float) -> str:
+    def tunnel(
+        self, url: str, choice: Choice, *, item: int | None, ttl: float, part: int | None = None
+    ) -> str:
         data: dict[str, Any] = {"u": url, "c": choice_to_dict(choice), "n": secrets.token_hex(6)}
         if item is not None:
             data["i"] = item
+        if part is not None:
+            data["s"] = part
         return self.dumps("tunnel", data, ttl)
 
     def read_tunnel(self, token: str) -> TunnelRequest:
         data = self.loads("tunnel", token)
         try:
-            item = data.get("i")
+            item, part = data.get("i"), data.get("s")
             return TunnelRequest(
                 url=str(data["u"]),
                 choice=choice_from_dict(data.get("c") or {}),
                 item=int(item) if item is not None else None,
                 expires=int(data["x"]),
                 id=str(data.get("n", "")),
+                part=int(part) if part is not None else None,
             )
         except (KeyError, TypeError, ValueError):
             raise TunnelInvalid() from None

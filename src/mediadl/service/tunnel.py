@@ -1,8 +1,9 @@
 """``GET /api/v1/tunnel?t=…``: check the signed request, resolve it, stream the file.
 
 One tunnel endpoint serves both faces (native and cobalt). ``&p=1`` is cobalt's probe: a checked
-tunnel answers it ``200`` with no body. Progress is published under the tunnel's id for
-``GET /api/v1/tunnel/events?t=…``.
+tunnel answers it ``200`` with no body. A tunnel for one ``part`` of a plan sends that stream as
+the site does (cobalt's ``local-processing``, :mod:`~mediadl.service.cobalt_local`). Progress is
+published under the tunnel's id for ``GET /api/v1/tunnel/events?t=…``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from mediadl import errors
 from mediadl.models import Format, Plan
+from mediadl.service.cobalt_local import stream_part
 from mediadl.service.context import Context, ServiceContext
 from mediadl.service.delivery import (
+    CROSS_ORIGIN,
     ClosingStream,
     base_headers,
     delivery_mode,
@@ -65,20 +68,22 @@ async def tunnel(
     """The file, streamed as it is fetched (passthrough with Range, or remuxed on the fly)."""
     req = ctx.signer.read_tunnel(t)
     if p is not None:
-        return Response(status_code=200)
+        return Response(status_code=200, headers=dict(CROSS_ORIGIN))
     reporter = Reporter(ctx.hub, req.id)
     try:
         reporter.stage("resolve")
         info = await ctx.resolver.resolve_item(req.url, req.item)
         plan = ctx.engine.plan(info, req.choice)
-        if delivery_mode(plan) == "passthrough":
+        if req.part is not None:
+            plan = stream_part(plan, req.part)
+        if req.part is not None or delivery_mode(plan) == "passthrough":
             return await passthrough(
                 request,
                 req,
                 plan,
                 opener=ctx.opener,
                 settings=ctx.settings,
-                refresh=_refresher(ctx, req, 0, plan.formats[0]),
+                refresh=_refresher(ctx, req, req.part or 0, plan.formats[0]),
                 reporter=reporter,
             )
         return await _remux(request, ctx, req, plan, reporter)
