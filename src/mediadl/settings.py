@@ -327,7 +327,7 @@ class Settings(BaseSettings):
         description="When a cobalt client prefers local processing (localProcessing: preferred "
         "or forced) and the file would be separate video and audio joined by the server, answer "
         "local-processing: one tunnel per stream, joined in the browser; the server only relays "
-        "bytes and runs no ffmpeg (about a quarter of the server CPU per download, "
+        "bytes and runs no ffmpeg (a quarter to a half of the server CPU per download, "
         "bench/cobalt_local_bench.py).",
     )
 
