@@ -50,3 +50,24 @@ def test_template_fields_cannot_add_path_components() -> None:
 
 def test_unknown_template_field_is_empty() -> None:
     assert render_name("{title}{nope}", {"title": "T"}, "mp4") == "T.mp4"
+
+
+@pytest.mark.parametrize(
+    ("template", "fields", "name"),
+    [
+        ("{title} ({quality})", {"title": "T", "quality": "720p"}, "T (720p).mp4"),
+        ("{title} ({quality})", {"title": "T", "quality": ""}, "T.mp4"),
+        ("{title} - {uploader} ({quality}, {site})", {"title": "T", "site": "s"}, "T (s).mp4"),
+        (
+            "{title} - {uploader} ({quality}, {site})",
+            {"title": "T", "uploader": "U", "quality": "1080p", "site": "s"},
+            "T - U (1080p, s).mp4",
+        ),
+        ("{title} [{id}]", {"title": "T (live)"}, "T (live).mp4"),
+        ("Song () {title}", {"title": "T"}, "Song () T.mp4"),
+    ],
+)
+def test_what_framed_an_empty_field_goes(
+    template: str, fields: dict[str, object], name: str
+) -> None:
+    assert render_name(template, fields, "mp4") == name

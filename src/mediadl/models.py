@@ -167,7 +167,8 @@ class Choice:
     metadata: bool = True
     """Write title/artist tags and the thumbnail where the container allows."""
     name_template: str | None = None
-    """``{title}``, ``{id}``, ``{uploader}``, ``{height}``, ``{site}``; the extension is added."""
+    """``{title}``, ``{id}``, ``{uploader}``, ``{height}``, ``{quality}`` (``720p``), ``{site}``;
+    the extension is added."""
 
 
 @dataclass(frozen=True, slots=True)

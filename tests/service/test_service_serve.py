@@ -4,6 +4,7 @@ resumes, replicas sharing a secret, restarts."""
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import time
 from collections.abc import Callable
@@ -182,3 +183,24 @@ def test_a_client_leaving_mid_remux_stops_ffmpeg(
     while children(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert children(pid) == []
+
+
+@pytest.mark.parametrize(("page", "body"), [("video", {}), ("hls", {"quality": 1080})])
+def test_a_client_leaving_ends_the_progress_stream_with_cancelled(
+    server: Server, site: FixtureSite, page: str, body: dict[str, Any]
+) -> None:
+    """A page following a download the browser cancelled learns it at once, not never."""
+    answer = download(server, site.url(page, total_rate=300_000), body)
+    events = httpx.URL(server.base).join(answer["events"])
+    with httpx.stream("GET", answer["tunnel"], timeout=60) as r:
+        assert r.status_code == 200, r.read()
+        chunks = r.iter_bytes()
+        assert next(chunks)
+    states = []
+    with httpx.stream("GET", events, timeout=60) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                states.append(json.loads(line.removeprefix("data:")))
+    assert states[-1]["stage"] == "error", states
+    assert states[-1]["error"]["code"] == "cancelled"
+    assert all(s["stage"] != "done" for s in states)

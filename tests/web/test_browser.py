@@ -100,7 +100,7 @@ def test_paste_preview_720p_download(
     card.get_by_role("radio", name=re.compile("720p")).check()
     got, saved = download(page, EN("download.video", quality="720p", ext="MP4"), tmp_path)
 
-    assert got.suggested_filename == "Fixture HLS (TS) (1).mp4"
+    assert got.suggested_filename == "Fixture HLS (TS) (1) (720p).mp4"
     result = probe(saved)
     assert result.video is not None and result.video.height == 720
     assert result.audio is not None
@@ -250,7 +250,7 @@ def test_a_list_waits_out_the_servers_rate_limit(
     ("link", "code"),
     [(UNSUPPORTED, "link.unsupported"), ("nomedia", "content.no_media")],
 )
-def test_errors_in_words_with_a_retry(
+def test_errors_in_words_then_the_next_link(
     open_page: OpenPage, site: FixtureSite, artifacts: Path, link: str, code: str
 ) -> None:
     page = open_page()
@@ -261,7 +261,7 @@ def test_errors_in_words_with_a_retry(
     shoot(page, artifacts, f"error-{code}-desktop-light")
 
     page.locator("#url").fill(site.pages["video"])
-    problem.get_by_role("button", name=EN("error.retry")).click()
+    page.keyboard.press("Enter")
     wait_for_preview(page)
     expect(problem).to_be_hidden()
 
@@ -288,7 +288,8 @@ def test_keyboard_only(open_page: OpenPage, site: FixtureSite, tmp_path: Path) -
     page.keyboard.press("ArrowRight")
     assert page.evaluate("document.activeElement.value") == "v:720"
     page.keyboard.press("Tab")  # the "without sound" box
-    page.keyboard.press("Tab")  # the button (a radio group is one stop)
+    page.keyboard.press("Tab")  # the audio choices (each radio group is one stop)
+    page.keyboard.press("Tab")  # the button
     button = EN("download.video", quality="720p", ext="MP4")
     assert page.evaluate("document.activeElement.textContent") == button
     with page.expect_download() as info:

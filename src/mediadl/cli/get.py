@@ -76,7 +76,7 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
     name: str | None = typer.Option(
         None,
         "--name",
-        help="File name template: {title}, {id}, {uploader}, {site}, {height}. "
+        help="File name template: {title}, {id}, {uploader}, {site}, {height}, {quality} (720p). "
         "The extension is added.",
     ),
     playlist: bool = typer.Option(

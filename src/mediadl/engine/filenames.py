@@ -38,19 +38,42 @@ def safe_name(title: str, ext: str, *, fallback: str = "video") -> str:
 def render_name(template: str | None, fields: Mapping[str, object], ext: str) -> str:
     """Fill ``template`` (``{title}``, ``{id}``, …) with ``fields`` and make it safe.
 
-    Unknown fields stay as written; a field's value can never add a path component.
+    Unknown fields stay as written; a field's value can never add a path component. Around a
+    field left empty, what would dangle goes: ``{title} ({quality})`` of a file without a height
+    is ``Title``, ``({quality}, {site})`` becomes ``(site)``, ``{title} - {uploader}`` ``Title``.
     """
     text = str(fields.get("title") or "")
     if template:
         formatter = string.Formatter()
         pieces = []
+        blank = False
         for literal, name, _spec, _conv in formatter.parse(template):
             pieces.append(literal)
             if name is not None:
                 value = fields.get(name)
-                pieces.append(str(value) if value is not None else "")
-        text = "".join(pieces)
+                value_text = str(value) if value is not None else ""
+                blank = blank or not value_text
+                pieces.append(value_text)
+        text = _tidy("".join(pieces)) if blank else "".join(pieces)
     return safe_name(text, ext, fallback=str(fields.get("id") or "video"))
+
+
+_OPENING_COMMA = re.compile(r"([(\[])\s*,\s*")
+_CLOSING_COMMA = re.compile(r"\s*,\s*(?=[,)\]])")
+_EMPTY_BRACKETS = re.compile(r"\s*(\(\s*\)|\[\s*\])")
+_DANGLING_DASH = re.compile(r"\s+[-–—]\s*(?=\(|\[|$)")
+
+
+def _tidy(text: str) -> str:
+    """Commas, brackets and dashes that only framed an empty field, gone."""
+    for pattern, replacement in (
+        (_OPENING_COMMA, r"\1"),
+        (_CLOSING_COMMA, ""),
+        (_EMPTY_BRACKETS, ""),
+        (_DANGLING_DASH, " "),
+    ):
+        text = pattern.sub(replacement, text)
+    return text.strip()
 
 
 def _clean(text: str) -> str:

@@ -204,6 +204,7 @@ def _finish(
         "uploader": info.uploader or "",
         "site": info.site,
         "height": video.source.height if video and video.source.height else "",
+        "quality": f"{video.source.height}p" if video and video.source.height else "",
         "ext": ext,
     }
     return Plan(

@@ -260,7 +260,7 @@ def _classify(cause: BaseException, message: str, url: str) -> errors.MediadlErr
     if isinstance(cause, TransportError):
         if "timed out" in str(cause).lower():
             return errors.FetchTimeout(url=url)
-        return errors.FetchFailed(UNREACHABLE, url=url)
+        return errors.FetchFailed(UNREACHABLE, url=url, reason="unreachable")
     if isinstance(cause, UnsupportedError):
         return errors.ContentNoMedia(url=url)
     if isinstance(cause, GeoRestrictedError):

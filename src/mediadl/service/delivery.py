@@ -44,18 +44,26 @@ CROSS_ORIGIN = {"Cross-Origin-Resource-Policy": "cross-origin"}
 
 class ClosingStream(StreamingResponse):
     """A streamed body whose source is closed however the response ends — even when the client
-    left before the first byte and the body was never iterated (ffmpeg is never left running)."""
+    left before the first byte and the body was never iterated (ffmpeg is never left running).
+    A response that ends without a final state (the client left) tells its followers so."""
 
     def __init__(
-        self, content: AsyncIterator[bytes], *, close: Callable[[], Awaitable[None]], **kw: Any
+        self,
+        content: AsyncIterator[bytes],
+        *,
+        close: Callable[[], Awaitable[None]],
+        reporter: Reporter,
+        **kw: Any,
     ) -> None:
         super().__init__(content, **kw)
         self._close = close
+        self._reporter = reporter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
+            self._reporter.left()
             await self._close()
 
 
@@ -132,7 +140,9 @@ async def passthrough(
         await stream.aclose()
         return Response(status_code=status, headers=headers)
     body = _body(stream, length, reporter)
-    return ClosingStream(body, close=stream.aclose, status_code=status, headers=headers)
+    return ClosingStream(
+        body, close=stream.aclose, reporter=reporter, status_code=status, headers=headers
+    )
 
 
 class _Unsatisfiable(Exception):

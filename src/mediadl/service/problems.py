@@ -139,7 +139,7 @@ def said_less(err: errors.MediadlError, url: str | None = None) -> errors.Mediad
         err.context.get("detail", "?"),
     )
     url = url or err.context.get("url")
-    return errors.FetchFailed(UNREACHABLE, **({"url": url} if url else {}))
+    return errors.FetchFailed(UNREACHABLE, reason="unreachable", **({"url": url} if url else {}))
 
 
 def error_body(err: errors.MediadlError) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from mediadl import errors
+
 __all__ = ["TERMINAL", "ProgressHub", "Reporter"]
 
 TERMINAL = frozenset({"done", "error"})
@@ -97,6 +99,7 @@ class Reporter:
         self._last = 0.0
         self._info: dict[str, Any] = {}
         self._started = time.monotonic()
+        self._ended = False
 
     def stage(self, stage: str, **info: Any) -> None:
         self._info.update(info)
@@ -113,7 +116,16 @@ class Reporter:
         )
 
     def done(self, nbytes: int) -> None:
+        self._ended = True
         self._hub.publish(self._key, "done", **self._info, sent=nbytes)
 
     def failed(self, error: dict[str, Any]) -> None:
+        self._ended = True
         self._hub.publish(self._key, "error", **self._info, **error)
+
+    def left(self) -> None:
+        """The response ended without ``done`` or an error: the client went away (a cancelled
+        download). Said as a final ``cancelled`` error, so a page that follows the tunnel
+        stops waiting at once instead of watching a silent stream."""
+        if not self._ended:
+            self.failed({"error": errors.Cancelled().to_dict()})

@@ -78,7 +78,8 @@ class DownloadRequest(_Strict):
     filename: str | None = Field(
         default=None,
         max_length=200,
-        description="File name template: {title}, {id}, {uploader}, {site}, {height}.",
+        description="File name template: {title}, {id}, {uploader}, {site}, {height}, "
+        "{quality} (`720p`); brackets and commas around an empty field are dropped.",
     )
 
     def choice(self) -> Choice:

@@ -145,7 +145,8 @@ async def _remux(
     if estimate:
         headers["Estimated-Content-Length"] = str(estimate)
     reporter.stage("start", mode=mode, estimate=estimate)
-    return ClosingStream(_remux_body(ctx, job, reporter), close=job.aclose, headers=headers)
+    body = _remux_body(ctx, job, reporter)
+    return ClosingStream(body, close=job.aclose, reporter=reporter, headers=headers)
 
 
 async def _remux_body(

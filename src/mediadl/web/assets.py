@@ -27,12 +27,13 @@ _TYPES = {
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
     ".json": "application/json",
+    ".webmanifest": "application/manifest+json",
     ".svg": "image/svg+xml",
     ".html": "text/html; charset=utf-8",
     ".png": "image/png",
     ".ico": "image/x-icon",
 }
-_COMPRESSIBLE = (".css", ".js", ".json", ".svg", ".html")
+_COMPRESSIBLE = (".css", ".js", ".json", ".webmanifest", ".svg", ".html")
 _MIN_GZIP = 512
 
 

@@ -2,13 +2,15 @@
 
 /** An error the server named (`code` from its stable list), or one of the page's own. */
 export class ApiError extends Error {
-  constructor(code, message = '', retryAfter = 0, service = '') {
+  constructor(code, message = '', retryAfter = 0, service = '', reason = '') {
     super(message || code);
     this.code = code;
     /** Seconds the server asked us to wait (429, 503), else 0. */
     this.retryAfter = retryAfter;
     /** The site a site-wide error is about (`blutv`), for words about that site. */
     this.service = service;
+    /** Why, where one code covers several causes (`unreachable` for fetch.failed). */
+    this.reason = reason;
   }
 }
 
@@ -16,7 +18,9 @@ const API = '/api/v1';
 
 /** The ApiError of an error body ({code, message, context}). */
 function fromBody(error, wait = 0) {
-  return new ApiError(error.code, error.message, wait, String(error.context?.service || ''));
+  const context = error.context || {};
+  return new ApiError(error.code, error.message, wait, String(context.service || ''),
+    String(context.reason || ''));
 }
 
 async function call(url, init = {}) {

@@ -1,10 +1,12 @@
 // The page: paste a link, see what it holds, save it. Errors in words, with a way to try again.
+import { keepLink, linkInAddress } from './address.js';
 import { ApiError, resolve } from './api.js';
 import { $, plain } from './dom.js';
 import { has, t } from './i18n.js';
 import { renderList } from './list.js';
 import { renderMedia } from './media.js';
 import './chips.js';
+import './settings.js';
 
 const form = $('paste');
 const input = $('url');
@@ -15,6 +17,11 @@ const busyText = $('busy-text');
 const problem = $('problem');
 const problemText = $('problem-text');
 const retryButton = $('retry');
+const clearButton = $('clear');
+const pasteButton = $('paste-link');
+
+/** Errors that the same request, made again, can't get past: no "Try again" for them. */
+const HOPELESS = /^(link\.|content\.(unavailable|no_media|private|region|drm|live|too_long|too_large|too_many_items|unfetchable)$|site\.|auth\.|config\.|format\.unavailable$|request\.too_large$|proxy\.(auth|forbidden)$)/;
 
 let again = null;
 let lookup = null;
@@ -24,6 +31,7 @@ let lookup = null;
 function explain(err) {
   if (typeof err === 'string') return err;
   const key = err instanceof ApiError ? `error.${err.code}` : '';
+  if (key === 'error.fetch.failed' && err.reason === 'unreachable') return t('error.fetch.unreachable');
   const specific = key && err.service ? `${key}.${err.service}` : '';
   if (specific && has(specific)) return t(specific);
   return key && has(key) ? t(key) : t('error.generic');
@@ -38,8 +46,9 @@ const ui = {
     if (err && err.name === 'AbortError') return;
     if (err && !(err instanceof ApiError) && typeof err !== 'string') console.error(err);
     problemText.textContent = explain(err);
-    again = retry;
-    retryButton.hidden = !retry;
+    const helps = retry && !(err instanceof ApiError && HOPELESS.test(err.code));
+    again = helps ? retry : null;
+    retryButton.hidden = !helps;
     problem.hidden = false;
     status.textContent = '';
   },
@@ -89,10 +98,12 @@ async function look() {
       : renderMedia(media, { url, item: media.item, ui });
     result.replaceChildren(card);
     result.hidden = false;
+    keepLink(url);
     ui.announce(media.is_playlist
       ? t('status.found_list', { count: (media.entries || []).length })
       : t('status.found', { title: plain(media.title) }));
-    $('media-title')?.focus();
+    $('media-title')?.focus({ preventScroll: true });
+    card.querySelector('button[type=submit]')?.scrollIntoView({ block: 'nearest' });
   } catch (err) {
     ui.fail(err, look);
   } finally {
@@ -107,10 +118,54 @@ form.addEventListener('submit', (event) => {
   event.preventDefault();
   look();
 });
-input.addEventListener('paste', () => {
-  setTimeout(() => { if (input.value.trim()) look(); }, 0);
+const LINKISH = /https?:\/\/|^\s*[\w-]+(\.[\w-]+)+[/]/i;
+
+/** A pasted link takes the field's place (a second link never glues onto the first). */
+function take(text) {
+  input.value = cleanLink(text);
+  fieldChanged();
+  look();
+}
+
+function fieldChanged() {
+  clearButton.hidden = !input.value;
+}
+
+input.addEventListener('paste', (event) => {
+  const text = event.clipboardData?.getData('text') || '';
+  if (LINKISH.test(text)) {
+    event.preventDefault();
+    take(text);
+    return;
+  }
+  setTimeout(() => { fieldChanged(); if (input.value.trim()) look(); }, 0);
 });
+input.addEventListener('input', fieldChanged);
+clearButton.addEventListener('click', () => {
+  lookup?.abort();
+  input.value = '';
+  fieldChanged();
+  ui.clear();
+  result.hidden = true;
+  result.replaceChildren();
+  keepLink('');
+  input.focus();
+});
+if (navigator.clipboard?.readText) {
+  pasteButton.hidden = false;
+  pasteButton.addEventListener('click', async () => {
+    try {
+      const text = await navigator.clipboard.readText();
+      if (text.trim()) take(text);
+      else input.focus();
+    } catch {
+      input.focus(); // the browser said no: the field takes Ctrl+V as ever
+    }
+  });
+}
 retryButton.addEventListener('click', () => {
   if (again) again();
 });
 document.documentElement.classList.add('js');
+const given = linkInAddress();
+if (given) take(given);

@@ -28,12 +28,14 @@ function formatter(unit, digits) {
   return formats.get(id);
 }
 
-/** 12.3 MB (decimal units, as browsers show downloads). */
+/** 12.3 MB, 0.1 kB (decimal units, as browsers show downloads; never bare bytes, which read
+ * oddly as "148 byte"). */
 export function bytes(n, suffix = '') {
-  let value = Math.max(0, Number(n) || 0);
-  let step = 0;
+  let value = Math.max(0, Number(n) || 0) / 1000;
+  let step = 1;
   while (value >= 1000 && step < UNITS.length - 1) { value /= 1000; step += 1; }
-  const digits = step === 0 || value >= 100 ? 0 : 1;
+  if (value > 0 && value < 0.1) value = 0.1;
+  const digits = value === 0 || value >= 100 ? 0 : 1;
   return formatter(UNITS[step] + suffix, digits).format(value);
 }
 

@@ -2,8 +2,10 @@
 import { prepare } from './api.js';
 import { h, plain } from './dom.js';
 import { bytes, duration, t } from './i18n.js';
-import { thumbnail, transferView } from './media.js';
+import { thumbnail } from './media.js';
 import { save } from './saver.js';
+import { naming, settings } from './settings.js';
+import { activity, transferView } from './transfer.js';
 
 const HEIGHTS = [1080, 720, 480, 360];
 
@@ -14,7 +16,11 @@ function formatSelect() {
       t('list.format.height', { height }))),
     h('option', { value: 'mp3' }, t('list.format.mp3')),
   ];
-  return h('select', { id: 'list-format', name: 'format' }, options);
+  const select = h('select', { id: 'list-format', name: 'format' }, options);
+  const wanted = Number(settings().quality);
+  const fit = HEIGHTS.find((height) => height <= wanted);
+  if (fit) select.value = String(fit);
+  return select;
 }
 
 function requestFor(format) {
@@ -30,7 +36,7 @@ function row(entry) {
     thumbnail(entry.thumbnail, title, 'entry-thumb'),
     h('span', { class: 'entry-title' }, title),
     entry.duration ? h('span', { class: 'entry-duration' }, duration(entry.duration)) : null);
-  return { entry, box, state, root: h('li', {}, label, state) };
+  return { entry, title, box, state, root: h('li', {}, label, state) };
 }
 
 const WAIT_AT_MOST = 120;
@@ -88,13 +94,16 @@ export function renderList(media, { url, ui }) {
   form.addEventListener('change', (event) => { if (event.target !== all) refresh(); });
   refresh();
 
+  let running = false;
   const run = async (targets) => {
+    if (running) return;
     ui.clear();
     if (!targets.length) {
       ui.fail(t('list.none'));
       return;
     }
-    button.disabled = true;
+    running = true; // not `disabled`: a disabled button drops the focus to the page's body
+    button.setAttribute('aria-disabled', 'true');
     for (const r of targets) setState(r, 'queued');
     const failed = [];
     let firstError = null;
@@ -103,12 +112,13 @@ export function renderList(media, { url, ui }) {
       transfer.reset();
       ui.announce(t('status.list_progress', { current: i + 1, count: targets.length }));
       try {
-        const body = { url, item: r.entry.index, ...requestFor(format.value) };
+        const body = { url, item: r.entry.index, ...requestFor(format.value), ...naming(plain(r.entry.title) || null) };
         const ticket = await prepareWhenAllowed(body, (seconds) => {
           setState(r, 'waiting', t('list.state.waiting', { seconds }));
           transfer.say(t('status.rate_wait', { seconds }));
         });
         setState(r, 'working');
+        transfer.begin(activity(ticket, { format: format.value === 'mp3' ? 'MP3' : '' }));
         await save(ticket, (state) => {
           transfer.update(state);
           if (state.sent) setState(r, 'working', bytes(state.sent));
@@ -120,7 +130,8 @@ export function renderList(media, { url, ui }) {
         firstError ??= err;
       }
     }
-    button.disabled = false;
+    running = false;
+    button.removeAttribute('aria-disabled');
     const saved = targets.length - failed.length;
     const summary = failed.length
       ? t('status.list_partial', { done: saved, count: targets.length })

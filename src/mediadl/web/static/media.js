@@ -1,8 +1,11 @@
 // One video or sound: its preview, the choices it really has, and the download of one of them.
+import { rememberChoice, rememberedChoice } from './address.js';
 import { prepare } from './api.js';
 import { h, plain } from './dom.js';
-import { bytes, duration, speed, t } from './i18n.js';
+import { bytes, duration, t } from './i18n.js';
 import { save } from './saver.js';
+import { naming, settings } from './settings.js';
+import { activity, transferView } from './transfer.js';
 
 const GENERIC_SITES = new Set(['generic', 'html5mediaembed', '']);
 
@@ -31,9 +34,10 @@ function sizeText(size) {
   return size ? t('choice.about', { size: bytes(size) }) : '';
 }
 
-function option(value, main, sub, { checked = false, recommended = false } = {}) {
+/** One choice; video and audio are two radio groups (each its own Tab stop), one checked in all. */
+function option(group, value, main, sub, { checked = false, recommended = false } = {}) {
   return h('label', { class: 'opt' },
-    h('input', { type: 'radio', name: 'choice', value, checked }),
+    h('input', { type: 'radio', name: group, value, checked }),
     h('span', { class: 'opt-main' }, main),
     sub ? h('span', { class: 'opt-sub' }, sub) : null,
     recommended ? h('span', { class: 'badge' }, t('choice.recommended')) : null);
@@ -48,25 +52,41 @@ function audioLabel(choice) {
   return t(`choice.audio.${choice.format}`);
 }
 
-function defaultValue(choices) {
-  if (choices.video.length) {
-    const pick = choices.video.find((v) => v.quality === choices.default_quality);
-    return `v:${(pick || choices.video[0]).quality}`;
-  }
-  return choices.audio.length ? `a:${choices.audio[0].format}` : null;
+/** The video choice the settings ask for: the recommended one, the best, or the nearest height
+ * not above the one asked (the lowest when all are above). */
+function preferredVideo(choices, wanted) {
+  const { video } = choices;
+  if (wanted === 'best') return video.find((v) => v.quality === 'best') || video[0];
+  const height = Number(wanted);
+  if (!height) return video.find((v) => v.quality === choices.default_quality) || video[0];
+  const fits = video.filter((v) => v.height && v.height <= height);
+  const sized = video.filter((v) => v.height);
+  if (fits.length) return fits.reduce((a, b) => (b.height > a.height ? b : a));
+  return sized.length ? sized.reduce((a, b) => (b.height < a.height ? b : a)) : video[0];
 }
 
-function videoFieldset(choices, initial) {
+function defaultValue(choices, remembered) {
+  const values = [...choices.video.map((v) => `v:${v.quality}`),
+    ...choices.audio.map((a) => `a:${a.format}`)];
+  if (remembered && values.includes(remembered.value)) return remembered.value;
+  const chosen = settings();
+  if (choices.video.length) return `v:${preferredVideo(choices, chosen.quality).quality}`;
+  if (!choices.audio.length) return null;
+  const audio = distinctAudio(choices.audio);
+  return `a:${(audio.find((a) => a.format === chosen.audio) || audio[0]).format}`;
+}
+
+function videoFieldset(choices, initial, muted) {
   const options = choices.video.map((v) => {
     const extra = [sizeText(v.size), v.fps > 30 ? t('choice.fps', { fps: Math.round(v.fps) }) : ''];
-    return option(`v:${v.quality}`, videoLabel(v), extra.filter(Boolean).join(' · '), {
+    return option('video', `v:${v.quality}`, videoLabel(v), extra.filter(Boolean).join(' · '), {
       checked: initial === `v:${v.quality}`,
       recommended: v.quality === choices.default_quality,
     });
   });
   const mute = choices.mute
     ? h('label', { class: 'check' },
-      h('input', { type: 'checkbox', name: 'mute', 'aria-describedby': 'mute-hint' }),
+      h('input', { type: 'checkbox', name: 'mute', checked: muted, 'aria-describedby': 'mute-hint' }),
       h('span', {}, t('choice.mute')),
       h('span', { class: 'hint', id: 'mute-hint' }, t('choice.mute_hint')))
     : null;
@@ -81,27 +101,38 @@ function distinctAudio(audio) {
 }
 
 function audioFieldset(choices, initial) {
-  const options = distinctAudio(choices.audio).map((a) => option(`a:${a.format}`, audioLabel(a),
+  const options = distinctAudio(choices.audio).map((a) => option('audio', `a:${a.format}`,
+    audioLabel(a),
     [sizeText(a.size), a.transcode ? t('choice.converted') : ''].filter(Boolean).join(' · '),
     { checked: initial === `a:${a.format}` }));
   return h('fieldset', { class: 'group' },
     h('legend', {}, t('choice.audio')), h('div', { class: 'options' }, options));
 }
 
+function checkedValue(form) {
+  const box = form.querySelector('input[type=radio]:checked');
+  return box ? box.value : '';
+}
+
 /** What the form asks for: the request body's choice and the button's words. */
-function selection(form, choices) {
-  const value = form.elements.choice.value || defaultValue(choices);
+function selection(form, choices, fallback) {
+  const value = checkedValue(form) || fallback;
   const mute = Boolean(form.elements.mute?.checked);
   if (value.startsWith('a:')) {
     const audio = choices.audio.find((a) => `a:${a.format}` === value);
-    return { body: { audio: audio.format }, label: t('download.audio', { format: audioLabel(audio) }), audio: true };
+    const format = audioLabel(audio);
+    return {
+      value, mute: false, audio: true, format,
+      body: { audio: audio.format },
+      label: t('download.audio', { format }),
+    };
   }
   const video = choices.video.find((v) => `v:${v.quality}` === value);
   const words = { quality: videoLabel(video), ext: 'MP4' };
   return {
+    value, mute, audio: false,
     body: { quality: video.quality, container: 'mp4', mute },
     label: t(mute ? 'download.video_mute' : 'download.video', words),
-    audio: false,
   };
 }
 
@@ -113,58 +144,11 @@ function facts(media) {
     rows.map(([term, value]) => h('div', {}, h('dt', {}, term), h('dd', {}, value))));
 }
 
-/** Progress of one transfer: a bar and a line of text, fed with the server's states. */
-export function transferView() {
-  const bar = h('progress', { 'aria-label': t('download.label') });
-  const text = h('p', { class: 'transfer-text' });
-  const root = h('div', { class: 'transfer', hidden: true }, bar, text);
-  let lastStage = '';
-  return {
-    root,
-    reset() {
-      root.hidden = false;
-      bar.removeAttribute('value');
-      text.textContent = t('status.preparing');
-      lastStage = '';
-    },
-    say(message) {
-      text.textContent = message;
-    },
-    finish(message) {
-      bar.max = 1;
-      bar.value = 1;
-      text.textContent = message;
-    },
-    /** Returns a sentence worth announcing when the stage changed, else ''. */
-    update(state) {
-      if (state.stage === 'progress' || state.stage === 'done') {
-        const sent = state.sent || 0;
-        if (state.total) {
-          bar.max = state.total;
-          bar.value = Math.min(sent, state.total);
-        }
-        const key = !state.total ? 'status.progress_unknown'
-          : state.estimated ? 'status.progress_about' : 'status.progress';
-        text.textContent = t(key, {
-          sent: bytes(sent), total: bytes(state.total || 0), speed: speed(state.speed || 0),
-        });
-      } else if (state.stage === 'mux') {
-        text.textContent = t('status.muxing');
-      } else if (state.stage === 'start') {
-        text.textContent = t('status.receiving');
-      }
-      const changed = state.stage !== lastStage;
-      lastStage = state.stage;
-      if (!changed) return '';
-      return { mux: t('status.muxing'), start: t('status.receiving') }[state.stage] || '';
-    },
-  };
-}
-
 /** The card of one media, ready for a download. */
 export function renderMedia(media, { url, item = null, ui }) {
   const choices = media.choices || { video: [], audio: [], mute: false, default_quality: null };
-  const initial = defaultValue(choices);
+  const remembered = rememberedChoice(url, item);
+  const initial = defaultValue(choices, remembered);
   const name = plain(media.title);
   const title = h('h2', { id: 'media-title', tabindex: '-1' }, name);
   const head = h('div', { class: 'media-head' },
@@ -175,27 +159,39 @@ export function renderMedia(media, { url, item = null, ui }) {
   }
   const button = h('button', { class: 'primary wide', type: 'submit' });
   const groups = [];
-  if (choices.video.length) groups.push(videoFieldset(choices, initial));
+  if (choices.video.length) groups.push(videoFieldset(choices, initial, Boolean(remembered?.mute)));
   if (choices.audio.length) groups.push(audioFieldset(choices, initial));
   const form = h('form', { class: 'choices', 'aria-label': t('choice.legend') }, groups, button);
   const transfer = transferView();
 
   const refresh = () => {
-    const chosen = selection(form, choices);
+    const chosen = selection(form, choices, initial);
     button.textContent = chosen.label;
     if (form.elements.mute) form.elements.mute.disabled = chosen.audio;
+    rememberChoice(url, item, { value: chosen.value, mute: chosen.mute });
   };
-  form.addEventListener('change', refresh);
+  form.addEventListener('change', (event) => {
+    if (event.target.type === 'radio') { // one choice in both groups
+      for (const box of form.querySelectorAll('input[type=radio]:checked')) {
+        if (box !== event.target) box.checked = false;
+      }
+    }
+    refresh();
+  });
   refresh();
 
+  let running = false;
   const download = async () => {
-    const chosen = selection(form, choices);
+    if (running) return;
+    const chosen = selection(form, choices, initial);
     ui.clear();
-    button.disabled = true;
+    running = true; // not `disabled`: a disabled button drops the focus to the page's body
+    button.setAttribute('aria-disabled', 'true');
     transfer.reset();
     ui.announce(t('status.preparing'));
     try {
-      const ticket = await prepare({ url, item, ...chosen.body });
+      const ticket = await prepare({ url, item, ...chosen.body, ...naming() });
+      transfer.begin(activity(ticket, chosen));
       await save(ticket, (state) => {
         const news = transfer.update(state);
         if (news) ui.announce(news);
@@ -208,7 +204,8 @@ export function renderMedia(media, { url, item = null, ui }) {
       transfer.root.hidden = true;
       ui.fail(err, download);
     } finally {
-      button.disabled = false;
+      running = false;
+      button.removeAttribute('aria-disabled');
     }
   };
   form.addEventListener('submit', (event) => {

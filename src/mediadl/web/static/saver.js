@@ -41,7 +41,9 @@ export async function save(download, onState) {
       onState({ ...state, total, estimated });
       if (state.stage === 'done') return state;
       if (state.stage === 'error') {
-        throw new ApiError(state.error?.code || 'generic', state.error?.message);
+        const error = state.error || {};
+        throw new ApiError(error.code || 'generic', error.message, 0,
+          String(error.context?.service || ''), String(error.context?.reason || ''));
       }
     }
     throw new ApiError('network');
