@@ -41,7 +41,8 @@ as they are, never with a traceback; anything else is a bug and is logged with o
     │   ├── TooManyStreams            rate.streams            429  (downloads open at once)
     │   └── ServerBusy                server.busy             503  (all download slots taken)
     ├── ConfigError                   config.invalid          500  (the operator's setup)
-    │   └── ConfigCookies             config.cookies          500  (a cookies file or browser)
+    │   ├── ConfigCookies             config.cookies          500  (a cookies file or browser)
+    │   └── ConfigTemplate            config.template         400  (a --name template)
     ├── ProcessingFailed              processing.failed       500  (ffmpeg)
     ├── Cancelled                     cancelled               499
     └── InternalError                 internal                500
@@ -55,6 +56,7 @@ __all__ = [
     "Cancelled",
     "ConfigCookies",
     "ConfigError",
+    "ConfigTemplate",
     "ContentDrm",
     "ContentError",
     "ContentInvalid",
@@ -352,6 +354,12 @@ class ConfigCookies(ConfigError):
     default_message = (
         "The cookies can't be read. Check the cookies file (Netscape cookies.txt format)."
     )
+
+
+class ConfigTemplate(ConfigError):
+    code = "config.template"
+    status = 400
+    default_message = "The file name template can't be used. Check its braces and fields."
 
 
 class ProcessingFailed(MediadlError):

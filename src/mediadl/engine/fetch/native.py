@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from aiohttp.abc import AbstractResolver
 
@@ -33,6 +34,7 @@ from mediadl.engine.fetch.hls import HlsOptions, parse_media_playlist
 from mediadl.engine.fetch.ordering import InOrder
 from mediadl.engine.fetch.output import PartFile, Tally
 from mediadl.engine.fetch.progressive import FileSpans, Progressive, StreamSpans
+from mediadl.engine.fetch.resume import Journal, Stale
 from mediadl.engine.fetch.retry import Backoff
 from mediadl.engine.fetch.scratch import DiskBound, stream_temp_dir
 from mediadl.engine.fetch.segments import Part, Segments
@@ -145,15 +147,32 @@ class NativeFetcher:
         self, item: FetchItem, client: HttpClient, pace: AdaptiveConcurrency
     ) -> None:
         item.dest.parent.mkdir(parents=True, exist_ok=True)
-        part = PartFile(item.dest)
+        if item.resume and item.dest.exists():  # finished by an earlier run
+            if item.progress is not None:
+                size = item.dest.stat().st_size
+                item.progress(size, size, False)
+            return
+        part = PartFile(item.dest, keep=item.resume)
+        journal = Journal(part.path) if item.resume else None
         try:
             job = _Job(self.settings, client, item.fmt, item.progress, pace)
-            await job.to_file(part)
+            try:
+                await job.to_file(part, journal)
+            except Stale:
+                assert journal is not None
+                journal.reset()
+                job = _Job(self.settings, client, item.fmt, item.progress, pace)
+                await job.to_file(part, journal)
             job.tally.report()
             part.commit()
         except BaseException:
             part.discard()
+            if journal is not None:
+                with contextlib.suppress(OSError):
+                    journal.save(force=True)
             raise
+        if journal is not None:
+            journal.remove()
 
     async def stream(
         self, fmt: Format, *, start: int = 0, cancel: CancelToken | None = None
@@ -247,13 +266,41 @@ class _Job:
         self.headers = RequestHeaders.of(fmt)
         self.context = {"format_id": fmt.id}
 
-    async def to_file(self, part: PartFile) -> None:
+    async def to_file(self, part: PartFile, journal: Journal | None = None) -> None:
+        """Fill ``part``; with a ``journal``, only what it doesn't record as there already."""
         if self.progressive:
-            await self._progressive(FileSpans(part, self.tally)).run()
-            return
+            await self._file_ranges(part, journal)
+        else:
+            await self._file_segments(part, journal)
+
+    async def _file_ranges(self, part: PartFile, journal: Journal | None) -> None:
+        if journal is not None:
+            if not journal.ranges:
+                part.truncate(0)
+            have = journal.ranges.covered()
+            if journal.total is not None and have == journal.total:
+                self.tally.expect(have)
+                self.tally.add(have)
+                return
+            self.tally.done = have
+        output = FileSpans(part, self.tally, journal)
+        await self._progressive(output, journal=journal).run()
+
+    async def _file_segments(self, part: PartFile, journal: Journal | None) -> None:
+        parts = await self._parts()
+        done = 0
+        if journal is not None:
+            journal.check_parts((urlsplit(p.url).path, p.byte_range, p.label) for p in parts)
+            done = min(journal.parts, len(parts))
+            part.truncate(journal.bytes if done else 0)
         order = InOrder(first_key=0, budget=SEGMENT_MEMORY, spill_dir=part.path.parent)
-        async with contextlib.aclosing(_consume(order, self.to_order(order, 0))) as out:
+        head = 0
+        producer = self._segments(order, parts[done:])
+        async with contextlib.aclosing(_consume(order, producer)) as out:
             async for chunk in out:
+                if journal is not None and order.head_key > head:
+                    head = order.head_key  # every part before it is in the file
+                    journal.part_done(done + head, part.end)
                 part.append(chunk)
 
     async def to_order(self, order: InOrder, start: int) -> None:
@@ -261,7 +308,9 @@ class _Job:
             spans = StreamSpans(order, start=start, window=STREAM_WINDOW, tally=self.tally)
             await self._progressive(spans, start).run()
             return
-        parts = await self._parts()
+        await self._segments(order, await self._parts())
+
+    async def _segments(self, order: InOrder, parts: list[Part]) -> None:
         await Segments(
             self.client,
             parts,
@@ -274,7 +323,9 @@ class _Job:
             ahead=2 * self.settings.fetch_connections,
         ).run()
 
-    def _progressive(self, output: FileSpans | StreamSpans, start: int = 0) -> Progressive:
+    def _progressive(
+        self, output: FileSpans | StreamSpans, start: int = 0, journal: Journal | None = None
+    ) -> Progressive:
         url = self.fmt.url
         source = Source(url, self.headers, {**self.context, "host": host_of(url)})
         return Progressive(
@@ -286,6 +337,7 @@ class _Job:
             tally=self.tally,
             start=start,
             max_piece=_chunk_size(self.fmt),
+            journal=journal,
         )
 
     async def _parts(self) -> list[Part]:
