@@ -13,6 +13,9 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from mediadl.cli.get_run import pick_items
 from mediadl.engine.probe import probe
 from mediadl_fixtures.server import FixtureSite
 from support.cli import run_mediadl
@@ -179,3 +182,19 @@ def test_bad_rate_and_items_are_refused(site: FixtureSite, tmp_path: Path) -> No
     items = run_mediadl("get", site.pages["post"], "-I", "x", "--json", "-o", str(tmp_path))
     assert items.returncode == 1 and "Traceback" not in items.stderr
     assert json.loads(items.stdout)["error"]["code"] == "link.invalid"
+
+
+@pytest.mark.parametrize(
+    ("spec", "picked"),
+    [
+        (None, [0, 1, 2, 3, 4]),
+        ("1,3", [0, 2]),
+        ("2-4", [1, 2, 3]),
+        ("-1", [4]),
+        ("-2:", [3, 4]),
+        ("1:5:2", [0, 2, 4]),
+        ("3,1,3,9", [2, 0]),
+    ],
+)
+def test_playlist_items_follow_yt_dlp(spec: str | None, picked: list[int]) -> None:
+    assert pick_items(5, spec) == picked

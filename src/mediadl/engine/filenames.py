@@ -199,9 +199,10 @@ def _fill(template: str, fields: Mapping[str, object]) -> str:
         text = literal
         if empty_before:
             text = re.sub(r"^\S+", "", text)
-        if name is None:
+        if name is None:  # text alone (the end, or before an escaped brace)
             pieces.append(text)
-            break
+            empty_before = False
+            continue
         value = fields.get(name)
         rendered = _value(value, spec)
         if not rendered:

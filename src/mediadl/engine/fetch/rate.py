@@ -27,7 +27,7 @@ class ByteRate:
 
     async def take(self, nbytes: int) -> None:
         now = self._clock()
-        self._free_at = max(self._free_at, now - BURST_SECONDS) + nbytes / self.rate
+        self._free_at = max(self._free_at, now) + nbytes / self.rate
         wait = self._free_at - now - BURST_SECONDS
         if wait > 0:
             await asyncio.sleep(wait)
