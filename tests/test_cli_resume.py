@@ -198,3 +198,23 @@ def test_bad_rate_and_items_are_refused(site: FixtureSite, tmp_path: Path) -> No
 )
 def test_playlist_items_follow_yt_dlp(spec: str | None, picked: list[int]) -> None:
     assert pick_items(5, spec) == picked
+
+
+def test_a_failed_download_keeps_its_bytes_for_the_next_run(
+    site: FixtureSite, tmp_path: Path
+) -> None:
+    source = site.media["progressive"].read_bytes()
+    stalling = site.url("video", stall=600_000, stallsecs=60)  # every request stops at 600 kB
+    env = {**os.environ, "MEDIADL_READ_TIMEOUT": "1", "MEDIADL_FETCH_RETRIES": "0"}
+    failed = run_mediadl("get", stalling, "--no-metadata", "-o", str(tmp_path), env=env)
+    assert failed.returncode == 1
+    assert "fetch.timeout" in failed.stderr and "Traceback" not in failed.stderr
+    (work,) = tmp_path.iterdir()
+    assert work.name.endswith(".mp4.part")
+
+    _settle(site)
+    again = run_mediadl("get", site.pages["video"], "--no-metadata", "-o", str(tmp_path))
+    assert again.returncode == 0, again.stderr
+    assert site.stats.bytes_sent < len(source) - 500_000  # what the failed run got stays
+    (saved,) = _files(tmp_path)
+    assert saved.read_bytes() == source

@@ -49,8 +49,16 @@ def test_only_the_missing_ranges_are_fetched(
     site.reset_counters()
     _fetch(format_for("progressive"), dest, fast)
     assert dest.read_bytes() == source
-    assert site.stats.bytes_sent == len(source) - sum(e - s for s, e in spans)
+    asked = [_range(record.range) for record in site.stats.log]
+    assert asked and all(e <= s2 or s >= e2 for s, e in asked for s2, e2 in spans)  # no overlap
     assert list(tmp_path.iterdir()) == [dest]  # no .part, no record
+
+
+def _range(header: str | None) -> tuple[int, int]:
+    """``bytes=A-B`` as ``[A, B + 1)``."""
+    assert header is not None and header.startswith("bytes=")
+    first, _, last = header.removeprefix("bytes=").partition("-")
+    return int(first), int(last) + 1
 
 
 @pytest.mark.parametrize(
@@ -115,8 +123,12 @@ def test_a_cancelled_stream_resumes_after_its_last_whole_segment(
     assert 0 < kept.parts < segments
 
     site.reset_counters()
-    _fetch(fmt, dest, fast)
+    events: list[tuple[int, int | None, bool]] = []
+    again = FetchItem(fmt, dest, lambda *event: events.append(event), resume=True)
+    fetch_formats([again], settings=fast)
     assert dest.read_bytes() == expected
+    assert events[0][0] >= kept.bytes > 0  # the bar goes on from what was kept
+    assert events[-1][0] == len(expected)
     fetched = sum(n for path, n in site.stats.requests.items() if path.endswith(".ts"))
     assert fetched == segments - kept.parts
 

@@ -293,9 +293,10 @@ class _Job:
             journal.check_parts((urlsplit(p.url).path, p.byte_range, p.label) for p in parts)
             done = min(journal.parts, len(parts))
             part.truncate(journal.bytes if done else 0)
+            self.tally.done = part.end
         order = InOrder(first_key=0, budget=SEGMENT_MEMORY, spill_dir=part.path.parent)
         head = 0
-        producer = self._segments(order, parts[done:])
+        producer = self._segments(order, parts[done:], before=(done, part.end))
         async with contextlib.aclosing(_consume(order, producer)) as out:
             async for chunk in out:
                 if journal is not None and order.head_key > head:
@@ -310,7 +311,9 @@ class _Job:
             return
         await self._segments(order, await self._parts())
 
-    async def _segments(self, order: InOrder, parts: list[Part]) -> None:
+    async def _segments(
+        self, order: InOrder, parts: list[Part], before: tuple[int, int] = (0, 0)
+    ) -> None:
         await Segments(
             self.client,
             parts,
@@ -321,6 +324,7 @@ class _Job:
             backoff=self.backoff,
             tally=self.tally,
             ahead=2 * self.settings.fetch_connections,
+            before=before,
         ).run()
 
     def _progressive(
