@@ -79,6 +79,7 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
         None,
         "-N",
         "--connections",
+        metavar="N",
         min=1,
         max=64,
         help="Most connections one download opens (default: MEDIADL_FETCH_CONNECTIONS, 64).",
