@@ -67,6 +67,7 @@ def test_interrupted_download_resumes_then_is_skipped(site: FixtureSite, tmp_pat
     assert "Traceback" not in stderr
     (work,) = tmp_path.iterdir()
     assert work.is_dir() and work.name.endswith(".mp4.part"), "the fetched bytes were kept"
+    assert "the same command goes on from there" in stderr
 
     _settle(site)
     second = run_mediadl(*args)
@@ -211,6 +212,7 @@ def test_a_failed_download_keeps_its_bytes_for_the_next_run(
     assert "fetch.timeout" in failed.stderr and "Traceback" not in failed.stderr
     (work,) = tmp_path.iterdir()
     assert work.name.endswith(".mp4.part")
+    assert "the same command goes on from there" in failed.stderr
 
     _settle(site)
     again = run_mediadl("get", site.pages["video"], "--no-metadata", "-o", str(tmp_path))

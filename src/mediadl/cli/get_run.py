@@ -27,6 +27,7 @@ from mediadl.cli.common import print_error, print_json, unexpected
 from mediadl.cli.progress_view import ProgressView
 from mediadl.cli.render import plain
 from mediadl.engine import Engine
+from mediadl.engine.download import work_folder
 from mediadl.engine.filenames import NameTemplate, name_fields
 from mediadl.engine.scheme import with_scheme
 from mediadl.models import CancelToken, Choice, Entry, MediaInfo, Plan
@@ -45,6 +46,8 @@ class ItemResult:
     error: errors.MediadlError | None = None
     skipped: str | None = None
     """Why nothing was downloaded though nothing failed: ``exists`` or ``archive``."""
+    kept: Path | None = None
+    """The work folder a failed or cancelled download left for the next run."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -151,7 +154,7 @@ class GetRun:
             if target.exists() and not self.overwrite:
                 result.path, result.skipped = target, "exists"
             else:
-                result.path = self._download(plan, folder)
+                result.path = self._download(plan, folder, result)
             if self.archive is not None:
                 self.archive.add(key)
         except Exception as exc:  # noqa: BLE001 - reported as the item's error
@@ -167,11 +170,21 @@ class GetRun:
         folders, name = self.template.render(fields, plan.ext)
         return dataclasses.replace(plan, filename=name), self.output.joinpath(*folders)
 
-    def _download(self, plan: Plan, folder: Path) -> Path:
-        with self.view.task(plan.filename) as hook:
-            return self.engine.download(
-                plan, folder, progress=hook, cancel=self.cancel, resume=True, replace=self.overwrite
-            )
+    def _download(self, plan: Plan, folder: Path, result: ItemResult) -> Path:
+        try:
+            with self.view.task(plan.filename) as hook:
+                return self.engine.download(
+                    plan,
+                    folder,
+                    progress=hook,
+                    cancel=self.cancel,
+                    resume=True,
+                    replace=self.overwrite,
+                )
+        except BaseException:
+            work = work_folder(plan, folder)
+            result.kept = work if work.is_dir() else None
+            raise
 
 
 def _choice_for(info: MediaInfo, choice: Choice) -> Choice:
@@ -224,6 +237,11 @@ def _report(result: ItemResult, as_json: bool, view: ProgressView) -> None:
     if result.error is not None:
         if not isinstance(result.error, errors.Cancelled):
             print_error(result.error, prefix=f"{escape(plain(result.title or result.url))}: ")
+        if result.kept is not None:
+            view.console.print(
+                f"[dim]kept {escape(str(result.kept))}: the same command goes on from there[/]",
+                highlight=False,
+            )
         return
     if result.skipped == "archive":
         name = escape(plain(result.title or result.url))

@@ -112,10 +112,13 @@ def _resumable_work(plan: Plan, out_dir: Path) -> Path:
 
 def _holds_bytes(work: Path) -> bool:
     """Whether a work folder holds anything fetched (worth keeping for the next run)."""
-    return any(
-        path.name != _STATE and path.is_file() and path.stat().st_size > 0
-        for path in work.iterdir()
-    )
+    try:
+        return any(
+            path.name != _STATE and path.is_file() and path.stat().st_size > 0
+            for path in work.iterdir()
+        )
+    except OSError:  # gone, or unreadable: nothing to keep
+        return False
 
 
 def _run(
