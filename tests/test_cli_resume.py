@@ -220,3 +220,27 @@ def test_a_failed_download_keeps_its_bytes_for_the_next_run(
     assert site.stats.bytes_sent < len(source) - 500_000  # what the failed run got stays
     (saved,) = _files(tmp_path)
     assert saved.read_bytes() == source
+
+
+def test_a_second_run_of_the_same_download_is_refused_while_the_first_works(
+    site: FixtureSite, tmp_path: Path
+) -> None:
+    args = ("get", site.url("video", total_rate=300_000), "--no-metadata", "-o", str(tmp_path))
+    first = _start(*args)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(tmp_path.rglob("*.part.json")):
+            assert time.monotonic() < deadline and first.poll() is None, "no download started"
+            time.sleep(0.02)
+        second = run_mediadl(*args)
+        assert second.returncode == 1
+        assert "download.busy" in second.stderr and "Traceback" not in second.stderr
+        assert "goes on from there" not in second.stderr  # the folder isn't the second's
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=60)
+    assert first.returncode == 130
+    third = run_mediadl(*args)
+    assert third.returncode == 0, third.stderr
+    (saved,) = _files(tmp_path)
+    assert saved.read_bytes() == site.media["progressive"].read_bytes()

@@ -181,9 +181,10 @@ class GetRun:
                     resume=True,
                     replace=self.overwrite,
                 )
-        except BaseException:
+        except BaseException as exc:
             work = work_folder(plan, folder)
-            result.kept = work if work.is_dir() else None
+            if work.is_dir() and not isinstance(exc, errors.DownloadBusy):  # not ours
+                result.kept = work
             raise
 
 

@@ -13,10 +13,12 @@ it holds; a different plan for the same name starts it afresh.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -55,10 +57,25 @@ def download(
     """
     _check_size(plan, settings)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if resume:
-        work = _resumable_work(plan, out_dir)
-    else:
+    if not resume:
         work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=out_dir))
+        return _download_in(plan, out_dir, work, settings, progress, cancel, resume, replace)
+    work = work_folder(plan, out_dir)
+    with _claimed(work):
+        _prepare(plan, work)
+        return _download_in(plan, out_dir, work, settings, progress, cancel, resume, replace)
+
+
+def _download_in(  # noqa: PLR0917 - download's own arguments, passed on
+    plan: Plan,
+    out_dir: Path,
+    work: Path,
+    settings: Settings,
+    progress: ProgressHook | None,
+    cancel: CancelToken | None,
+    resume: bool,
+    replace: bool,
+) -> Path:
     inner = CancelToken()
     unlink = cancel.on_cancel(inner.cancel) if cancel else (lambda: None)
     tracker = ProgressTracker(
@@ -89,9 +106,24 @@ def work_folder(plan: Plan, out_dir: Path) -> Path:
     return out_dir / (plan.filename + PART_SUFFIX)
 
 
-def _resumable_work(plan: Plan, out_dir: Path) -> Path:
-    """``plan``'s work folder, emptied first when it holds another item's or format's work."""
-    work = work_folder(plan, out_dir)
+@contextlib.contextmanager
+def _claimed(work: Path) -> Iterator[None]:
+    """Hold ``work`` for this process (an advisory lock on the folder itself), so two runs of
+    the same download into the same folder can't write the same files."""
+    work.mkdir(exist_ok=True)
+    fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise errors.DownloadBusy() from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _prepare(plan: Plan, work: Path) -> None:
+    """Empty ``work`` when it holds another item's or format's work, and say whose it is."""
     identity = {
         "extractor": plan.info.extractor,
         "id": plan.info.id,
@@ -104,10 +136,12 @@ def _resumable_work(plan: Plan, out_dir: Path) -> Path:
     except (OSError, ValueError):
         same = False
     if not same:
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir()
+        for path in work.iterdir():
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
         state.write_text(json.dumps(identity), encoding="utf-8")
-    return work
 
 
 def _holds_bytes(work: Path) -> bool:
