@@ -46,6 +46,12 @@ class Archive:
     def add(self, key: str) -> None:
         if key in self._keys:
             return
+        try:
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(key + "\n")
+        except OSError as exc:
+            raise errors.ConfigError(
+                f"Can't add to the download archive {self.path}: {exc.strerror or exc}. The "
+                "file was saved; check the path given to --download-archive."
+            ) from None
         self._keys.add(key)
-        with self.path.open("a", encoding="utf-8") as out:
-            out.write(key + "\n")
