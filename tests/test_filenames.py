@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from mediadl.engine.filenames import MAX_NAME_BYTES, render_name, safe_name
+from mediadl.engine.filenames import (
+    MAX_NAME_BYTES,
+    NameTemplate,
+    TemplateError,
+    render_name,
+    safe_name,
+)
 
 HOSTILE = "Çılgın Şarkı / ../ Песня 歌 🎵 \u202etxt.exe\u202c \x00\x1b[31m"
 
@@ -71,3 +79,60 @@ def test_what_framed_an_empty_field_goes(
     template: str, fields: dict[str, object], name: str
 ) -> None:
     assert render_name(template, fields, "mp4") == name
+
+
+FIELDS: dict[str, object] = {
+    "title": "Title",
+    "id": "abc",
+    "uploader": "",
+    "site": "Site",
+    "height": "",
+    "ext": "mp4",
+    "date": "2024-01-31",
+    "index": 3,
+}
+
+
+@pytest.mark.parametrize(
+    ("template", "folders", "name"),
+    [
+        ("{uploader} - {title}", [], "Title.mp4"),
+        ("{title} - {uploader} - {id}", [], "Title - abc.mp4"),
+        ("{title}_{height}p", [], "Title.mp4"),
+        ("[{id}] {title} [{height}]", [], "[abc] Title.mp4"),
+        ("{title}.mp4", [], "Title.mp4"),
+        ("{title}.{ext}", [], "Title.mp4"),
+        ("{index:03d} {title} {date}", [], "003 Title 2024-01-31.mp4"),
+        ("{uploader}/{site}/{title}", ["Site"], "Title.mp4"),
+        ("{site}/{date}/{title}", ["Site", "2024-01-31"], "Title.mp4"),
+        ("{{{id}}} {title}", [], "{abc} Title.mp4"),
+    ],
+)
+def test_templates_render_clean_names(template: str, folders: list[str], name: str) -> None:
+    assert NameTemplate.parse(template).render(FIELDS, "mp4") == (folders, name)
+
+
+@pytest.mark.parametrize(
+    ("template", "says"),
+    [
+        ("{title", "unbalanced brace"),
+        ("{title}}", "unbalanced brace"),
+        ("{nope} {title} {zip}", "{nope}, {zip}"),
+        ("../{title}", "may not leave"),
+        ("a/../../{title}", "may not leave"),
+        ("/etc/{title}", "relative"),
+        ("{title!r}", "conversions"),
+        ("{index:q}", "format"),
+        ("  ", "empty"),
+    ],
+)
+def test_bad_templates_are_named(template: str, says: str) -> None:
+    with pytest.raises(TemplateError, match=re.escape(says)):
+        NameTemplate.parse(template)
+
+
+def test_values_never_add_folders_or_climb() -> None:
+    fields = {**FIELDS, "uploader": "../..", "title": "a/b", "site": "/etc"}
+    folders, name = NameTemplate.parse("{uploader}/{site}/{title}").render(fields, "mp4")
+    assert all("/" not in part and part not in ("..", ".") for part in [*folders, name])
+    assert name == "a_b.mp4"

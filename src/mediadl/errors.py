@@ -41,7 +41,9 @@ as they are, never with a traceback; anything else is a bug and is logged with o
     │   ├── TooManyStreams            rate.streams            429  (downloads open at once)
     │   └── ServerBusy                server.busy             503  (all download slots taken)
     ├── ConfigError                   config.invalid          500  (the operator's setup)
-    │   └── ConfigCookies             config.cookies          500  (a cookies file or browser)
+    │   ├── ConfigCookies             config.cookies          500  (a cookies file or browser)
+    │   └── ConfigTemplate            config.template         400  (a --name template)
+    ├── DownloadBusy                  download.busy           409  (its work folder is in use)
     ├── ProcessingFailed              processing.failed       500  (ffmpeg)
     ├── Cancelled                     cancelled               499
     └── InternalError                 internal                500
@@ -55,6 +57,7 @@ __all__ = [
     "Cancelled",
     "ConfigCookies",
     "ConfigError",
+    "ConfigTemplate",
     "ContentDrm",
     "ContentError",
     "ContentInvalid",
@@ -67,6 +70,7 @@ __all__ = [
     "ContentTooManyItems",
     "ContentUnavailable",
     "ContentUnfetchable",
+    "DownloadBusy",
     "FetchError",
     "FetchFailed",
     "FetchForbidden",
@@ -351,6 +355,21 @@ class ConfigCookies(ConfigError):
     code = "config.cookies"
     default_message = (
         "The cookies can't be read. Check the cookies file (Netscape cookies.txt format)."
+    )
+
+
+class ConfigTemplate(ConfigError):
+    code = "config.template"
+    status = 400
+    default_message = "The file name template can't be used. Check its braces and fields."
+
+
+class DownloadBusy(MediadlError):
+    code = "download.busy"
+    status = 409
+    default_message = (
+        "Another mediadl is downloading this file into the same folder. Let it finish, or save "
+        "elsewhere with -o."
     )
 
 

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         le=100,
         description="Retries for one request (a range, a fragment) before the download fails.",
     )
+    fetch_rate_limit: int | None = Field(
+        default=None,
+        ge=1,
+        description="Most bytes a second one download may take, all its connections together "
+        "(none: as fast as the site sends). The command line's -r/--limit-rate sets it.",
+    )
     connect_timeout: float = Field(
         default=10.0, gt=0, description="Seconds to wait for a connection to an upstream server."
     )

@@ -91,13 +91,18 @@ def link_engine(
     proxy: str | None,
     cookies: Path | None,
     cookies_from_browser: str | None,
+    **overrides: Any,
 ) -> Engine:
-    """The engine a command reads links with: settings from its flags, mediadl's own sites."""
+    """The engine a command reads links with: settings from its flags, mediadl's own sites.
+
+    ``overrides`` are more settings from flags (``None``: not given, the environment's stands).
+    """
     settings = cli_settings(
         allow_private=allow_private,
         proxy=proxy,
         cookies_file=cookies,
         cookies_from_browser=cookies_from_browser,
+        **overrides,
     )
     return Engine(settings, sites.extractors())
 

@@ -1,63 +1,38 @@
-"""Download one or more links — a bar per item; Ctrl-C cancels cleanly at once."""
+"""Download one or more links — a bar per item; Ctrl-C stops at once, a re-run goes on."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import typer
-from rich.markup import escape
 
 from mediadl import errors
+from mediadl.cli.archive import Archive
 from mediadl.cli.common import (
     COOKIES_FROM_BROWSER_OPTION,
     COOKIES_OPTION,
     EXIT_CANCELLED,
     EXIT_FAILED,
+    EXIT_SETTINGS,
     PRIVATE_OPTION,
     PROXY_OPTION,
     link_engine,
     print_error,
-    print_json,
     stderr,
-    unexpected,
 )
+from mediadl.cli.get_run import GetRun
 from mediadl.cli.progress_view import ProgressView
-from mediadl.cli.render import plain
-from mediadl.engine import Engine
-from mediadl.models import (
-    AUDIO_FORMATS,
-    CONTAINERS,
-    QUALITY_LADDER,
-    CancelToken,
-    Choice,
-    MediaInfo,
+from mediadl.engine.filenames import TEMPLATE_FIELDS, NameTemplate, TemplateError
+from mediadl.models import AUDIO_FORMATS, CONTAINERS, QUALITY_LADDER, Choice
+
+_NAME_HELP = (
+    "File name template: "
+    + ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
+    + "; / makes sub-folders inside -o. The extension is added."
 )
 
 __all__ = ["command"]
-
-
-@dataclass
-class ItemResult:
-    url: str
-    path: Path | None = None
-    title: str | None = None
-    duration: float | None = None
-    error: errors.MediadlError | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "url": self.url,
-            "path": str(self.path) if self.path else None,
-            "title": self.title,
-            "duration": self.duration,
-            "error": {"code": self.error.code, "message": self.error.message}
-            if self.error
-            else None,
-        }
 
 
 def command(  # noqa: PLR0917 - one parameter per flag is how typer declares them
@@ -73,14 +48,41 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
     output: Path = typer.Option(
         Path(), "-o", "--output", help="Folder to save into.", file_okay=False
     ),
-    name: str | None = typer.Option(
-        None,
-        "--name",
-        help="File name template: {title}, {id}, {uploader}, {site}, {height}, {quality} (720p). "
-        "The extension is added.",
-    ),
+    name: str | None = typer.Option(None, "--name", metavar="TEMPLATE", help=_NAME_HELP),
     playlist: bool = typer.Option(
         True, "--playlist/--no-playlist", help="Download every item of a playlist or post."
+    ),
+    items: str | None = typer.Option(
+        None,
+        "-I",
+        "--playlist-items",
+        metavar="ITEMS",
+        help="Which items of a playlist: 1,3-5,-1 (from the end), 2:8:2 (a step).",
+    ),
+    overwrite: bool = typer.Option(
+        False,
+        "--force-overwrites/--no-overwrites",
+        help="Download again and replace a file already saved under the same name. "
+        "Default: skip it (already downloaded).",
+    ),
+    archive: Path | None = typer.Option(
+        None,
+        "--download-archive",
+        metavar="FILE",
+        dir_okay=False,
+        help="Skip the items listed in FILE and add each one downloaded (yt-dlp's format).",
+    ),
+    limit_rate: str | None = typer.Option(
+        None, "-r", "--limit-rate", metavar="RATE", help="Most bytes a second: 500K, 4.2M."
+    ),
+    connections: int | None = typer.Option(
+        None,
+        "-N",
+        "--connections",
+        metavar="N",
+        min=1,
+        max=64,
+        help="Most connections one download opens (default: MEDIADL_FETCH_CONNECTIONS, 64).",
     ),
     selector: str | None = typer.Option(
         None, "-f", "--format", help="A raw yt-dlp format selector (wins over -q/-a)."
@@ -94,12 +96,15 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
     cookies: Path | None = COOKIES_OPTION,
     cookies_from_browser: str | None = COOKIES_FROM_BROWSER_OPTION,
 ) -> None:
+    template = _template(name)
     run = GetRun(
         engine=link_engine(
             allow_private=allow_private,
             proxy=proxy,
             cookies=cookies,
             cookies_from_browser=cookies_from_browser,
+            fetch_rate_limit=_rate(limit_rate),
+            fetch_connections=connections,
         ),
         choice=_choice(
             quality=quality,
@@ -107,13 +112,16 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
             container=container,
             mute=mute,
             selector=selector,
-            name=name,
             metadata=not no_metadata,
         ),
         playlist=playlist,
         output=output,
         view=ProgressView(stderr, enabled=stderr.is_terminal),
         as_json=as_json,
+        template=template,
+        overwrite=overwrite,
+        archive=_archive(archive),
+        items=items,
     )
     finished = threading.Event()
 
@@ -131,8 +139,8 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
             while not finished.wait(0.1):
                 pass
         except KeyboardInterrupt:
-            run.cancel.cancel()
-            finished.wait()
+            if not run.interrupt():  # a download: let it stop cleanly, keeping what it has
+                finished.wait()
     if run.cancel.cancelled:
         stderr.print("cancelled", style="yellow")
         raise typer.Exit(EXIT_CANCELLED)
@@ -147,7 +155,6 @@ def _choice(
     container: str,
     mute: bool,
     selector: str | None,
-    name: str | None,
     metadata: bool,
 ) -> Choice:
     q = quality.lower().removesuffix("p")
@@ -166,75 +173,36 @@ def _choice(
         mute=mute,
         format_selector=selector,
         metadata=metadata,
-        name_template=name,
     )
 
 
-@dataclass
-class GetRun:
-    """One ``mediadl get``: the choice, where to save, the bars, and what came of each item."""
-
-    engine: Engine
-    choice: Choice
-    playlist: bool
-    output: Path
-    view: ProgressView
-    as_json: bool
-    cancel: CancelToken = field(default_factory=CancelToken)
-    results: list[ItemResult] = field(default_factory=list)
-
-    def run_all(self, urls: list[str]) -> None:
-        for url in urls:
-            for result in self._run_url(url):
-                self.results.append(result)
-                _report(result, self.as_json, self.view)
-                if self.cancel.cancelled:
-                    return
-
-    def _run_url(self, url: str) -> Iterator[ItemResult]:
-        try:
-            with self.view.status(f"reading {escape(url)}"):
-                info = self.engine.resolve(url, playlist=self.playlist)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes an item's error
-            yield ItemResult(url, error=_as_error(exc))
-            return
-        if not info.is_playlist:
-            yield self._download(info, url)
-            return
-        for entry in info.entries:
-            if self.cancel.cancelled:
-                return
-            try:
-                with self.view.status(f"reading {escape(plain(entry.title or entry.url))}"):
-                    item = self.engine.resolve_entry(entry)
-            except Exception as exc:  # noqa: BLE001 - one bad item doesn't stop the others
-                yield ItemResult(entry.url, title=entry.title, error=_as_error(exc))
-                continue
-            yield self._download(item, entry.url)
-
-    def _download(self, info: MediaInfo, url: str) -> ItemResult:
-        result = ItemResult(url, title=info.title, duration=info.duration)
-        try:
-            plan = self.engine.plan(info, self.choice)
-            with self.view.task(plan.filename) as hook:
-                result.path = self.engine.download(
-                    plan, self.output, progress=hook, cancel=self.cancel
-                )
-        except Exception as exc:  # noqa: BLE001 - reported as the item's error
-            result.error = _as_error(exc)
-        return result
+def _template(text: str | None) -> NameTemplate | None:
+    """``--name`` checked before anything is read: a bad one ends the command (status 2)."""
+    if text is None:
+        return None
+    try:
+        return NameTemplate.parse(text)
+    except TemplateError as exc:
+        print_error(errors.ConfigTemplate(str(exc)))
+        raise typer.Exit(EXIT_SETTINGS) from None
 
 
-def _as_error(exc: BaseException) -> errors.MediadlError:
-    return exc if isinstance(exc, errors.MediadlError) else unexpected(exc)
+def _rate(text: str | None) -> int | None:
+    if text is None:
+        return None
+    from yt_dlp.utils import parse_bytes
+
+    rate = parse_bytes(text.strip())
+    if not rate or rate < 1:
+        raise typer.BadParameter("use bytes a second, as 500K or 4.2M", param_hint="-r")
+    return int(rate)
 
 
-def _report(result: ItemResult, as_json: bool, view: ProgressView) -> None:
-    if as_json:
-        print_json(result.to_dict())
-        return
-    if result.error is not None:
-        if not isinstance(result.error, errors.Cancelled):
-            print_error(result.error, prefix=f"{escape(plain(result.title or result.url))}: ")
-        return
-    view.console.print(f"[green]saved[/] {escape(str(result.path))}", highlight=False)
+def _archive(path: Path | None) -> Archive | None:
+    if path is None:
+        return None
+    try:
+        return Archive(path)
+    except errors.ConfigError as err:
+        print_error(err)
+        raise typer.Exit(EXIT_SETTINGS) from None

@@ -22,6 +22,7 @@ from mediadl.cli.common import (
     unexpected,
 )
 from mediadl.cli.render import human_duration, human_size, plain
+from mediadl.engine.scheme import with_scheme
 from mediadl.engine.summary import summarize
 from mediadl.models import MediaInfo
 
@@ -47,7 +48,7 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
         cookies_from_browser=cookies_from_browser,
     )
     try:
-        info = engine.resolve(url, playlist=playlist)
+        info = engine.resolve(with_scheme(url, engine.settings), playlist=playlist)
     except errors.MediadlError as err:
         _fail(err, as_json, url)
     except Exception as exc:  # noqa: BLE001 - a bug: logged, shown as one line

@@ -56,8 +56,19 @@ class Engine:
         *,
         progress: ProgressHook | None = None,
         cancel: CancelToken | None = None,
+        resume: bool = False,
+        replace: bool = False,
     ) -> Path:
-        return download(plan, out_dir, settings=self.settings, progress=progress, cancel=cancel)
+        """See :func:`mediadl.engine.download.download`."""
+        return download(
+            plan,
+            out_dir,
+            settings=self.settings,
+            progress=progress,
+            cancel=cancel,
+            resume=resume,
+            replace=replace,
+        )
 
     def _select(self, info: MediaInfo, selector: str) -> tuple[Format, ...]:
         return select_formats(info, selector, self.settings)

@@ -1,15 +1,24 @@
 """Carrying out a plan: fetch the parts, mux them, publish the file — or leave nothing behind.
 
-Each download works in its own hidden directory inside the output folder (same filesystem), and
-the finished file appears under its real name in one atomic step that never overwrites.
+Each download works in its own directory inside the output folder (same filesystem), and the
+finished file appears under its real name in one atomic step. By default that step never
+overwrites (``name (2).ext``) and a failed download leaves nothing.
+
+A resumable download (the command line's) works in ``<name>.part/`` beside its target instead,
+and keeps it when it stops: the next run of the same plan goes on from the formats and bytes
+already there (:mod:`~mediadl.engine.fetch.resume`). The folder records which item and formats
+it holds; a different plan for the same name starts it afresh.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,9 +31,12 @@ from mediadl.engine.thumbnail import fetch_cover
 from mediadl.models import CancelToken, Plan, Progress, ProgressHook, Stage
 from mediadl.settings import Settings
 
-__all__ = ["WORK_PREFIX", "download", "publish"]
+__all__ = ["PART_SUFFIX", "WORK_PREFIX", "download", "publish", "work_folder"]
 
 WORK_PREFIX = ".mediadl-"
+PART_SUFFIX = ".part"
+"""A resumable download's work folder: ``<file name>.part`` beside the file."""
+_STATE = "mediadl.json"
 
 
 def download(
@@ -34,26 +46,54 @@ def download(
     settings: Settings,
     progress: ProgressHook | None = None,
     cancel: CancelToken | None = None,
+    resume: bool = False,
+    replace: bool = False,
 ) -> Path:
-    """Produce ``plan``'s file in ``out_dir`` and return its path."""
+    """Produce ``plan``'s file in ``out_dir`` and return its path.
+
+    ``resume``: work in ``work_folder(plan, out_dir)``, go on from what it holds and keep it
+    when the download stops. ``replace``: a file already under the name is replaced, where
+    otherwise the new one is saved as ``name (2).ext``.
+    """
     _check_size(plan, settings)
     out_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=out_dir))
+    if not resume:
+        work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=out_dir))
+        return _download_in(plan, out_dir, work, settings, progress, cancel, resume, replace)
+    work = work_folder(plan, out_dir)
+    with _claimed(work):
+        _prepare(plan, work)
+        return _download_in(plan, out_dir, work, settings, progress, cancel, resume, replace)
+
+
+def _download_in(  # noqa: PLR0917 - download's own arguments, passed on
+    plan: Plan,
+    out_dir: Path,
+    work: Path,
+    settings: Settings,
+    progress: ProgressHook | None,
+    cancel: CancelToken | None,
+    resume: bool,
+    replace: bool,
+) -> Path:
     inner = CancelToken()
     unlink = cancel.on_cancel(inner.cancel) if cancel else (lambda: None)
     tracker = ProgressTracker(
         progress, len(plan.formats), limit=settings.max_filesize, on_exceed=inner.cancel
     )
+    finished = False
     try:
-        result = _run(plan, work, settings, tracker, inner)
-        final = publish(result, out_dir, plan.filename)
+        result = _run(plan, work, settings, tracker, inner, resume=resume)
+        final = publish(result, out_dir, plan.filename, replace=replace)
+        finished = True
     except errors.Cancelled:
         if tracker.exceeded.is_set():
             raise _too_large(settings) from None
         raise
     finally:
         unlink()
-        shutil.rmtree(work, ignore_errors=True)
+        if finished or not resume or not _holds_bytes(work):
+            shutil.rmtree(work, ignore_errors=True)
     if progress:
         progress(
             Progress(stage=Stage.DONE, downloaded=final.stat().st_size, total=final.stat().st_size)
@@ -61,12 +101,72 @@ def download(
     return final
 
 
+def work_folder(plan: Plan, out_dir: Path) -> Path:
+    """Where a resumable download of ``plan`` into ``out_dir`` keeps its work."""
+    return out_dir / (plan.filename + PART_SUFFIX)
+
+
+@contextlib.contextmanager
+def _claimed(work: Path) -> Iterator[None]:
+    """Hold ``work`` for this process (an advisory lock on the folder itself), so two runs of
+    the same download into the same folder can't write the same files."""
+    work.mkdir(exist_ok=True)
+    fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise errors.DownloadBusy() from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _prepare(plan: Plan, work: Path) -> None:
+    """Empty ``work`` when it holds another item's or format's work, and say whose it is."""
+    identity = {
+        "extractor": plan.info.extractor,
+        "id": plan.info.id,
+        "formats": [fmt.id for fmt in plan.formats],
+        "ext": plan.ext,
+    }
+    state = work / _STATE
+    try:
+        same = json.loads(state.read_text(encoding="utf-8")) == identity
+    except (OSError, ValueError):
+        same = False
+    if not same:
+        for path in work.iterdir():
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        state.write_text(json.dumps(identity), encoding="utf-8")
+
+
+def _holds_bytes(work: Path) -> bool:
+    """Whether a work folder holds anything fetched (worth keeping for the next run)."""
+    try:
+        return any(
+            path.name != _STATE and path.is_file() and path.stat().st_size > 0
+            for path in work.iterdir()
+        )
+    except OSError:  # gone, or unreadable: nothing to keep
+        return False
+
+
 def _run(
-    plan: Plan, work: Path, settings: Settings, tracker: ProgressTracker, cancel: CancelToken
+    plan: Plan,
+    work: Path,
+    settings: Settings,
+    tracker: ProgressTracker,
+    cancel: CancelToken,
+    *,
+    resume: bool,
 ) -> Path:
     parts = [work / f"part{i}.{fmt.ext}" for i, fmt in enumerate(plan.formats)]
     items = [
-        FetchItem(fmt, path, tracker.part(i))
+        FetchItem(fmt, path, tracker.part(i), resume=resume)
         for i, (fmt, path) in enumerate(zip(plan.formats, parts, strict=True))
     ]
     if plan.needs_ffmpeg:
@@ -99,8 +199,13 @@ def _cover(plan: Plan, work: Path, settings: Settings) -> Path | None:
     return fetch_cover(plan.info.thumbnail, work, settings)
 
 
-def publish(source: Path, out_dir: Path, filename: str) -> Path:
-    """Move ``source`` to ``out_dir/filename`` (or ``name (2).ext`` …) without overwriting."""
+def publish(source: Path, out_dir: Path, filename: str, *, replace: bool = False) -> Path:
+    """Move ``source`` to ``out_dir/filename`` (or ``name (2).ext`` …) without overwriting;
+    with ``replace``, onto ``out_dir/filename`` whatever is there."""
+    if replace:
+        target = out_dir / filename
+        source.replace(target)
+        return target
     stem, dot, ext = filename.rpartition(".")
     if not dot:
         stem, ext = filename, ""

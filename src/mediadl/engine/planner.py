@@ -16,7 +16,7 @@ from mediadl.engine.codecs import (
     codec_family,
     fits,
 )
-from mediadl.engine.filenames import render_name
+from mediadl.engine.filenames import name_fields, render_name
 from mediadl.models import QUALITY_LADDER, Choice, Format, MediaInfo, Plan, StreamPlan
 
 __all__ = ["available_heights", "pick_height", "plan"]
@@ -198,15 +198,7 @@ def _finish(
     video: StreamPlan | None,
     audio: StreamPlan | None,
 ) -> Plan:
-    fields = {
-        "title": info.title,
-        "id": info.id,
-        "uploader": info.uploader or "",
-        "site": info.site,
-        "height": video.source.height if video and video.source.height else "",
-        "quality": f"{video.source.height}p" if video and video.source.height else "",
-        "ext": ext,
-    }
+    fields = name_fields(info, height=video.source.height if video else None, ext=ext)
     return Plan(
         info=info,
         choice=choice,

@@ -103,6 +103,7 @@ def base_params(settings: Settings) -> dict[str, Any]:
         "extract_flat": "in_playlist",
         "playlistend": settings.max_playlist_items,
         "socket_timeout": settings.read_timeout,
+        "ratelimit": settings.fetch_rate_limit,
         "retries": settings.fetch_retries,
         "fragment_retries": settings.fetch_retries,
         "extractor_retries": 2,

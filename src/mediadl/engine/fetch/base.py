@@ -22,6 +22,9 @@ class FetchItem:
     fmt: Format
     dest: Path
     progress: FetchProgress | None = None
+    resume: bool = False
+    """Keep what is fetched when the download stops, and go on from what an earlier run kept
+    (``dest`` itself: done; ``dest.part`` with its journal: the bytes in it)."""
 
 
 class Fetcher(Protocol):

@@ -25,6 +25,7 @@ from aiohttp.abc import AbstractResolver
 from mediadl import errors
 from mediadl.engine.egress import EgressPolicy
 from mediadl.engine.fetch.connector import GuardedConnector, PeerCheck, ProxiedConnector
+from mediadl.engine.fetch.rate import ByteRate
 from mediadl.engine.proxy import proxy_of
 from mediadl.settings import Settings
 
@@ -129,6 +130,8 @@ class HttpClient:
         self._resolver = resolver
         self._peer_check = peer_check or EgressPolicy.from_settings(settings).check_peer
         self._session: aiohttp.ClientSession | None = None
+        self.rate = ByteRate(settings.fetch_rate_limit) if settings.fetch_rate_limit else None
+        """The download's speed cap, for every transfer over this client."""
         self._timeout = aiohttp.ClientTimeout(
             total=None,
             connect=None,

@@ -22,21 +22,14 @@ from typing import Any, TypeVar
 from aiohttp.abc import AbstractResolver
 
 from mediadl import errors
-from mediadl.engine.bounds import check_media_playlist
-from mediadl.engine.fetch import crypto
 from mediadl.engine.fetch.adaptive import AdaptiveConcurrency
 from mediadl.engine.fetch.base import Fetcher, FetchItem, FetchProgress, Unsupported
-from mediadl.engine.fetch.client import ConnectorFactory, HttpClient, PeerCheck, host_of
-from mediadl.engine.fetch.dash import dash_parts
-from mediadl.engine.fetch.headers import RequestHeaders
-from mediadl.engine.fetch.hls import HlsOptions, parse_media_playlist
+from mediadl.engine.fetch.client import ConnectorFactory, HttpClient, PeerCheck
+from mediadl.engine.fetch.job import SEGMENT_MEMORY, STREAM_WINDOW, Job, consume
 from mediadl.engine.fetch.ordering import InOrder
-from mediadl.engine.fetch.output import PartFile, Tally
-from mediadl.engine.fetch.progressive import FileSpans, Progressive, StreamSpans
-from mediadl.engine.fetch.retry import Backoff
+from mediadl.engine.fetch.output import PartFile
+from mediadl.engine.fetch.resume import Journal, Stale
 from mediadl.engine.fetch.scratch import DiskBound, stream_temp_dir
-from mediadl.engine.fetch.segments import Part, Segments
-from mediadl.engine.fetch.transfer import Source, fetch_small
 from mediadl.engine.fetch.ytdlp import YtdlpFetcher
 from mediadl.models import CancelToken, Format
 from mediadl.settings import Settings
@@ -46,14 +39,8 @@ __all__ = ["NATIVE_PROTOCOLS", "NativeFetcher", "handles"]
 T = TypeVar("T")
 MiB = 1 << 20
 NATIVE_PROTOCOLS = frozenset({"http", "https", "m3u8_native", "http_dash_segments"})
-PROGRESSIVE_PROTOCOLS = frozenset({"http", "https"})
 INITIAL_CONCURRENCY = 2
 """Requests a download starts with; under a server-wide cap it probes one more and comes back."""
-STREAM_WINDOW = 16 * MiB
-"""Progressive streams: bytes fetched ahead of the consumer, all held in memory."""
-SEGMENT_MEMORY = 4 * MiB
-"""Segmented downloads: memory for parts that wait their turn; beyond it they spill to disk."""
-PLAYLIST_LIMIT = 16 * MiB
 READ_CHUNK = 1 * MiB
 
 
@@ -145,15 +132,32 @@ class NativeFetcher:
         self, item: FetchItem, client: HttpClient, pace: AdaptiveConcurrency
     ) -> None:
         item.dest.parent.mkdir(parents=True, exist_ok=True)
-        part = PartFile(item.dest)
+        if item.resume and item.dest.exists():  # finished by an earlier run
+            if item.progress is not None:
+                size = item.dest.stat().st_size
+                item.progress(size, size, False)
+            return
+        part = PartFile(item.dest, keep=item.resume)
+        journal = Journal(part.path) if item.resume else None
         try:
-            job = _Job(self.settings, client, item.fmt, item.progress, pace)
-            await job.to_file(part)
+            job = Job(self.settings, client, item.fmt, item.progress, pace)
+            try:
+                await job.to_file(part, journal)
+            except Stale:
+                assert journal is not None
+                journal.reset()
+                job = Job(self.settings, client, item.fmt, item.progress, pace)
+                await job.to_file(part, journal)
             job.tally.report()
             part.commit()
         except BaseException:
             part.discard()
+            if journal is not None:
+                with contextlib.suppress(OSError):
+                    journal.save(force=True)
             raise
+        if journal is not None:
+            journal.remove()
 
     async def stream(
         self, fmt: Format, *, start: int = 0, cancel: CancelToken | None = None
@@ -183,7 +187,7 @@ class NativeFetcher:
     ) -> AsyncGenerator[bytes, None]:
         loop = asyncio.get_running_loop()
         async with self._client() as client:
-            job = _Job(self.settings, client, fmt, None, _concurrency(self.settings))
+            job = Job(self.settings, client, fmt, None, _concurrency(self.settings))
             order = InOrder(
                 first_key=start if job.progressive else 0,
                 budget=STREAM_WINDOW if job.progressive else SEGMENT_MEMORY,
@@ -193,7 +197,7 @@ class NativeFetcher:
             unregister = _on_cancel(cancel, loop, lambda: order.fail(errors.Cancelled()))
             skip = 0 if job.progressive else start
             try:
-                async with contextlib.aclosing(_consume(order, job.to_order(order, start))) as out:
+                async with contextlib.aclosing(consume(order, job.to_order(order, start))) as out:
                     async for chunk in out:
                         if skip >= len(chunk):
                             skip -= len(chunk)
@@ -227,109 +231,6 @@ class NativeFetcher:
                 source.seek(start)
                 while chunk := source.read(READ_CHUNK):
                     yield chunk
-
-
-class _Job:
-    """One format's download: its retries, headers and size accounting, under a given pace."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        client: HttpClient,
-        fmt: Format,
-        progress: FetchProgress | None,
-        pace: AdaptiveConcurrency,
-    ) -> None:
-        self.settings, self.client, self.fmt, self.pace = settings, client, fmt, pace
-        self.progressive = fmt.protocol in PROGRESSIVE_PROTOCOLS
-        self.tally = Tally(progress, max_bytes=settings.max_filesize)
-        self.backoff = Backoff(settings.fetch_retries)
-        self.headers = RequestHeaders.of(fmt)
-        self.context = {"format_id": fmt.id}
-
-    async def to_file(self, part: PartFile) -> None:
-        if self.progressive:
-            await self._progressive(FileSpans(part, self.tally)).run()
-            return
-        order = InOrder(first_key=0, budget=SEGMENT_MEMORY, spill_dir=part.path.parent)
-        async with contextlib.aclosing(_consume(order, self.to_order(order, 0))) as out:
-            async for chunk in out:
-                part.append(chunk)
-
-    async def to_order(self, order: InOrder, start: int) -> None:
-        if self.progressive:
-            spans = StreamSpans(order, start=start, window=STREAM_WINDOW, tally=self.tally)
-            await self._progressive(spans, start).run()
-            return
-        parts = await self._parts()
-        await Segments(
-            self.client,
-            parts,
-            order,
-            headers_for=self.headers,
-            context=self.context,
-            pace=self.pace,
-            backoff=self.backoff,
-            tally=self.tally,
-            ahead=2 * self.settings.fetch_connections,
-        ).run()
-
-    def _progressive(self, output: FileSpans | StreamSpans, start: int = 0) -> Progressive:
-        url = self.fmt.url
-        source = Source(url, self.headers, {**self.context, "host": host_of(url)})
-        return Progressive(
-            self.client,
-            source,
-            output,
-            pace=self.pace,
-            backoff=self.backoff,
-            tally=self.tally,
-            start=start,
-            max_piece=_chunk_size(self.fmt),
-        )
-
-    async def _parts(self) -> list[Part]:
-        raw = self.fmt.raw
-        if self.fmt.protocol == "http_dash_segments":
-            return dash_parts({"url": self.fmt.url, **raw})
-        text, url = _text(raw.get("hls_media_playlist_data")), self.fmt.url
-        if text is None:
-            source = Source(url, self.headers, {**self.context, "fragment": "playlist"})
-            body, url = await fetch_small(
-                self.client,
-                source,
-                backoff=self.backoff,
-                limit=min(PLAYLIST_LIMIT, self.settings.max_page_size),
-            )
-            text = body.decode("utf-8", "replace")
-        check_media_playlist(text, self.settings)  # segments, live: before parsing
-        parts = parse_media_playlist(text, url, _hls_options(raw))
-        if not crypto.available() and any(p.key is not None for p in parts):
-            raise Unsupported("AES-128 without the cryptography package")
-        return parts
-
-
-async def _consume(
-    order: InOrder, producer: Coroutine[Any, Any, None]
-) -> AsyncGenerator[bytes, None]:
-    """Run ``producer`` filling ``order`` and yield ``order``'s bytes; either failing stops both."""
-    task = asyncio.get_running_loop().create_task(producer)
-
-    def done(finished: asyncio.Task[None]) -> None:
-        if not finished.cancelled() and finished.exception() is not None:
-            order.fail(finished.exception() or RuntimeError())
-
-    task.add_done_callback(done)
-    try:
-        async for chunk in order.chunks():
-            yield chunk
-        await task
-    finally:
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(task, return_exceptions=True)
-        order.close()
 
 
 def _concurrency(settings: Settings) -> AdaptiveConcurrency:
@@ -411,27 +312,3 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 def _nothing() -> None:
     return None
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _chunk_size(fmt: Format) -> int | None:
-    """yt-dlp's ``http_chunk_size``: sites that throttle requests larger than this."""
-    options = fmt.raw.get("downloader_options")
-    size = options.get("http_chunk_size") if isinstance(options, dict) else None
-    return size if isinstance(size, int) and size > 0 else None
-
-
-def _hls_options(raw: Any) -> HlsOptions:
-    aes = raw.get("hls_aes") if isinstance(raw.get("hls_aes"), dict) else {}
-    key, iv = _text(aes.get("key")), _text(aes.get("iv"))
-    return HlsOptions(
-        format_index=raw.get("format_index") if isinstance(raw.get("format_index"), int) else None,
-        segment_query=_text(raw.get("extra_param_to_segment_url")),
-        key_query=_text(raw.get("extra_param_to_key_url")),
-        key=bytes.fromhex(key.removeprefix("0x")) if key else None,
-        iv=bytes.fromhex(iv.removeprefix("0x").zfill(32)) if iv else None,
-        key_uri=_text(aes.get("uri")),
-    )

@@ -28,13 +28,31 @@ def part_path(dest: Path) -> Path:
 
 
 class PartFile:
-    """``dest.part``: positional and appending writes, then an atomic rename onto ``dest``."""
+    """``dest.part``: positional and appending writes, then an atomic rename onto ``dest``.
 
-    def __init__(self, dest: Path) -> None:
+    With ``keep``, what is already in ``dest.part`` stays (a resumed download) and a failure
+    leaves the file where it is for the next run; without it, the file starts empty and a
+    failure removes it.
+    """
+
+    def __init__(self, dest: Path, *, keep: bool = False) -> None:
         self.dest = dest
         self.path = part_path(dest)
-        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        self.keep = keep
+        flags = os.O_WRONLY | os.O_CREAT | (0 if keep else os.O_TRUNC)
+        self._fd: int | None = os.open(self.path, flags, 0o644)
         self._end = 0
+
+    def truncate(self, size: int) -> None:
+        """Drop everything from byte ``size`` on; appends go on from there."""
+        assert self._fd is not None
+        os.ftruncate(self._fd, size)
+        self._end = size
+
+    @property
+    def end(self) -> int:
+        """Where the next append goes."""
+        return self._end
 
     def write_at(self, offset: int, data: bytes) -> None:
         assert self._fd is not None
@@ -53,9 +71,11 @@ class PartFile:
         self.path.replace(self.dest)
 
     def discard(self) -> None:
+        """Give up: the file goes, unless it is kept for a later run."""
         self._close()
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
+        if not self.keep:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
 
     def _close(self) -> None:
         if self._fd is not None:

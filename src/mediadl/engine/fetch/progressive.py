@@ -25,6 +25,7 @@ from mediadl.engine.fetch.base import Unsupported
 from mediadl.engine.fetch.client import HttpClient, Reply
 from mediadl.engine.fetch.ordering import InOrder, Slot
 from mediadl.engine.fetch.output import PartFile, Tally
+from mediadl.engine.fetch.resume import Journal
 from mediadl.engine.fetch.retry import Backoff
 from mediadl.engine.fetch.transfer import Cursor, Resource, Sink, Source, Transfer
 
@@ -65,12 +66,13 @@ class SpanOutput(Protocol):
 
 
 class FileSpans:
-    """Pieces written where they belong in a ``.part`` file, as they arrive."""
+    """Pieces written where they belong in a ``.part`` file, as they arrive (and noted in its
+    journal, when it has one, so a later run knows they are there)."""
 
     window: int | None = None
 
-    def __init__(self, part: PartFile, tally: Tally) -> None:
-        self.part, self.tally = part, tally
+    def __init__(self, part: PartFile, tally: Tally, journal: Journal | None = None) -> None:
+        self.part, self.tally, self.journal = part, tally, journal
 
     def low(self) -> int:
         return 0
@@ -78,6 +80,8 @@ class FileSpans:
     def open(self, span: Span) -> Sink:
         async def sink(offset: int, data: bytes) -> None:
             self.part.write_at(offset, data)
+            if self.journal is not None:
+                self.journal.wrote(offset, len(data))
             self.tally.add(len(data))
 
         return sink
@@ -118,7 +122,11 @@ class StreamSpans:
 
 
 class Progressive:
-    """Fetches ``source`` from byte ``start`` into ``output``."""
+    """Fetches ``source`` from byte ``start`` into ``output``.
+
+    With a ``journal`` whose ranges are already on disk, only the holes between them are
+    fetched; a source that no longer matches the journal raises :class:`Stale`.
+    """
 
     def __init__(
         self,
@@ -131,10 +139,17 @@ class Progressive:
         tally: Tally,
         start: int = 0,
         max_piece: int | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self.client, self.source, self.output = client, source, output
+        self.journal = journal
+        self.have = journal.ranges if journal is not None else None
+        if self.have:
+            start = self.have.end_of_range_at(start)
         self.max_piece = max(MIN_PIECE, min(MAX_PIECE, max_piece or MAX_PIECE))
         self.pace, self.backoff, self.tally = pace, backoff, tally
+        self._from = start if journal is None else 0
+        """Where the bytes counted by ``tally`` begin (a journal's ranges count too)."""
         self.start = start
         self.resource = Resource()
         self.total: int | None = None
@@ -149,7 +164,7 @@ class Progressive:
         """Fetch everything or raise; every request is finished or cancelled on return."""
         try:
             await self.pace.acquire()
-            first = Span(self.start, self.start + min(FIRST_PIECE, self.max_piece))
+            first = Span(self.start, self._piece_end(self.start, min(FIRST_PIECE, self.max_piece)))
             self.frontier = first.end or 0
             self._spawn(first, on_reply=lambda reply: self._first_reply(first, reply))
             await self._dispatch()
@@ -158,7 +173,7 @@ class Progressive:
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(*self._running.values(), return_exceptions=True)
-        if self.total is not None and self.tally.done != self.total - self.start:
+        if self.total is not None and self.tally.done != self.total - self._from:
             raise errors.FetchIncomplete(
                 host=self.source.context.get("host"), received=self.tally.done, expected=self.total
             )
@@ -166,6 +181,12 @@ class Progressive:
     def _first_reply(self, span: Span, reply: Reply) -> None:
         if reply.partial and reply.total is None:
             raise Unsupported("a ranged answer that doesn't say the file's size")
+        if self.journal is not None:
+            self.journal.check_source(
+                reply.total if reply.partial else reply.length,
+                reply.validator,
+                ranged=reply.partial,
+            )
         if reply.partial and reply.total is not None:
             self.total, self.ranged = reply.total, True
             span.end = min(span.end or 0, reply.total)
@@ -174,7 +195,7 @@ class Progressive:
             self.total = reply.length
             span.end = reply.length
             self.frontier = reply.length if reply.length is not None else 1 << 62
-        self.tally.expect(None if self.total is None else self.total - self.start)
+        self.tally.expect(None if self.total is None else self.total - self._from)
         if self.total is not None:
             self.output.end_at(self.total)
         self._known = True
@@ -200,6 +221,8 @@ class Progressive:
                     await self._changed.wait()
 
     def _finished(self) -> bool:
+        if self.have and self.total is not None:
+            self.frontier = self.have.end_of_range_at(self.frontier)
         return self.total is None or self.frontier >= self.total
 
     def _spawn(self, span: Span, *, on_reply: Callable[[Reply], None] | None = None) -> None:
@@ -234,8 +257,15 @@ class Progressive:
 
     # --- planning ---------------------------------------------------------------------------
 
+    def _piece_end(self, pos: int, size: int) -> int:
+        """``pos + size``, or sooner where a range already on disk begins."""
+        following = self.have.next_start(pos) if self.have else None
+        return pos + size if following is None else min(pos + size, following)
+
     def _take(self) -> Span | None:
         assert self.total is not None
+        if self.have:
+            self.frontier = self.have.end_of_range_at(self.frontier)
         if self.frontier >= self.total:
             return self._steal()
         window = self.output.window
@@ -244,8 +274,8 @@ class Progressive:
         if available < min(MIN_PIECE, self.total - self.frontier):
             return None
         size = min(available, self._piece_size(self.total - self.frontier))
-        span = Span(self.frontier, self.frontier + size)
-        self.frontier += size
+        span = Span(self.frontier, self._piece_end(self.frontier, size))
+        self.frontier = span.end or self.frontier
         return span
 
     def _piece_size(self, remaining: int) -> int:

@@ -95,7 +95,10 @@ class Segments:
         backoff: Backoff,
         tally: Tally,
         ahead: int,
+        before: tuple[int, int] = (0, 0),
     ) -> None:
+        """``before``: parts and bytes of the stream already written (a resumed download), which
+        ``tally`` counts too and ``parts`` leaves out."""
         self.client, self.parts, self.order = client, parts, order
         self.headers_for, self.context = headers_for, context
         self.pace, self.backoff, self.tally = pace, backoff, tally
@@ -104,9 +107,10 @@ class Segments:
         self._keys: dict[str, asyncio.Task[bytes]] = {}
         self._changed = asyncio.Event()
         self._failure: BaseException | None = None
-        self._done_parts = 0
+        self._done_parts, self._count = before[0], before[0] + len(parts)
         ranges = [p.byte_range for p in parts]
-        self._exact = sum(r[1] - r[0] for r in ranges if r is not None) if all(ranges) else None
+        exact = sum(r[1] - r[0] for r in ranges if r is not None) + before[1]
+        self._exact = exact if all(ranges) else None
 
     async def run(self) -> None:
         """Fetch every part or raise; nothing is left running on return."""
@@ -187,7 +191,7 @@ class Segments:
             self.tally.expect(self._exact)
         elif self._done_parts:
             average = self.tally.done / self._done_parts
-            self.tally.expect(int(average * len(self.parts)), estimate=True)
+            self.tally.expect(int(average * self._count), estimate=True)
 
     async def _key(self, ref: KeyRef) -> bytes:
         if ref.key is not None:

@@ -187,6 +187,8 @@ class Transfer:
     async def _put(self, data: bytes) -> None:
         if not data:
             return
+        if self.client.rate is not None:
+            await self.client.rate.take(len(data))
         await self.sink(self.cursor.pos, data)
         self.cursor.pos += len(data)
         if self.pace is not None:
