@@ -24,27 +24,39 @@ _LEFT: Message = {"type": "http.disconnect"}
 
 async def until_client_leaves(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
     """Run ``app`` for this request; if the client leaves first, cancel it and return once its
-    clean-up ran. The app reads the same messages as ever (relayed, in order)."""
+    clean-up ran. The app reads the same messages as ever (relayed, in order).
+
+    The server also answers ``http.disconnect`` once the whole answer is sent; that is no
+    leaving: the work then finishes its clean-up undisturbed."""
     inbox: asyncio.Queue[Message] = asyncio.Queue()
-    left = asyncio.Event()
+    ended, answered, left = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
     async def watch() -> None:
         while True:
             message = await receive()
             inbox.put_nowait(message)
             if message["type"] == "http.disconnect":
-                left.set()
+                ended.set()
+                if not answered.is_set():
+                    left.set()
                 return
 
     async def relayed() -> Message:
-        if left.is_set() and inbox.empty():
+        if ended.is_set() and inbox.empty():
             return _LEFT
         return await inbox.get()
 
-    work = asyncio.ensure_future(app(scope, relayed, send))
+    async def sending(message: Message) -> None:
+        await send(message)
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            answered.set()
+
+    work = asyncio.ensure_future(app(scope, relayed, sending))
     watcher = asyncio.ensure_future(watch())
     try:
         await asyncio.wait({work, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        if not left.is_set():
+            await work  # the app ended, or the answer was all sent: let it finish
     finally:  # the app ended, the client left, or this request itself is being cancelled
         watcher.cancel()
         work.cancel()
