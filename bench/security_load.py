@@ -1,11 +1,25 @@
 """Load on a real ``mediadl serve`` with its default limits: do they engage, does it stay quick?
 
     .venv/bin/python bench/security_load.py [--resolves 500] [--concurrency 50] [--tunnels 100]
+    .venv/bin/python bench/security_load.py --case slow-clients [--rounds 5]
+    .venv/bin/python bench/security_load.py --case descriptors [--seconds 30]
 
-Everything is on loopback: the fixture site on 127.0.0.2, the server on 127.0.0.1. Phase 1 sends
-``--resolves`` resolve requests, ``--concurrency`` at a time, from one client; phase 2 opens
-``--tunnels`` tunnels at once, each as another client (X-Forwarded-For from a trusted proxy),
-read slowly so they hold their download slot. Meanwhile ``/healthz`` is timed every 50 ms.
+Everything is on loopback: the fixture site on 127.0.0.2, the server on 127.0.0.1.
+
+``load`` (the default): phase 1 sends ``--resolves`` resolve requests, ``--concurrency`` at a
+time, from one client; phase 2 opens ``--tunnels`` tunnels at once, each as another client
+(X-Forwarded-For from a trusted proxy), read slowly so they hold their download slot. Meanwhile
+``/healthz`` is timed every 50 ms.
+
+``slow-clients`` (:mod:`security_leaving`): a client opens a tunnel to a video that drips, or
+that comes 5 bytes per connection, and leaves once the server is at work; how long until its
+slot, its ffmpeg and its connections to the site are gone, and how many requests the site got
+after it left.
+
+``descriptors`` (:mod:`security_leaving`): the server at 256 descriptors; one client opens as
+many progress streams and unfinished request heads as it can for ``--seconds``, while another
+polls ``/healthz``: the share of answers and their latency.
+
 Bounded in count and time; it stops by itself.
 """
 
@@ -31,15 +45,22 @@ from mediadl_fixtures.threaded import running_site
 PORT = 18090
 
 
-def start_server(folder: Path) -> subprocess.Popen[bytes]:
+SECRET = "load-secret-0123456789abcdef"
+
+
+def start_server(
+    folder: Path, extra: dict[str, str] | None = None, program: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIADL_")}
     env |= {
         "MEDIADL_DATA_DIR": str(folder / "data"),
-        "MEDIADL_SECRET": "load-secret-0123456789abcdef",
+        "MEDIADL_SECRET": SECRET,
         "MEDIADL_TRUSTED_PROXIES": "127.0.0.1/32",
         "MEDIADL_RESOLVE_CACHE_TTL": "0",
+        **(extra or {}),
     }
     command = [
+        *program,
         sys.executable,
         "-m",
         "mediadl",
@@ -152,11 +173,22 @@ async def run(args: argparse.Namespace, page: str) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--case", choices=["load", "slow-clients", "descriptors"], default="load")
+    parser.add_argument("--rounds", type=int, default=5, help="slow-clients: leaves per case")
+    parser.add_argument("--seconds", type=float, default=30, help="descriptors: how long")
     parser.add_argument("--resolves", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--tunnels", type=int, default=100)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    if args.case != "load":
+        from security_leaving import run_case
+
+        result = run_case(args, start_server, PORT, SECRET)
+        print(json.dumps(result, indent=2))
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=2))
+        return
     with (
         running_site("127.0.0.2", total_rate=4_000_000) as site,
         tempfile.TemporaryDirectory(prefix="mediadl-load-") as tmp,

@@ -39,6 +39,7 @@ as they are, never with a traceback; anything else is a bug and is logged with o
     ├── LimitError                    the server's own limits on one client
     │   ├── RateLimited               rate.limited            429  (+ Retry-After)
     │   ├── TooManyStreams            rate.streams            429  (downloads open at once)
+    │   ├── TooManyEventStreams       rate.events             429  (progress streams open)
     │   └── ServerBusy                server.busy             503  (all download slots taken)
     ├── ConfigError                   config.invalid          500  (the operator's setup)
     │   ├── ConfigCookies             config.cookies          500  (a cookies file or browser)
@@ -96,6 +97,7 @@ __all__ = [
     "SiteDrm",
     "SiteError",
     "SiteSubscription",
+    "TooManyEventStreams",
     "TooManyStreams",
     "error_classes",
 ]
@@ -333,6 +335,14 @@ class TooManyStreams(LimitError):
     code = "rate.streams"
     default_message = (
         "You have as many downloads running as this server allows. Let one finish first."
+    )
+
+
+class TooManyEventStreams(LimitError):
+    code = "rate.events"
+    default_message = (
+        "You have as many progress streams open as this server allows. Close a tab or wait "
+        "for a download to finish."
     )
 
 

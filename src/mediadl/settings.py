@@ -81,6 +81,18 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds without a byte from upstream before a request counts as stalled.",
     )
+    first_byte_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds from sending a request upstream to the first byte of its body "
+        "(headers that arrive slowly count too); past it the request is tried again.",
+    )
+    fetch_min_speed: int = Field(
+        default=1024,
+        ge=0,
+        description="Bytes per second one upstream request must average over each read_timeout "
+        "seconds; a slower one (a site that drips) is tried again. 0 turns the check off.",
+    )
     extract_timeout: float = Field(
         default=60.0,
         gt=0,
@@ -269,6 +281,12 @@ class Settings(BaseSettings):
         ge=1.0,
         description="With Redis, seconds a download slot outlives the last heartbeat of its "
         "server (sent every third of it): a replica that dies gives its slots back after this.",
+    )
+    max_event_streams_per_client: int = Field(
+        default=8,
+        ge=1,
+        description="Progress streams (tunnel/events, resolve/events) one client may have open "
+        "at once on this server; more are answered 429 rate.events.",
     )
     event_stream_idle: float = Field(
         default=60.0,

@@ -6,7 +6,9 @@ name and ffmpeg reads ``http://127.0.0.1:<port>/feed/<name>``; the bytes come th
 served with ``Range`` support, so ffmpeg can seek a progressive MP4 whose index sits at the end;
 a segmented stream (HLS, DASH) is served as one unseekable body. The endpoint listens on
 127.0.0.1 only, on its own port, apart from the public listener, and a name lives only as long as
-its remux.
+its remux. A request whose reader goes away (ffmpeg killed because the client left, or ffmpeg
+done with it) is cancelled at once, so its upstream connection closes at once too, however
+slowly the site sends.
 """
 
 from __future__ import annotations
@@ -71,7 +73,11 @@ class Feeder:
         app = web.Application()
         app.router.add_get("/feed/{name}", self._serve)
         self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=0.5
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=0.5,
+            handler_cancellation=True,
         )
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

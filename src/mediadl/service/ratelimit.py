@@ -12,7 +12,15 @@ Every counted answer carries ``RateLimit-Limit``, ``RateLimit-Remaining``, ``Rat
 shape of its face (cobalt's ``error.api.rate_exceeded`` at ``POST /``). An open tunnel holds a
 download slot until its last byte: ``max_streams_per_client`` per client (``rate.streams``, 429)
 and ``max_streams`` in all (``server.busy``, 503), counted where the rate-limit counters are: in
-this process, or in Redis for every replica at once (:mod:`mediadl.service.slots`).
+this process, or in Redis for every replica at once (:mod:`mediadl.service.slots`). A progress
+stream (``tunnel/events``, ``resolve/events``) holds a connection and a descriptor of this process
+for as long as it runs: at most ``max_event_streams_per_client`` per client are open in this
+process (``rate.events``, 429).
+
+A tunnel and a progress stream run under :func:`~mediadl.service.leaving.until_client_leaves`:
+when the client leaves, the work is cancelled at once, even before the answer's first byte, and
+the place (slot, progress stream) is given back once the work's clean-up ran. The place is held
+by a ``try``/``finally`` around the whole request, so however it ends, it is given back.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -34,6 +43,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mediadl import errors
 from mediadl.service.clients import ClientId, identify
+from mediadl.service.leaving import until_client_leaves
 from mediadl.service.problems import error_body
 from mediadl.service.slots import StreamSlots, stream_slots
 from mediadl.settings import Settings
@@ -51,6 +61,7 @@ RATE_HEADERS = (
     "Retry-After",
 )
 _LINK_PATHS = frozenset({"/api/v1/resolve", "/api/v1/resolve/events", "/api/v1/download"})
+_EVENT_PATHS = frozenset({"/api/v1/tunnel/events", "/api/v1/resolve/events"})
 _MEDIA_PATHS = frozenset({"/api/v1/tunnel", "/api/v1/tunnel/events", "/api/v1/thumbnail"})
 
 
@@ -90,6 +101,8 @@ class RateLimits:
         }
         self._storage: Storage = _storage(settings.rate_limit_storage)
         self._limiter = MovingWindowRateLimiter(self._storage)
+        self.event_streams: Counter[str] = Counter()
+        """Progress streams open per client, in this process."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or (kind := kind_of(scope)) is None:
@@ -112,6 +125,9 @@ class RateLimits:
             return
         if _is_stream(scope):
             await self._stream(scope, receive, send, client, verdict.headers)
+            return
+        if scope["path"] in _EVENT_PATHS and scope["method"] == "GET":
+            await self._events(scope, receive, send, client, verdict.headers)
             return
         await self.app(scope, receive, _with_headers(send, verdict.headers))
 
@@ -163,9 +179,35 @@ class RateLimits:
             )
             return
         try:
-            await self.app(scope, receive, _with_headers(send, headers))
+            await until_client_leaves(self.app, scope, receive, _with_headers(send, headers))
         finally:
             await slot.release()
+
+    async def _events(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        client: ClientId,
+        headers: dict[str, str],
+    ) -> None:
+        """Count a progress stream from its start to the end of the request (the app returns
+        only once the stream ended and its generator's clean-up ran); one past the cap is
+        refused before anything else is done."""
+        name, open_now = client.name, self.event_streams
+        if open_now[name] >= self.settings.max_event_streams_per_client:
+            refusal = errors.TooManyEventStreams()
+            await _refuse(
+                scope, receive, send, refusal, headers=headers | {"Retry-After": "5"}, window=5
+            )
+            return
+        open_now[name] += 1
+        try:
+            await until_client_leaves(self.app, scope, receive, _with_headers(send, headers))
+        finally:
+            open_now[name] -= 1
+            if open_now[name] <= 0:
+                del open_now[name]
 
 
 def _storage(uri: str) -> Storage:

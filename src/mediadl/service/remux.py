@@ -3,7 +3,9 @@
 Video + audio become fragmented MP4, WebM or MKV with ``-c copy``; audio is copied or transcoded
 (mp3, m4a, opus). The response starts once ffmpeg wrote its first bytes (the container header,
 a few hundred milliseconds in), so a failure before that is still a proper JSON error; a failure
-after it cuts the connection, so a client never keeps a truncated file for a whole one.
+after it cuts the connection, so a client never keeps a truncated file for a whole one. A client
+that leaves while ffmpeg hasn't written yet is seen all the same
+(:mod:`mediadl.service.leaving`): the start is cancelled and ffmpeg killed.
 """
 
 from __future__ import annotations
@@ -76,9 +78,7 @@ class RemuxStream:
             self._forget.append(forget)
         stdin: IO[bytes] | None = None
         for args in commands(self.plan, self.urls):
-            proc = await asyncio.to_thread(
-                FFmpegProcess, args, ffmpeg=self._settings.ffmpeg, stdin=stdin
-            )
+            proc = await self._spawn(args, stdin)
             if stdin is not None:
                 stdin.close()  # the next ffmpeg holds it now
             self._procs.append(proc)
@@ -93,6 +93,19 @@ class RemuxStream:
         if not self._first:
             await self._finish()
             raise errors.ProcessingFailed(detail=self._stderr_tail())
+
+    async def _spawn(self, args: list[str], stdin: IO[bytes] | None) -> FFmpegProcess:
+        """Start one ffmpeg (in a thread: starting a process blocks). Cancelled meanwhile (the
+        client left), the process that starts anyway is still kept, so ``aclose`` kills it."""
+        spawning = asyncio.ensure_future(
+            asyncio.to_thread(FFmpegProcess, args, ffmpeg=self._settings.ffmpeg, stdin=stdin)
+        )
+        try:
+            return await asyncio.shield(spawning)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                self._procs.append(await spawning)
+            raise
 
     async def chunks(self) -> AsyncIterator[bytes]:
         if self._first:

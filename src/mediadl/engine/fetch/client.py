@@ -7,11 +7,16 @@ setting, connections tunnel through it to the checked address (:mod:`mediadl.eng
 ``connector_factory`` replaces the whole connector (tests).
 
 Statuses and transport failures become :class:`RequestFailed`, which says whether trying again can
-help and which ``fetch.*`` error the person sees if it never does.
+help and which ``fetch.*`` error the person sees if it never does. A site that answers slowly on
+purpose is one too: each request must bring its first body byte within ``first_byte_timeout``
+(headers that drip count) and then average ``fetch_min_speed`` bytes per second over each
+``read_timeout`` seconds spent waiting for it (:class:`Speed`); ``read_timeout`` alone would let
+a byte every few seconds hold a connection for ever.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -36,6 +41,7 @@ __all__ = [
     "PeerCheck",
     "Reply",
     "RequestFailed",
+    "Speed",
     "host_of",
 ]
 
@@ -64,8 +70,12 @@ class RequestFailed(Exception):
         throttled: bool = False,
         retry_after: float | None = None,
         detail: str = "",
+        slow: bool = False,
     ) -> None:
         self.error = error
+        self.slow = slow
+        """Cut for being too slow (first byte late, below the least speed): whatever such a
+        try brought, it doesn't count as progress."""
         self.retryable = retryable
         self.status = status
         self.throttled = throttled
@@ -76,6 +86,37 @@ class RequestFailed(Exception):
 
 def host_of(url: str) -> str | None:
     return urlsplit(url).hostname
+
+
+@dataclass(slots=True)
+class Speed:
+    """What one request must keep up: its first body byte by ``first_by`` (loop time), then
+    ``min_speed`` bytes per second of the time spent waiting for the site, judged every
+    ``window`` seconds of waiting. Time the reader spends elsewhere (a slow client downstream,
+    a full window) is not the site's and isn't counted."""
+
+    first_by: float
+    min_speed: int
+    window: float
+    started: bool = False
+    """Whether the first body byte (or the end of an empty body) came."""
+    waited: float = 0.0
+    received: int = 0
+
+    def note(self, nbytes: int, waited: float) -> None:
+        """``nbytes`` arrived after ``waited`` seconds; ``RequestFailed`` when too slow."""
+        self.waited += waited
+        self.received += nbytes
+        if self.waited < self.window:
+            return
+        if self.received < self.min_speed * self.waited:
+            raise RequestFailed(
+                errors.FetchTimeout,
+                retryable=True,
+                detail=f"the site sent fewer than {self.min_speed} bytes per second",
+                slow=True,
+            )
+        self.waited, self.received = 0.0, 0
 
 
 @dataclass(slots=True)
@@ -94,6 +135,7 @@ class Reply:
     response: aiohttp.ClientResponse
     reusable: bool = True
     """False once the connection must not go back to the pool (stopped early, lying length)."""
+    speed: Speed | None = None
 
     @property
     def partial(self) -> bool:
@@ -101,13 +143,27 @@ class Reply:
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """The body as it arrives; transport failures become ``RequestFailed``."""
-        content = self.response.content
+        content, speed = self.response.content, self.speed
+        loop = asyncio.get_running_loop()
         try:
-            while data := await content.readany():
+            while True:
+                asked = loop.time()
+                if speed is not None and not speed.started:
+                    data = await _first_read(content, speed.first_by)
+                    speed.started = True
+                else:
+                    data = await content.readany()
+                if not data:
+                    return
+                if speed is not None and speed.min_speed:
+                    speed.note(len(data), loop.time() - asked)
                 yield data
         except (TimeoutError, aiohttp.ClientError) as exc:
             self.reusable = False
             raise failure_from(exc) from exc
+        except RequestFailed:
+            self.reusable = False
+            raise
 
     def abandon(self) -> None:
         """Stop reading before the body's end: the connection is closed, not reused."""
@@ -193,10 +249,17 @@ class HttpClient:
         extra["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
         if if_range:
             extra["If-Range"] = if_range
-        response = await self._follow(self._session, url, headers, extra)
+        settings = self.settings
+        first_by = asyncio.get_running_loop().time() + settings.first_byte_timeout
+        try:
+            async with asyncio.timeout_at(first_by):
+                response = await self._follow(self._session, url, headers, extra)
+        except TimeoutError as exc:
+            raise _late() from exc
         reply: Reply | None = None
         try:
             reply = _reply(response, start)
+            reply.speed = Speed(first_by, settings.fetch_min_speed, settings.read_timeout)
             yield reply
         finally:
             if reply is not None and reply.reusable and response.content.at_eof():
@@ -249,6 +312,23 @@ class HttpClient:
                     detail="redirected away from the web",
                 )
         raise RequestFailed(errors.FetchFailed, retryable=False, detail="too many redirects")
+
+
+async def _first_read(content: aiohttp.StreamReader, first_by: float) -> bytes:
+    try:
+        async with asyncio.timeout_at(first_by):
+            return await content.readany()
+    except TimeoutError as exc:
+        raise _late() from exc
+
+
+def _late() -> RequestFailed:
+    return RequestFailed(
+        errors.FetchTimeout,
+        retryable=True,
+        detail="no first byte within first_byte_timeout",
+        slow=True,
+    )
 
 
 def _headers_at(headers: Headers, url: str, origin: str | None) -> dict[str, str]:

@@ -3,8 +3,12 @@
 A drop, a stall, a short body or a lying ``Content-Length`` resumes from the last byte received
 (``Range`` + ``If-Range``); a server that ignores ``Range`` is read from the start again and the
 bytes we already have are skipped. ``503``/``429`` and transport errors are retried with backoff;
-a try that brought new bytes resets the count and is resumed at once. When tries run out, the
-``fetch.*`` error names the host, the status and the caller's context (format id, fragment).
+a try that brought at least :data:`FRESH_START` new bytes resets the count and is resumed at once.
+A try that brought less counts as a failure like one that brought nothing, and so does a try cut
+for being too slow (``RequestFailed.slow``), whatever it brought: a site that honours ``Range``
+and sends a few bytes per connection, or one that drips, would otherwise be asked again for
+ever. When tries run out, the ``fetch.*`` error names the host, the status and the caller's
+context (format id, fragment).
 
 The cursor's ``end`` may shrink while the transfer runs (another worker took the rest); the
 transfer then stops there and closes its connection.
@@ -23,7 +27,10 @@ from mediadl.engine.fetch.adaptive import Pace
 from mediadl.engine.fetch.client import Headers, HttpClient, Reply, RequestFailed, host_of
 from mediadl.engine.fetch.retry import Backoff
 
-__all__ = ["Cursor", "Resource", "Sink", "Source", "Transfer", "fetch_small"]
+__all__ = ["FRESH_START", "Cursor", "Resource", "Sink", "Source", "Transfer", "fetch_small"]
+
+FRESH_START = 16 * 1024
+"""Bytes one try must bring for the count of failed tries to start again."""
 
 Sink = Callable[[int, bytes], Awaitable[None]]
 """``(offset_in_resource, data)``; may wait (backpressure) or raise (too large, cancelled)."""
@@ -99,7 +106,7 @@ class Transfer:
             try:
                 await self._attempt(first)
             except RequestFailed as failure:
-                progressed = self.cursor.pos > before
+                progressed = self.cursor.pos - before >= FRESH_START and not failure.slow
                 failures = 1 if progressed else failures + 1
                 if not failure.retryable or failures > self.backoff.retries:
                     raise self.error(failure) from failure
