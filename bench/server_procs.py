@@ -19,8 +19,10 @@ from types import TracebackType
 from typing import Any
 
 import httpx
+from aiohttp import web
 
 from mediadl_fixtures import FixtureSite, ensure_media
+from mediadl_fixtures.threaded import running_app
 
 TICK = os.sysconf("SC_CLK_TCK")
 SECRET = "bench-secret-0123456789abcdef"
@@ -221,3 +223,38 @@ class NginxProxy(Processes):
     def stop(self) -> None:
         super().stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+LONG_FILE = 1 << 30
+_ZEROS = bytes(1 << 20)
+
+
+async def _long_file(request: web.Request) -> web.StreamResponse:
+    """1 GiB of zeros as ``video/mp4``, with ``Range``: a file longer than any buffer."""
+    start, end = 0, LONG_FILE - 1
+    wanted = request.http_range
+    status, headers = 200, {"Accept-Ranges": "bytes", "Content-Type": "video/mp4"}
+    if wanted.start is not None:
+        start, end = wanted.start, min(LONG_FILE, wanted.stop or LONG_FILE) - 1
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{LONG_FILE}"
+    response = web.StreamResponse(status=status, headers=headers)
+    response.content_length = end - start + 1
+    await response.prepare(request)
+    left = end - start + 1 if request.method == "GET" else 0
+    try:
+        while left > 0:
+            await response.write(_ZEROS[: min(left, len(_ZEROS))])
+            left -= len(_ZEROS)
+    except ConnectionError:
+        pass  # the server stopped that tunnel
+    return response
+
+
+@contextmanager
+def long_file(host: str = "127.0.0.2") -> Iterator[str]:
+    """The URL of a 1 GiB file served from a thread of this process."""
+    app = web.Application()
+    app.router.add_route("*", "/long.mp4", _long_file)
+    with running_app(app, host, "long-file") as port:
+        yield f"http://{host}:{port}/long.mp4"
