@@ -151,6 +151,7 @@ class ServeProcess(Processes):
         env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIADL_")}
         env |= {
             "MEDIADL_SECRET": SECRET,
+            "PYTHONFAULTHANDLER": "1",  # a crash shows where it happened
             "MEDIADL_DATA_DIR": str(data),
             "MEDIADL_MAX_STREAMS": "1000",
             "MEDIADL_MAX_STREAMS_PER_CLIENT": "1000",
