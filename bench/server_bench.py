@@ -198,8 +198,6 @@ def main() -> int:
         file_url = site.url("progressive")
         size = site_proc.media_size("progressive")
         passthrough = serve.tunnel(site.pages["video"])
-        with long_file() as url:  # on a fresh server; a file longer than any buffer
-            memory = open_tunnels(serve, serve.tunnel(url), OPEN_TUNNELS)
         dash = serve.tunnel(site.pages["dash"], quality=720)
         dash_size = tunnel_size(dash)
         cases = [
@@ -218,6 +216,8 @@ def main() -> int:
                 if serve.proc.poll() is not None:
                     raise SystemExit(f"mediadl serve exited ({serve.proc.returncode}): {row(run)}")
         latency = resolve_latency(serve, site, 50 if args.quick else 200)
+    with tempfile.TemporaryDirectory() as tmp, ServeProcess(Path(tmp)) as fresh, long_file() as url:
+        memory = open_tunnels(fresh, fresh.tunnel(url), OPEN_TUNNELS)  # a server of its own
     text = report(runs, latency, memory, size, dash_size)
     print(text)
     if args.out:
