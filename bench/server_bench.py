@@ -6,8 +6,9 @@ reverse proxy (what a proxying server costs at best); then resolve latency and t
 
 Everything runs on this machine: the fixture site on 127.0.0.2 (a process of its own), the server
 on 127.0.0.1, nginx on 127.0.0.4 (Debian's ``nginx``, run as ``nobody`` from a temporary folder).
-The clients are one ``curl --parallel`` process. Bounded: a fixed number of downloads, each with a
-timeout.
+The clients are ``curl --parallel`` processes, one per client address (127.0.0.10 on). Memory per
+open tunnel is measured on a server of its own, with 64 clients that stop reading a 1 GiB file
+this script serves. Bounded: a fixed number of downloads, each with a timeout.
 """
 
 from __future__ import annotations
