@@ -13,7 +13,7 @@ CONSTRAINTS := constraints.txt
 # made after the product's (an older mediadl that carried it must be replaced first).
 FIXTURES := -e ./fixtures
 
-.PHONY: run test check lint typecheck pytest system-deps fixtures bench lock update-ytdlp clean
+.PHONY: run test check lint typecheck pytest system-deps fixtures bench bench-server lock update-ytdlp clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,10 @@ fixtures: $(STAMP)
 ## bench: mediadl get vs curl, aria2c, yt-dlp on the fixture site (~20 min; QUICK=1 ~5 min)
 bench: system-deps $(STAMP)
 	$(BIN)/python bench/fetch_bench.py $(if $(QUICK),--quick) --out bench/results.md
+
+## bench-server: 1/16/64/256 clients at once through mediadl serve, the site direct and nginx (~15 min; QUICK=1 ~5 min)
+bench-server: system-deps $(STAMP)
+	$(BIN)/python bench/server_bench.py $(if $(QUICK),--quick) --out bench/results.md
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -11,6 +11,7 @@ need redis-server redis-server   # rate limits shared through Redis (tests/secur
 need curl curl                   # peers in bench/
 need aria2c aria2                # a peer in bench/
 need /usr/bin/time time          # CPU and peak memory of each bench run
+need /usr/sbin/nginx nginx       # the plain reverse proxy bench/server_bench.py compares with
 
 if [ ${#needed[@]} -eq 0 ]; then
     exit 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import os
 import shlex
@@ -34,6 +35,7 @@ from mediadl_fixtures import (
     probe,
     running_site,
 )
+from mediadl_fixtures import media as media_module
 from mediadl_fixtures.http import UNSATISFIABLE, parse_range
 from mediadl_fixtures.plan import build_plan, cache_key
 
@@ -84,11 +86,13 @@ def test_every_asset_exists(media: MediaSet) -> None:
     assert len(media.segments("hls_plain")) == media.recipe.extras_duration // 2
 
 
-def test_cached_generation_is_reused(media: MediaSet) -> None:
-    t0 = time.monotonic()
+def test_cached_generation_is_reused(media: MediaSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    def build(*_args: object) -> None:
+        raise AssertionError("the cached media was generated again")
+
+    monkeypatch.setattr(media_module, "_build", build)
     again = ensure_media()
     assert again.root == media.root
-    assert time.monotonic() - t0 < 2
 
 
 def test_cache_key_follows_recipe() -> None:
@@ -326,7 +330,7 @@ async def test_latency(site: FixtureSite, session: aiohttp.ClientSession) -> Non
     t0 = time.monotonic()
     async with session.get(site.url("thumb", latency=300)) as r:
         await r.read()
-    assert 0.29 <= time.monotonic() - t0 < 5
+    assert time.monotonic() - t0 >= 0.29  # a floor the knob promises; load only adds to it
 
 
 async def test_rate(site: FixtureSite, session: aiohttp.ClientSession) -> None:
@@ -335,7 +339,7 @@ async def test_rate(site: FixtureSite, session: aiohttp.ClientSession) -> None:
         site.url("progressive", rate=1_000_000), headers={"Range": "bytes=0-799999"}
     ) as r:
         assert len(await r.read()) == 800_000
-    assert 0.65 <= time.monotonic() - t0 < 10
+    assert time.monotonic() - t0 >= 0.65
 
 
 async def test_total_rate(site: FixtureSite, session: aiohttp.ClientSession) -> None:
@@ -346,7 +350,7 @@ async def test_total_rate(site: FixtureSite, session: aiohttp.ClientSession) -> 
 
     t0 = time.monotonic()
     assert list(await asyncio.gather(fetch(0), fetch(1_000_000))) == [400_000, 400_000]
-    assert 0.65 <= time.monotonic() - t0 < 10
+    assert time.monotonic() - t0 >= 0.65
 
 
 async def test_server_wide_defaults(media: MediaSet, session: aiohttp.ClientSession) -> None:
@@ -354,11 +358,21 @@ async def test_server_wide_defaults(media: MediaSet, session: aiohttp.ClientSess
         t0 = time.monotonic()
         async with session.get(own.url("progressive"), headers={"Range": "bytes=0-999999"}) as r:
             assert len(await r.read()) == 1_000_000
-        assert 0.9 <= time.monotonic() - t0 < 10
-        t0 = time.monotonic()
-        async with session.get(own.url("thumb", latency=0)) as r:
-            await r.read()
-        assert time.monotonic() - t0 < 0.45
+        assert time.monotonic() - t0 >= 0.9
+
+
+async def test_a_knob_overrides_the_server_wide_default(
+    media: MediaSet, session: aiohttp.ClientSession
+) -> None:
+    """``latency=0`` answers while a request under the site's hour-long latency still waits."""
+    async with FixtureSite(latency=3_600_000, media=media) as own:
+        waiting = asyncio.ensure_future(_read(session, own.url("thumb")))
+        quick = await _read(session, own.url("thumb", latency=0))
+        assert quick == media.files["thumb"].read_bytes()
+        assert not waiting.done()
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
 
 
 async def test_drop(site: FixtureSite, session: aiohttp.ClientSession) -> None:
@@ -402,15 +416,22 @@ async def test_fail_then_succeed(site: FixtureSite, session: aiohttp.ClientSessi
 
 
 async def test_stall(site: FixtureSite, session: aiohttp.ClientSession) -> None:
-    url = site.url("thumb", stall=1000, stallsecs=1, stallfirst=1)
-    t0 = time.monotonic()
+    """The first try stalls (an hour here); the second, sent meanwhile, comes whole at once."""
+    url = site.url("thumb", stall=1000, stallsecs=3600, stallfirst=1)
+    site.reset_counters()
+    stalled = asyncio.ensure_future(_read(session, url))
+    while not site.stats.requests["/media/thumb.jpg"]:
+        await asyncio.sleep(0.01)  # the first try has its answer's head: it is the stalled one
+    assert await _read(session, url) == site.media["thumb"].read_bytes()
+    assert not stalled.done()
+    stalled.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await stalled
+
+
+async def _read(session: aiohttp.ClientSession, url: str) -> bytes:
     async with session.get(url) as r:
-        assert await r.read() == site.media["thumb"].read_bytes()
-    assert time.monotonic() - t0 >= 1
-    t0 = time.monotonic()
-    async with session.get(url) as r:
-        await r.read()
-    assert time.monotonic() - t0 < 0.9
+        return await r.read()
 
 
 async def test_stall_times_out_a_client(site: FixtureSite, session: aiohttp.ClientSession) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -95,12 +94,13 @@ def test_cancel_stops_at_once_and_leaves_nothing(
         if event.downloaded:
             started.set()
 
-    threading.Thread(target=lambda: started.wait(10) and cancel.cancel(), daemon=True).start()
-    began = time.monotonic()
+    threading.Thread(target=lambda: started.wait(60) and cancel.cancel(), daemon=True).start()
+    site.reset_counters()
     with pytest.raises(errors.Cancelled):
         engine.download(engine.plan(info, Choice()), tmp_path, progress=on_progress, cancel=cancel)
     assert started.is_set()
-    assert time.monotonic() - began < 10
+    # at 200 kB/s a connection the file needs seconds: a cancel honoured at once leaves most unsent
+    assert site.stats.bytes_sent < site.media["progressive"].stat().st_size // 2
     assert list(tmp_path.iterdir()) == []
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from mediadl.engine.fetch import (
     fetcher_for,
     stream_format,
 )
+from mediadl.engine.fetch.output import PROGRESS_INTERVAL, Tally
 from mediadl.models import CancelToken, Format
 from mediadl.settings import Settings
 from mediadl_fixtures.server import FixtureSite
@@ -76,22 +76,32 @@ async def test_stream_format_falls_back_too(site: FixtureSite, fast: Settings) -
     assert len(data) > 10_000
 
 
-def test_progress_is_throttled_and_ends_at_the_total(
+def test_progress_rises_and_ends_at_the_total(
     site: FixtureSite, format_for: FormatFor, fast: Settings, tmp_path: Path
 ) -> None:
     events: list[tuple[int, int | None, bool]] = []
-    started = time.monotonic()
     fetch_format(
         format_for("progressive", rate=2_000_000),
         tmp_path / "out.mp4",
         settings=fast,
         progress=lambda *event: events.append(event),
     )
-    elapsed = time.monotonic() - started
     size = site.media["progressive"].stat().st_size
     assert events[-1] == (size, size, False)
-    assert len(events) <= elapsed * 4 + 2
     assert [e[0] for e in events] == sorted(e[0] for e in events)
+
+
+def test_progress_reports_once_per_interval_and_always_the_last() -> None:
+    now = [0.0]
+    events: list[tuple[int, int | None, bool]] = []
+    tally = Tally(lambda *event: events.append(event), max_bytes=None, clock=lambda: now[0])
+    tally.expect(1000)
+    for _ in range(10):  # ten pieces within one interval: one report
+        tally.add(10)
+    now[0] += PROGRESS_INTERVAL
+    tally.add(10)  # an interval later: the next one
+    tally.report()  # the last, whatever the interval
+    assert events == [(10, 1000, False), (110, 1000, False), (110, 1000, False)]
 
 
 def test_segment_progress_estimates_the_total(

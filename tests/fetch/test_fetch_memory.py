@@ -86,16 +86,18 @@ async def test_a_1gb_stream_to_a_slow_consumer_stays_small(big_url: str, tmp_pat
     settings = Settings(allow_networks=["127.0.0.2/32"], data_dir=tmp_path, fetch_connections=8)
     fmt = Format(id="big", url=big_url, protocol="http", ext="mp4")
     loop = asyncio.get_running_loop()
-    baseline, peak, received = rss(), 0, 0
+    baseline, received, samples = rss(), 0, []
     started = loop.time()
     async for chunk in stream_format(fmt, settings):
         for at in range(0, len(chunk), PERIOD):
             piece = chunk[at : at + PERIOD]
             assert piece == expected(received + at, len(piece)), f"wrong bytes at {received + at}"
         received += len(chunk)
+        samples.append(rss())  # after every chunk, whether the consumer is ahead or behind
         ahead = received / CONSUMER_RATE - (loop.time() - started)
         if ahead > 0:
             await asyncio.sleep(ahead)
-            peak = max(peak, rss())
     assert received == SIZE
+    assert len(samples) >= SIZE // (4 << 20)  # pieces of a few MiB at most: sampled all along
+    peak = max(samples)
     assert peak - baseline < RSS_GROWTH_LIMIT, f"RSS grew by {(peak - baseline) >> 20} MiB"

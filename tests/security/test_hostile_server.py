@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -137,10 +139,8 @@ def test_internal_thumbnail_is_refused(
 
 def test_mpd_bomb_is_refused(api: httpx.Client, hostile: HostileSite, expect: Any) -> None:
     """Two million fragments from a few hundred bytes: the extraction's memory cap stops it."""
-    started = time.monotonic()
     response = resolve(api, hostile.url("/dash/bomb.mpd?seconds=2000"))
     expect.refused(response, "content.too_large", 413)
-    assert time.monotonic() - started < 30
 
 
 def test_mpd_listing_too_many_fragments_is_refused(
@@ -174,25 +174,33 @@ def test_gzip_bomb_page_is_refused(api: httpx.Client, hostile: HostileSite, expe
 def test_slow_drip_page_is_cut_at_the_extraction_deadline(
     api: httpx.Client, hostile: HostileSite, expect: Any
 ) -> None:
-    started = time.monotonic()
+    finished = hostile.drips_finished
     response = resolve(api, hostile.url("/slow"))
     expect.refused(response, "fetch.timeout", 504)
-    assert time.monotonic() - started < 5 + 5  # extract_timeout plus slack
+    assert hostile.drips_finished == finished  # cut while the page still dripped
 
 
 def test_server_stays_responsive_during_a_slow_drip(server_base: str, hostile: HostileSite) -> None:
+    drip = f"/slow?for={uuid.uuid4().hex}"
     with httpx.Client(base_url=server_base, timeout=30) as client:
         slow = httpx.Client(base_url=server_base, timeout=30)
         thread = threading.Thread(
-            target=lambda: slow.post("/api/v1/resolve", json={"url": hostile.url("/slow")})
+            target=lambda: slow.post("/api/v1/resolve", json={"url": hostile.url(drip)})
         )
         thread.start()
-        time.sleep(0.5)
-        started = time.monotonic()
+        wait_until(lambda: drip in hostile.dripping)  # the extraction reads the drip
         assert client.get("/healthz").status_code == 200
-        assert time.monotonic() - started < 1.0
+        assert drip in hostile.dripping and thread.is_alive()  # ... and still does
         thread.join()
         slow.close()
+
+
+def wait_until(condition: Callable[[], bool], guard: float = 60.0) -> None:
+    """Poll ``condition``; ``guard`` only keeps a broken server from hanging the run."""
+    deadline = time.monotonic() + guard
+    while not condition():
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.02)
 
 
 # --- request bodies ------------------------------------------------------------------------------
@@ -318,7 +326,7 @@ def test_secrets_never_reach_the_log(
         "/api/v1/resolve/events",
         params={"url": hostile.url("/plain-video"), "key": "0b7c1c62-6a46-4bd8-9f3e-2d1e0a3c5f11"},
     )
-    time.sleep(0.3)
+    wait_until(lambda: "/api/v1/resolve/events" in server_log.read_text(errors="replace"))
     log = server_log.read_text(errors="replace")
     assert "/api/v1/tunnel" in log  # the access log is on
     assert token not in log and token[:40] not in log

@@ -135,18 +135,23 @@ def _refusal(client: httpx.Client, url: str) -> tuple[int, Any]:
         return response.status_code, response.json()["error"]["code"]
 
 
-def _open_when_free(streams: ExitStack, client: httpx.Client, url: str, within: float) -> float:
-    """Seconds until a stream was let in (a refused one is tried again)."""
-    started = time.monotonic()
-    while time.monotonic() - started < within:
+def _open_when_free(streams: ExitStack, client: httpx.Client, url: str) -> None:
+    """Open a stream as soon as a slot is free (a refused one is tried again).
+
+    ``GUARD`` only keeps a slot that never comes back from hanging the run."""
+    deadline = time.monotonic() + GUARD
+    while time.monotonic() < deadline:
         response = _open(streams, client, url)
         if response.status_code == 200:
-            return time.monotonic() - started
+            return
         response.read()
         assert (response.status_code, response.json()["error"]["code"]) == (503, "server.busy")
         response.close()
         time.sleep(0.1)
-    pytest.fail(f"no slot came back within {within} s")
+    pytest.fail(f"no slot came back within {GUARD} s")
+
+
+GUARD = 60.0
 
 
 def test_replicas_share_the_download_slots(launch: Any, redis_url: str, site: FixtureSite) -> None:
@@ -171,11 +176,10 @@ def test_replicas_share_the_download_slots(launch: Any, redis_url: str, site: Fi
         assert _refusal(client, on_two) == (503, "server.busy")
 
         first.close()  # its stream ends: its slot comes back
-        _open_when_free(streams, client, on_one, within=10)
+        _open_when_free(streams, client, on_one)
         assert _refusal(client, on_one) == (503, "server.busy")
 
         two.proc.kill()  # a replica dies holding a slot, with no chance to give it back
         two.proc.wait()
-        assert _refusal(client, on_one) == (503, "server.busy")
-        waited = _open_when_free(streams, client, on_one, within=10)
-    assert waited > 0.5, "the dead replica's slot lapsed, it wasn't given back"
+        assert _refusal(client, on_one) == (503, "server.busy")  # not given back...
+        _open_when_free(streams, client, on_one)  # ... but lapsed once its heartbeat is stale

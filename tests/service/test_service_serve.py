@@ -54,15 +54,12 @@ def download(server: Server, page: str, body: dict[str, Any]) -> dict[str, Any]:
     return dict(r.json())
 
 
-def fetch(url: str, dest: Path, **headers: str) -> tuple[httpx.Response, float]:
-    """Stream ``url`` into ``dest``; the response and the seconds to its first body byte."""
-    started = time.monotonic()
-    first = 0.0
+def fetch(url: str, dest: Path, **headers: str) -> httpx.Response:
+    """Stream ``url`` into ``dest``."""
     with httpx.stream("GET", url, headers=headers, timeout=60) as r, dest.open("wb") as out:
         for chunk in r.iter_bytes():
-            first = first or time.monotonic() - started
             out.write(chunk)
-    return r, first
+    return r
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{c[2]}-{c[3]}")
@@ -73,7 +70,7 @@ def test_every_media_kind_through_a_tunnel(
     answer = download(server, site.pages[page], body)
     assert answer["mode"] == mode
     out = tmp_path / answer["filename"]
-    r, _ = fetch(answer["tunnel"], out)
+    r = fetch(answer["tunnel"], out)
     assert r.status_code == 200
     assert "filename*=UTF-8''" in r.headers["content-disposition"] or answer["filename"].isascii()
     assert "content-length" in r.headers or "estimated-content-length" in r.headers
@@ -82,17 +79,24 @@ def test_every_media_kind_through_a_tunnel(
     )
 
 
-def test_remux_sends_its_first_bytes_at_once(
-    server: Server, site: FixtureSite, tmp_path: Path
+def test_remux_sends_its_first_bytes_before_the_source_is_fetched(
+    server: Server, site: FixtureSite
 ) -> None:
-    answer = download(server, site.pages["hls"], {"quality": 720})
-    _r, first = fetch(answer["tunnel"], tmp_path / "out.mp4")
-    assert first < 1.0, f"first byte after {first:.3f} s"
+    """At 1 MB/s in all the 720p rendition needs seconds to fetch: the tunnel's first
+    bytes come while most of it is still unsent (the remux streams, it doesn't wait)."""
+    answer = download(server, site.url("hls", total_rate=1_000_000), {"quality": 720})
+    site.reset_counters()
+    with httpx.stream("GET", answer["tunnel"], timeout=60) as r:
+        first = next(r.iter_bytes())
+        sent = site.stats.bytes_sent
+    assert r.status_code == 200 and first
+    rendition = site.mediaset.site_dir / "hls" / "v720"
+    assert sent < sum(seg.stat().st_size for seg in rendition.glob("seg_*.ts")) // 2
 
 
 def test_range_resume_is_byte_identical(server: Server, site: FixtureSite, tmp_path: Path) -> None:
     answer = download(server, site.pages["video"], {})
-    whole, _ = fetch(answer["tunnel"], tmp_path / "whole.mp4")
+    whole = fetch(answer["tunnel"], tmp_path / "whole.mp4")
     size = int(whole.headers["content-length"])
     half = tmp_path / "half.mp4"
     with httpx.stream("GET", answer["tunnel"], timeout=60) as r, half.open("wb") as out:
@@ -101,7 +105,7 @@ def test_range_resume_is_byte_identical(server: Server, site: FixtureSite, tmp_p
             if out.tell() >= size // 2:
                 break  # the connection drops halfway
     have = half.stat().st_size
-    rest, _ = fetch(answer["tunnel"], tmp_path / "rest.mp4", Range=f"bytes={have}-")
+    rest = fetch(answer["tunnel"], tmp_path / "rest.mp4", Range=f"bytes={have}-")
     assert rest.status_code == 206
     resumed = half.read_bytes() + (tmp_path / "rest.mp4").read_bytes()
     assert resumed == (tmp_path / "whole.mp4").read_bytes()
@@ -115,7 +119,7 @@ def test_a_replica_with_the_same_secret_serves_the_tunnel(
     replica = launch("replica")
     stranger = launch("stranger", secret="a-different-secret-0123456789")
     moved = answer["tunnel"].replace(server.base, replica.base)
-    r, _ = fetch(moved, tmp_path / "out.mp4")
+    r = fetch(moved, tmp_path / "out.mp4")
     assert r.status_code == 200
     assert probe(tmp_path / "out.mp4").video is not None
     refused = httpx.get(answer["tunnel"].replace(server.base, stranger.base))
@@ -179,7 +183,7 @@ def test_a_client_leaving_mid_remux_stops_ffmpeg(
         first = next(chunks)  # would seem to leave before the check below
         assert first[4:8] == b"ftyp", first[:64]
         assert children(pid), "ffmpeg runs while the file streams"
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 60  # a guard for a loaded machine, not a measure
     while children(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert children(pid) == []

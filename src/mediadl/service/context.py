@@ -90,4 +90,10 @@ def get_context(request: Request) -> ServiceContext:
     return ctx
 
 
-Context = Annotated[ServiceContext, Depends(get_context)]
+async def _context(request: Request) -> ServiceContext:
+    """The dependency. ``async`` because FastAPI runs a plain function's dependency in its thread
+    pool: a hop there and back on every request, tunnels included."""
+    return get_context(request)
+
+
+Context = Annotated[ServiceContext, Depends(_context)]

@@ -86,9 +86,10 @@ async def resolve(
     return media_out(ctx, request, info, body.item)
 
 
-def _checked_link(ctx: Context, url: LinkQuery, key: KeyQuery = None) -> str:
+async def _checked_link(ctx: Context, url: LinkQuery, key: KeyQuery = None) -> str:
     """The key and the link, checked before any event is sent: a request that can't be served
-    is a JSON error with its status, not a stream that reports it."""
+    is a JSON error with its status, not a stream that reports it (``async``: run on the loop,
+    not in the thread pool)."""
     require_key(ctx.settings, f"Api-Key {key}" if key else None)
     return check_link(url)
 

@@ -6,20 +6,23 @@ retries), so one egress path carries all traffic. The rest of the service sees o
 :class:`Upstream`.
 
 A passthrough answer needs the file's size before its first byte (``Content-Length``,
-``Content-Range``), which the fetcher's stream doesn't report: for progressive files one
-``Range: bytes=0-0`` request through the engine's HTTP client asks for it (skipped when the site
-already said); for HLS the media playlist's durations times the bitrate give an estimate.
+``Content-Range``). For progressive files the stream's own first answer tells it (the fetcher's
+progress hears of it before the first chunk is handed out), so no request is spent on the size
+alone; only a start past the end (``416``) asks with one ``Range: bytes=0-0`` request, so that the
+refusal can say the size. For HLS the media playlist's durations times the bitrate give an
+estimate.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from mediadl.engine.fetch import stream_format
 from mediadl.engine.fetch.client import HttpClient, RequestFailed
 from mediadl.engine.fetch.headers import RequestHeaders
+from mediadl.errors import FetchError
 from mediadl.models import Format
 from mediadl.settings import Settings
 
@@ -53,8 +56,56 @@ Opener = Callable[[Format, Settings, int], Awaitable[Upstream]]
 
 async def open_format(fmt: Format, settings: Settings, start: int = 0) -> Upstream:
     """Open ``fmt`` at byte ``start``; ``fetch.*`` errors (``fetch.forbidden``: 403/410)."""
+    if fmt.protocol in ("http", "https") and not fmt.filesize:
+        opened = await _open_sized(fmt, settings, start)
+        if opened is not None:
+            return opened
     total, estimate = await _size(fmt, settings)
     return Upstream(start, total, estimate, stream_format(fmt, settings, start=start))
+
+
+async def _open_sized(fmt: Format, settings: Settings, start: int) -> Upstream | None:
+    """The stream, its first chunk already read and its size learnt on the way; None when the
+    site refused the start (``416``), for :func:`_size` to ask the size on its own."""
+    told: list[int | None] = []
+
+    def progress(_done: int, left: int | None, estimate: bool) -> None:
+        if not told:
+            told.append(None if left is None or estimate else start + left)
+
+    chunks = stream_format(fmt, settings, start=start, progress=progress)
+    try:
+        first = await anext(chunks, b"")
+    except FetchError as exc:
+        await chunks.aclose()
+        if exc.context.get("status") == 416:
+            return None
+        raise
+    except BaseException:
+        await chunks.aclose()
+        raise
+    total = told[0] if told else (start if not first else None)
+    return Upstream(start, total, None, _Resumed(first, chunks))
+
+
+class _Resumed:
+    """``first``, then the rest of ``rest``; closing it closes ``rest`` (started already)."""
+
+    def __init__(self, first: bytes, rest: AsyncGenerator[bytes, None]) -> None:
+        self._first: bytes | None = first or None
+        self._rest = rest
+
+    def __aiter__(self) -> _Resumed:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._first is not None:
+            first, self._first = self._first, None
+            return first
+        return await anext(self._rest)
+
+    async def aclose(self) -> None:
+        await self._rest.aclose()
 
 
 async def _size(fmt: Format, settings: Settings) -> tuple[int | None, int | None]:

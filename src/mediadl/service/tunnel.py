@@ -92,8 +92,9 @@ async def tunnel(
         raise
 
 
-def _checked(ctx: Context, t: Token) -> TunnelRequest:
-    """The tunnel, checked before any event is sent (a bad one is a JSON error, not a stream)."""
+async def _checked(ctx: Context, t: Token) -> TunnelRequest:
+    """The tunnel, checked before any event is sent (a bad one is a JSON error, not a stream;
+    ``async``: run on the loop, not in the thread pool)."""
     return ctx.signer.read_tunnel(t)
 
 

@@ -69,13 +69,20 @@ def fetch_formats(
 
 
 async def stream_format(
-    fmt: Format, settings: Settings, *, start: int = 0, cancel: CancelToken | None = None
+    fmt: Format,
+    settings: Settings,
+    *,
+    start: int = 0,
+    cancel: CancelToken | None = None,
+    progress: FetchProgress | None = None,
 ) -> AsyncGenerator[bytes, None]:
     """The bytes of ``fmt`` from offset ``start``, in order, as soon as each piece is there.
 
     Raises ``fetch.*`` errors or ``Cancelled`` (when ``cancel`` fires) from the iteration.
+    ``progress`` counts from ``start`` (its total is what is left from there) and, for the native
+    fetcher, is told of a chunk before the chunk is handed out; yt-dlp's fallback reports none.
     """
-    stream = NativeFetcher(settings).stream(fmt, start=start, cancel=cancel)
+    stream = NativeFetcher(settings).stream(fmt, start=start, cancel=cancel, progress=progress)
     async with aclosing(stream):
         async for chunk in stream:
             yield chunk

@@ -160,13 +160,19 @@ class NativeFetcher:
             journal.remove()
 
     async def stream(
-        self, fmt: Format, *, start: int = 0, cancel: CancelToken | None = None
+        self,
+        fmt: Format,
+        *,
+        start: int = 0,
+        cancel: CancelToken | None = None,
+        progress: FetchProgress | None = None,
     ) -> AsyncGenerator[bytes, None]:
         """The bytes of ``fmt`` from offset ``start``, in order, as soon as they arrive."""
         sent = 0
         if handles(fmt):
             try:
-                async with contextlib.aclosing(self._native_stream(fmt, start, cancel)) as native:
+                native = self._native_stream(fmt, start, cancel, progress)
+                async with contextlib.aclosing(native):
                     async for chunk in native:
                         sent += len(chunk)
                         yield chunk
@@ -183,11 +189,11 @@ class NativeFetcher:
         return HttpClient(self.settings, **self._network)
 
     async def _native_stream(
-        self, fmt: Format, start: int, cancel: CancelToken | None
+        self, fmt: Format, start: int, cancel: CancelToken | None, progress: FetchProgress | None
     ) -> AsyncGenerator[bytes, None]:
         loop = asyncio.get_running_loop()
         async with self._client() as client:
-            job = Job(self.settings, client, fmt, None, _concurrency(self.settings))
+            job = Job(self.settings, client, fmt, progress, _concurrency(self.settings))
             order = InOrder(
                 first_key=start if job.progressive else 0,
                 budget=STREAM_WINDOW if job.progressive else SEGMENT_MEMORY,

@@ -108,8 +108,8 @@ class StreamSpans:
         slot = self._slots[span] = self.order.slot(span.pos)
 
         async def sink(offset: int, data: bytes) -> None:
+            self.tally.add(len(data))  # first: progress hears of bytes before a reader has them
             await self.order.put(slot, data)
-            self.tally.add(len(data))
 
         return sink
 
