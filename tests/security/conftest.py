@@ -70,6 +70,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """Start a server of the test's own (the suite's bounds, ``env`` on top); stopped after."""
+    started: list[Server] = []
+
+    def start(name: str, **env: str) -> Server:
+        started.append(start_server(tmp_path, name, **env))
+        return started[-1]
+
+    try:
+        yield start
+    finally:
+        for running in started:
+            running.stop()
+
+
+@pytest.fixture
 def api(server: Server) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.base, timeout=60) as client:
         yield client

@@ -137,9 +137,17 @@ def test_internal_thumbnail_is_refused(
 # --- bombs, live, huge, slow ---------------------------------------------------------------------
 
 
-def test_mpd_bomb_is_refused(api: httpx.Client, hostile: HostileSite, expect: Any) -> None:
-    """Two million fragments from a few hundred bytes: the extraction's memory cap stops it."""
-    response = resolve(api, hostile.url("/dash/bomb.mpd?seconds=2000"))
+def test_mpd_bomb_is_refused(
+    own_server: Callable[..., Any], hostile: HostileSite, expect: Any
+) -> None:
+    """Two million fragments from a few hundred bytes: the extraction's memory cap stops it.
+
+    Its own server, with an extraction deadline far out: on a busy machine the suite's 5 s can
+    pass before the cap is reached, and then the deadline (504) would answer instead.
+    """
+    server = own_server("bomb", MEDIADL_EXTRACT_TIMEOUT="300")
+    with httpx.Client(base_url=server.base, timeout=300) as api:
+        response = resolve(api, hostile.url("/dash/bomb.mpd?seconds=2000"))
     expect.refused(response, "content.too_large", 413)
 
 

@@ -83,8 +83,9 @@ def _without_url(body: dict[str, Any], url: str) -> dict[str, Any]:
     context = dict(error.pop("context", {}))
     if context.get("url") == url:
         context["url"] = "<the link>"
-    if context.get("service") == urlsplit(url).hostname:  # cobalt's service: the link's host
-        context["service"] = "<the link's host>"
+    for key in ("service", "host"):  # cobalt's service, a fetch's host: the link's own host
+        if context.get(key) == urlsplit(url).hostname:
+            context[key] = "<the link's host>"
     return {**body, "error": {**error, "context": context}}
 
 
