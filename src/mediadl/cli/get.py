@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -9,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.markup import escape
 
 from mediadl import errors
 from mediadl.cli.common import (
@@ -19,14 +19,16 @@ from mediadl.cli.common import (
     EXIT_FAILED,
     PRIVATE_OPTION,
     PROXY_OPTION,
+    QUIET_OPTION,
+    VERBOSE_OPTION,
+    error_text,
     link_engine,
-    print_error,
-    print_json,
     stderr,
     unexpected,
 )
-from mediadl.cli.progress_view import ProgressView
-from mediadl.cli.render import plain
+from mediadl.cli.logs import log_to, verbosity_level
+from mediadl.cli.progress_view import ItemStats, ProgressView
+from mediadl.cli.render import saved_text
 from mediadl.engine import Engine
 from mediadl.models import (
     AUDIO_FORMATS,
@@ -47,6 +49,7 @@ class ItemResult:
     title: str | None = None
     duration: float | None = None
     error: errors.MediadlError | None = None
+    stats: ItemStats | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,21 +64,32 @@ class ItemResult:
 
 
 def command(  # noqa: PLR0917 - one parameter per flag is how typer declares them
-    urls: list[str] = typer.Argument(..., help="One or more shareable links."),
+    urls: list[str] = typer.Argument(..., metavar="URL...", help="One or more shareable links."),
     quality: str = typer.Option(
-        "best", "-q", "--quality", help=f"best or a height: {', '.join(map(str, QUALITY_LADDER))}."
+        "best",
+        "-q",
+        "--quality",
+        metavar="HEIGHT",
+        help=f"best or a height: {', '.join(map(str, QUALITY_LADDER))} (the nearest below, "
+        "else above).",
     ),
     audio: str | None = typer.Option(
-        None, "-a", "--audio", help=f"Sound only: {', '.join(AUDIO_FORMATS)}."
+        None, "-a", "--audio", metavar="FORMAT", help=f"Sound only: {', '.join(AUDIO_FORMATS)}."
     ),
-    container: str = typer.Option("mp4", "--container", help=f"{', '.join(CONTAINERS)}."),
+    container: str = typer.Option(
+        "mp4",
+        "--container",
+        metavar="EXT",
+        help=f"{', '.join(CONTAINERS)} (webm re-encodes what isn't VP9/AV1/Opus already).",
+    ),
     mute: bool = typer.Option(False, "--mute", help="Video without sound."),
     output: Path = typer.Option(
-        Path(), "-o", "--output", help="Folder to save into.", file_okay=False
+        Path(), "-o", "--output", metavar="DIR", help="Folder to save into.", file_okay=False
     ),
     name: str | None = typer.Option(
         None,
         "--name",
+        metavar="TEMPLATE",
         help="File name template: {title}, {id}, {uploader}, {site}, {height}. "
         "The extension is added.",
     ),
@@ -83,7 +97,11 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
         True, "--playlist/--no-playlist", help="Download every item of a playlist or post."
     ),
     selector: str | None = typer.Option(
-        None, "-f", "--format", help="A raw yt-dlp format selector (wins over -q/-a)."
+        None,
+        "-f",
+        "--format",
+        metavar="SELECTOR",
+        help="A raw yt-dlp format selector (wins over -q/-a).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per item."),
     no_metadata: bool = typer.Option(
@@ -93,6 +111,8 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
     proxy: str | None = PROXY_OPTION,
     cookies: Path | None = COOKIES_OPTION,
     cookies_from_browser: str | None = COOKIES_FROM_BROWSER_OPTION,
+    verbose: int = VERBOSE_OPTION,
+    quiet: bool = QUIET_OPTION,
 ) -> None:
     run = GetRun(
         engine=link_engine(
@@ -112,7 +132,7 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
         ),
         playlist=playlist,
         output=output,
-        view=ProgressView(stderr, enabled=stderr.is_terminal),
+        view=ProgressView(stderr, enabled=stderr.is_terminal and not quiet, quiet=quiet),
         as_json=as_json,
     )
     finished = threading.Event()
@@ -125,7 +145,7 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
 
     # Wait on an Event, not Thread.join: a join interrupted by Ctrl-C can report the thread
     # finished while it is still cleaning up.
-    with run.view:
+    with run.view, log_to(run.view.line, level=verbosity_level(verbose, quiet)):
         threading.Thread(target=work, name="mediadl-get", daemon=True).start()
         try:
             while not finished.wait(0.1):
@@ -193,7 +213,7 @@ class GetRun:
 
     def _run_url(self, url: str) -> Iterator[ItemResult]:
         try:
-            with self.view.status(f"reading {escape(url)}"):
+            with self.view.status(f"reading {url}"):
                 info = self.engine.resolve(url, playlist=self.playlist)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an item's error
             yield ItemResult(url, error=_as_error(exc))
@@ -205,7 +225,7 @@ class GetRun:
             if self.cancel.cancelled:
                 return
             try:
-                with self.view.status(f"reading {escape(plain(entry.title or entry.url))}"):
+                with self.view.status(f"reading {entry.title or entry.url}"):
                     item = self.engine.resolve_entry(entry)
             except Exception as exc:  # noqa: BLE001 - one bad item doesn't stop the others
                 yield ItemResult(entry.url, title=entry.title, error=_as_error(exc))
@@ -216,10 +236,11 @@ class GetRun:
         result = ItemResult(url, title=info.title, duration=info.duration)
         try:
             plan = self.engine.plan(info, self.choice)
-            with self.view.task(plan.filename) as hook:
+            with self.view.task(plan.filename) as (hook, stats):
                 result.path = self.engine.download(
                     plan, self.output, progress=hook, cancel=self.cancel
                 )
+            result.stats = stats
         except Exception as exc:  # noqa: BLE001 - reported as the item's error
             result.error = _as_error(exc)
         return result
@@ -230,11 +251,13 @@ def _as_error(exc: BaseException) -> errors.MediadlError:
 
 
 def _report(result: ItemResult, as_json: bool, view: ProgressView) -> None:
+    """The item's outcome: a JSON line, or one line above the bars (an error or ``saved``)."""
     if as_json:
-        print_json(result.to_dict())
+        view.json_line(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
         return
     if result.error is not None:
         if not isinstance(result.error, errors.Cancelled):
-            print_error(result.error, prefix=f"{escape(plain(result.title or result.url))}: ")
+            view.line(error_text(result.error, about=result.title or result.url))
         return
-    view.console.print(f"[green]saved[/] {escape(str(result.path))}", highlight=False)
+    if not view.quiet:
+        view.line(saved_text(result.path, result.stats))
