@@ -16,7 +16,7 @@ import subprocess
 import sys
 import termios
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,10 +43,12 @@ def run_in_terminal(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     pipe_stdout: bool = False,
+    prefix: Sequence[str] = (),
     timeout: float = 120,
 ) -> TerminalRun:
     """``python -m mediadl ARGS`` with stdin, stderr (and stdout unless ``pipe_stdout``) on a
-    ``columns`` × ``rows`` pty; ``rows`` is tall so that nothing scrolls off the screen."""
+    ``columns`` × ``rows`` pty; ``rows`` is tall so that nothing scrolls off the screen.
+    ``prefix`` runs it through another command (``unshare …``)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     environ = dict(os.environ if env is None else env)
@@ -54,7 +56,7 @@ def run_in_terminal(
         environ.pop(name, None)
     environ["TERM"] = "xterm-256color"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mediadl", *args],
+        [*prefix, sys.executable, "-m", "mediadl", *args],
         stdin=slave,
         stdout=subprocess.PIPE if pipe_stdout else slave,
         stderr=slave,
