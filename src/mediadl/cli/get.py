@@ -27,6 +27,14 @@ from mediadl.cli.common import (
     unexpected,
 )
 from mediadl.cli.logs import log_to, verbosity_level
+from mediadl.cli.notes import (
+    conflicts,
+    entry_info,
+    file_duration,
+    note_text,
+    plan_notes,
+    public_url,
+)
 from mediadl.cli.progress_view import ItemStats, ProgressView
 from mediadl.cli.render import saved_text
 from mediadl.engine import Engine
@@ -52,11 +60,16 @@ class ItemResult:
     stats: ItemStats | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` line: the link as given (no yt-dlp hand-over data), the duration of
+        the page or else of the saved file."""
+        duration = self.duration
+        if duration is None and self.path is not None:
+            duration = file_duration(self.path)
         return {
-            "url": self.url,
+            "url": public_url(self.url),
             "path": str(self.path) if self.path else None,
             "title": self.title,
-            "duration": self.duration,
+            "duration": duration,
             "error": {"code": self.error.code, "message": self.error.message}
             if self.error
             else None,
@@ -64,6 +77,7 @@ class ItemResult:
 
 
 def command(  # noqa: PLR0917 - one parameter per flag is how typer declares them
+    ctx: typer.Context,
     urls: list[str] = typer.Argument(..., metavar="URL...", help="One or more shareable links."),
     quality: str = typer.Option(
         "best",
@@ -135,6 +149,9 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
         view=ProgressView(stderr, enabled=stderr.is_terminal and not quiet, quiet=quiet),
         as_json=as_json,
     )
+    if not quiet:
+        for note in conflicts(_given(ctx, ("audio", "mute", "quality", "container", "selector"))):
+            stderr.print(note_text(note), highlight=False, soft_wrap=True)
     finished = threading.Event()
 
     def work() -> None:
@@ -225,8 +242,8 @@ class GetRun:
             if self.cancel.cancelled:
                 return
             try:
-                with self.view.status(f"reading {entry.title or entry.url}"):
-                    item = self.engine.resolve_entry(entry)
+                with self.view.status(f"reading {entry.title or public_url(entry.url)}"):
+                    item = entry_info(entry, self.engine.resolve_entry(entry))
             except Exception as exc:  # noqa: BLE001 - one bad item doesn't stop the others
                 yield ItemResult(entry.url, title=entry.title, error=_as_error(exc))
                 continue
@@ -236,6 +253,9 @@ class GetRun:
         result = ItemResult(url, title=info.title, duration=info.duration)
         try:
             plan = self.engine.plan(info, self.choice)
+            if not self.view.quiet:
+                for note in plan_notes(plan):
+                    self.view.line(note_text(note))
             with self.view.task(plan.filename) as (hook, stats):
                 result.path = self.engine.download(
                     plan, self.output, progress=hook, cancel=self.cancel
@@ -261,3 +281,13 @@ def _report(result: ItemResult, as_json: bool, view: ProgressView) -> None:
         return
     if not view.quiet:
         view.line(saved_text(result.path, result.stats))
+
+
+def _given(ctx: typer.Context, names: tuple[str, ...]) -> dict[str, object]:
+    """The flags among ``names`` typed on the command line or set in the config file."""
+    chosen = ("COMMANDLINE", "DEFAULT_MAP")
+    return {
+        name: ctx.params.get(name)
+        for name in names
+        if getattr(ctx.get_parameter_source(name), "name", None) in chosen
+    }

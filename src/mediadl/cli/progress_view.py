@@ -12,6 +12,7 @@ first (cut with "…"), then the bar itself.
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -32,6 +33,7 @@ from mediadl.models import ProgressHook, Stage
 __all__ = ["ItemStats", "ProgressView"]
 
 _STAGE_LABEL = {Stage.FETCH: "", Stage.MUX: "processing", Stage.DONE: ""}
+_NOTE_SECONDS = 3.0
 
 
 class ItemStats:
@@ -64,6 +66,7 @@ class ProgressView:
         self._stdout = stdout or sys.stdout
         self._current: TaskID | None = None
         self._lock = threading.Lock()
+        self._retries = _NoteHandler(self)
         self._progress = Progress(
             SpinnerColumn(),
             _NameColumn(),
@@ -82,11 +85,14 @@ class ProgressView:
 
     def __enter__(self) -> ProgressView:
         self._progress.__enter__()
+        _RETRIES.addHandler(self._retries)
+        _RETRIES.setLevel(logging.INFO)
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        _RETRIES.removeHandler(self._retries)
         self._progress.__exit__(kind, exc, tb)
 
     def line(self, text: RenderableType) -> None:
@@ -103,11 +109,14 @@ class ProgressView:
         self._stdout.flush()
 
     def note(self, text: str) -> None:
-        """A short note on the current bar (a retry, a fallback): replaced by the next one."""
+        """A short note on the current bar (a retry): shown for a few seconds at least, so
+        that a person sees it even when the bytes come back at once."""
         with self._lock:
             task = self._current
         if task is not None:
-            self._progress.update(task, note=plain(text))
+            self._progress.update(
+                task, note=plain(text), note_until=time.monotonic() + _NOTE_SECONDS
+            )
 
     @contextmanager
     def status(self, text: str) -> Iterator[None]:
@@ -138,6 +147,12 @@ class ProgressView:
             self._current = task
         return task
 
+    def _note_until(self, task: TaskID) -> float:
+        for shown in self._progress.tasks:
+            if shown.id == task:
+                return float(shown.fields.get("note_until") or 0.0)
+        return 0.0
+
     def _remove(self, task: TaskID) -> None:
         with self._lock:
             if self._current == task:
@@ -151,11 +166,28 @@ class ProgressView:
         }
         if event.stage is Stage.FETCH:
             fields.update(speed=event.speed, eta=event.eta)
-            if event.speed:
-                fields["note"] = ""  # bytes move again: a retry note is over
         else:
-            fields.update(speed=None, eta=None, note="")
+            fields.update(speed=None, eta=None)
+        if time.monotonic() > self._note_until(task):
+            fields["note"] = ""
         self._progress.update(task, completed=event.downloaded, total=event.total, **fields)
+
+
+_RETRIES = logging.getLogger("mediadl.fetch.retry")
+
+
+class _NoteHandler(logging.Handler):
+    """The fetcher's retry records as a note on the current bar, so a stall is explained."""
+
+    def __init__(self, view: ProgressView) -> None:
+        super().__init__(logging.INFO)
+        self._view = view
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._view.note(record.getMessage())
+        except Exception:  # noqa: BLE001 - a note must never break the download
+            self.handleError(record)
 
 
 def _same_terminal(stdout: IO[str], console_file: IO[str]) -> bool:
