@@ -166,6 +166,9 @@ class Choice:
     """Write title/artist tags and the thumbnail where the container allows."""
     name_template: str | None = None
     """``{title}``, ``{id}``, ``{uploader}``, ``{height}``, ``{site}``; the extension is added."""
+    section: tuple[float, float | None] | None = None
+    """Keep only these seconds (start, end or ``None`` for the end): cut by stream copy, so the
+    video starts at the keyframe at or before ``start``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +199,7 @@ class Plan:
     @property
     def needs_ffmpeg(self) -> bool:
         """False when the single fetched file already is the output."""
-        if len(self.formats) != 1:
+        if len(self.formats) != 1 or self.choice.section is not None:
             return True
         fmt = self.formats[0]
         if fmt.protocol not in ("http", "https"):

@@ -32,6 +32,7 @@ from mediadl.cli.notes import (
     entry_info,
     file_duration,
     note_text,
+    parse_section,
     plan_notes,
     public_url,
 )
@@ -121,6 +122,13 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
     no_metadata: bool = typer.Option(
         False, "--no-metadata", help="Don't write title/artist tags or the cover."
     ),
+    section: str | None = typer.Option(
+        None,
+        "--download-sections",
+        metavar="*START-END",
+        help="Keep only this time range, e.g. *1:00-2:30 or *90- (to the end); cut without "
+        "re-encoding, so the video starts at the keyframe at or before START.",
+    ),
     allow_private: bool | None = PRIVATE_OPTION,
     proxy: str | None = PROXY_OPTION,
     cookies: Path | None = COOKIES_OPTION,
@@ -143,6 +151,7 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
             selector=selector,
             name=name,
             metadata=not no_metadata,
+            section=section,
         ),
         playlist=playlist,
         output=output,
@@ -186,6 +195,7 @@ def _choice(
     selector: str | None,
     name: str | None,
     metadata: bool,
+    section: str | None = None,
 ) -> Choice:
     q = quality.lower().removesuffix("p")
     if q != "best" and not (q.isdigit() and int(q) in QUALITY_LADDER):
@@ -196,7 +206,12 @@ def _choice(
         raise typer.BadParameter(f"use one of {', '.join(AUDIO_FORMATS)}", param_hint="-a")
     if container not in CONTAINERS:
         raise typer.BadParameter(f"use one of {', '.join(CONTAINERS)}", param_hint="--container")
+    try:
+        seconds = parse_section(section) if section is not None else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--download-sections") from None
     return Choice(
+        section=seconds,
         quality="best" if q == "best" else int(q),
         container=container,
         audio=audio,
@@ -250,7 +265,8 @@ class GetRun:
             yield self._download(item, entry.url)
 
     def _download(self, info: MediaInfo, url: str) -> ItemResult:
-        result = ItemResult(url, title=info.title, duration=info.duration)
+        whole = info.duration if self.choice.section is None else None  # else: the file's
+        result = ItemResult(url, title=info.title, duration=whole)
         try:
             plan = self.engine.plan(info, self.choice)
             if not self.view.quiet:

@@ -7,6 +7,7 @@ Each is a short ``note:`` line before the work starts; none stops the download.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,7 +17,15 @@ from mediadl import errors
 from mediadl.engine.probe import probe
 from mediadl.models import Entry, MediaInfo, Plan
 
-__all__ = ["conflicts", "entry_info", "file_duration", "note_text", "plan_notes", "public_url"]
+__all__ = [
+    "conflicts",
+    "entry_info",
+    "file_duration",
+    "note_text",
+    "parse_section",
+    "plan_notes",
+    "public_url",
+]
 
 _SMUGGLED = "#__youtubedl_smuggle="
 
@@ -102,3 +111,27 @@ def file_duration(path: Path) -> float | None:
 
 def note_text(text: str) -> Text:
     return Text.assemble(("note", "yellow"), " ", text)
+
+
+_TIME = r"(?:\d+:){0,2}\d+(?:\.\d+)?"
+_SECTION = re.compile(rf"^\*?\s*(?P<start>{_TIME})?\s*-\s*(?P<end>{_TIME}|inf)?\s*$")
+
+
+def parse_section(text: str) -> tuple[float, float | None]:
+    """``*1:00-2:30`` (yt-dlp's spelling; the ``*`` may be left out), ``90-``, ``-0:30`` →
+    (start, end) in seconds, ``None`` for "to the end". Raises ``ValueError`` with why."""
+    match = _SECTION.match(text)
+    if match is None:
+        raise ValueError("use START-END as [HH:]MM:SS or seconds, e.g. *1:00-2:30 or 90-")
+    start = _seconds(match["start"]) if match["start"] else 0.0
+    end = None if match["end"] in (None, "inf") else _seconds(match["end"])
+    if end is not None and end <= start:
+        raise ValueError(f"the end ({match['end']}) must come after the start")
+    return start, end
+
+
+def _seconds(text: str) -> float:
+    total = 0.0
+    for piece in text.split(":"):
+        total = total * 60 + float(piece)
+    return total

@@ -59,6 +59,9 @@ def mux(
     refined = refine(plan, probes)
     args = build_args(refined, parts, out, thumbnail=thumbnail)
     duration = plan.info.duration or next((p.duration for p in probes if p.duration), None)
+    if plan.choice.section is not None and duration:
+        start, end = plan.choice.section
+        duration = max(0.1, min(end or duration, duration) - start)
 
     def on_line(line: str) -> None:
         if progress and duration and line.startswith("out_time_us="):
@@ -121,7 +124,7 @@ def build_args(
     index = {f.id: i for i, f in enumerate(plan.formats)}
     args: list[str] = []
     for part in parts:
-        args += [*input_args, "-i", str(part)]
+        args += [*input_args, *_section_args(plan), "-i", str(part)]
     cover = thumbnail if thumbnail and plan.ext in THUMBNAIL_EXTS and plan.choice.metadata else None
     if cover and plan.ext != "mkv":
         args += ["-i", str(cover)]
@@ -142,6 +145,16 @@ def build_args(
     if plan.choice.metadata:
         args += _tag_args(plan)
     return [*args, *_container_args(plan.ext, streaming=streaming), "-y", str(out)]
+
+
+def _section_args(plan: Plan) -> list[str]:
+    """Input options that read only the chosen seconds (``-ss`` seeks to the keyframe at or
+    before the start; copied streams are not re-encoded)."""
+    if plan.choice.section is None:
+        return []
+    start, end = plan.choice.section
+    args = ["-ss", f"{start:.3f}"]
+    return args if end is None else [*args, "-to", f"{end:.3f}"]
 
 
 def _adts_to_asc(plan: Plan) -> bool:
