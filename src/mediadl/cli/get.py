@@ -122,6 +122,19 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
     no_metadata: bool = typer.Option(
         False, "--no-metadata", help="Don't write title/artist tags or the cover."
     ),
+    write_subs: bool = typer.Option(
+        False, "--write-subs", help="Save the subtitles beside the file (NAME.LANG.vtt)."
+    ),
+    embed_subs: bool = typer.Option(
+        False, "--embed-subs", help="Put the subtitles into the file (mp4, mkv, webm)."
+    ),
+    sub_langs: str = typer.Option(
+        "",
+        "--sub-langs",
+        metavar="LANGS",
+        help="Subtitle languages, comma-separated regular expressions (en,tr or en.* or all). "
+        "Default: English, else the first offered.",
+    ),
     section: str | None = typer.Option(
         None,
         "--download-sections",
@@ -152,6 +165,7 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
             name=name,
             metadata=not no_metadata,
             section=section,
+            subtitles=(write_subs, embed_subs, sub_langs),
         ),
         playlist=playlist,
         output=output,
@@ -196,6 +210,7 @@ def _choice(
     name: str | None,
     metadata: bool,
     section: str | None = None,
+    subtitles: tuple[bool, bool, str] = (False, False, ""),
 ) -> Choice:
     q = quality.lower().removesuffix("p")
     if q != "best" and not (q.isdigit() and int(q) in QUALITY_LADDER):
@@ -210,7 +225,11 @@ def _choice(
         seconds = parse_section(section) if section is not None else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--download-sections") from None
+    write_subs, embed_subs, sub_langs = subtitles
     return Choice(
+        subtitles=tuple(lang.strip() for lang in sub_langs.split(",") if lang.strip()),
+        write_subtitles=write_subs,
+        embed_subtitles=embed_subs,
         section=seconds,
         quality="best" if q == "best" else int(q),
         container=container,
