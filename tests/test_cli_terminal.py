@@ -131,3 +131,13 @@ def _frames(raw: bytes, columns: int, rows: int) -> list[list[str]]:
         stream.feed(piece)
         frames.append([line.rstrip() for line in screen.display if line.strip()])
     return frames
+
+
+def test_quiet_shows_errors_only(site: FixtureSite, tmp_path: Path) -> None:
+    run = run_in_terminal(
+        "get", "notaurl", site.pages["video"], "--quiet", "-o", str(tmp_path), columns=WIDE
+    )
+    assert run.returncode == 1
+    assert [line.split()[:2] for line in messages(run)] == [["error", "link.invalid"]]
+    assert b"\xe2\x94\x81" not in run.raw  # no bar was drawn at all
+    assert len(list(tmp_path.glob("*.mp4"))) == 1
