@@ -22,7 +22,7 @@ SIZE = r"\d+(?:\.\d)? (?:B|KB|MB|GB)"
 SPEED = re.compile(SIZE + "/s")
 
 
-WIDE = 250
+WIDE = 400
 """Columns for the tests that read whole messages: none of them wraps (a wrap by the terminal
 can't be told from a line of its own once on the screen)."""
 
