@@ -61,3 +61,35 @@ def test_a_bad_value_is_refused_as_the_flag_would_be(tmp_path: Path) -> None:
     done = run_mediadl("get", "http://127.0.0.2:1/x", env=env)
     assert done.returncode == 2
     assert "use best or one of" in done.stderr
+
+
+def test_the_off_side_of_an_on_off_flag_sets_it_off(site: FixtureSite, tmp_path: Path) -> None:
+    """``no-overwrites = true`` keeps the file already saved (skipped, not downloaded again);
+    ``force-overwrites = true`` replaces it."""
+    url = site.url("video")
+    out = tmp_path / "videos"
+    first = run_mediadl("get", url, "--no-metadata", "-o", str(out))
+    assert first.returncode == 0, first.stderr
+    (saved,) = out.iterdir()
+    saved.write_bytes(b"kept as it is")
+
+    site.reset_counters()
+    keep = run_mediadl(
+        "get", url, "-o", str(out), env=with_config(tmp_path / "a", "[get]\nno-overwrites = true\n")
+    )
+    assert keep.returncode == 0, keep.stderr
+    assert "already downloaded" in keep.stderr
+    assert saved.read_bytes() == b"kept as it is"
+    assert site.stats.requests["/media/progressive.mp4"] == 0
+
+    replace = run_mediadl(
+        "get",
+        url,
+        "--no-metadata",
+        "-o",
+        str(out),
+        env=with_config(tmp_path / "b", "[get]\nforce-overwrites = true\n"),
+    )
+    assert replace.returncode == 0, replace.stderr
+    assert [path.name for path in out.iterdir()] == [saved.name]
+    assert saved.read_bytes() == site.media["progressive"].read_bytes()

@@ -62,19 +62,21 @@ def default_map(path: Path, commands: Mapping[str, Any]) -> dict[str, dict[str, 
 
 def _parameters(path: Path, name: str, table: dict[str, Any], command: Any) -> dict[str, Any]:
     by_flag: dict[str, str] = {}
+    negative: set[str] = set()  # the off side of an on/off pair: --no-playlist, --no-overwrites
     for param in command.params:
         if param.param_type_name != "option":
             continue
         for flag in (*param.opts, *param.secondary_opts):
             if flag.startswith("--"):
                 by_flag[flag[2:]] = param.name
+        negative |= {flag[2:] for flag in param.secondary_opts if flag.startswith("--")}
     values: dict[str, Any] = {}
     for key, given in table.items():
         flag = key.replace("_", "-")
         if flag not in by_flag:
             raise ConfigFileError(f"{path}: [{name}] has no flag --{flag}")
         value = given
-        if flag.startswith("no-") and isinstance(given, bool) and by_flag.get(flag[3:]):
+        if flag in negative and isinstance(given, bool):
             value = not given  # ``no-playlist = true`` sets --playlist/--no-playlist's value
         elif isinstance(given, str) and flag in ("output", "cookies"):
             value = str(Path(given).expanduser())
