@@ -46,12 +46,16 @@ as they are, never with a traceback; anything else is a bug and is logged with o
     │   └── ConfigTemplate            config.template         400  (a --name template)
     ├── DownloadBusy                  download.busy           409  (its work folder is in use)
     ├── ProcessingFailed              processing.failed       500  (ffmpeg)
+    ├── OutputError                   output.failed           500  (where files are saved)
+    │   ├── OutputNotWritable         output.not_writable     500  (read-only, no permission)
+    │   └── OutputDiskFull            output.disk_full        507  (no space, quota, size cap)
     ├── Cancelled                     cancelled               499
     └── InternalError                 internal                500
 """
 
 from __future__ import annotations
 
+import errno
 from typing import Any, ClassVar
 
 __all__ = [
@@ -86,6 +90,9 @@ __all__ = [
     "LinkInvalid",
     "LinkUnsupported",
     "MediadlError",
+    "OutputDiskFull",
+    "OutputError",
+    "OutputNotWritable",
     "ProcessingFailed",
     "ProxyAuth",
     "ProxyError",
@@ -100,6 +107,7 @@ __all__ = [
     "TooManyEventStreams",
     "TooManyStreams",
     "error_classes",
+    "output_error",
 ]
 
 
@@ -387,6 +395,56 @@ class ProcessingFailed(MediadlError):
     code = "processing.failed"
     status = 500
     default_message = "We got the file but couldn't convert it. Try another format."
+
+
+class OutputError(MediadlError):
+    """The folder files are saved in (or the work files beside them) refused a write: the
+    machine's state, not the link's; the same download succeeds once it is fixed."""
+
+    code = "output.failed"
+    status = 500
+    default_message = "The file couldn't be saved in that folder. Check the folder and try again."
+
+
+class OutputNotWritable(OutputError):
+    code = "output.not_writable"
+    default_message = (
+        "That folder can't be written to (read-only, or no permission). Choose another "
+        "folder (-o) or change its permissions."
+    )
+
+
+class OutputDiskFull(OutputError):
+    code = "output.disk_full"
+    status = 507
+    default_message = (
+        "The disk is full: there isn't room for this file. Free some space or choose a folder "
+        "on another disk (-o), then try again."
+    )
+
+
+_OUTPUT_ERRNOS: dict[int, type[OutputError]] = {
+    errno.ENOSPC: OutputDiskFull,
+    errno.EDQUOT: OutputDiskFull,
+    errno.EFBIG: OutputDiskFull,
+    errno.EACCES: OutputNotWritable,
+    errno.EPERM: OutputNotWritable,
+    errno.EROFS: OutputNotWritable,
+}
+
+
+def output_error(exc: OSError, folder: object = None) -> OutputError | None:
+    """The ``output.*`` error of an OS error met while saving (``None``: not about saving).
+
+    The message names the folder (the person chose it) but not the work file inside it.
+    """
+    cls = _OUTPUT_ERRNOS.get(exc.errno or 0)
+    if cls is None:
+        return None
+    message = cls.default_message
+    if folder is not None:
+        message = f"{message} Folder: {folder}."
+    return cls(message, errno=errno.errorcode.get(exc.errno or 0))
 
 
 class Cancelled(MediadlError):

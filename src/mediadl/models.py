@@ -169,6 +169,15 @@ class Choice:
     name_template: str | None = None
     """``{title}``, ``{id}``, ``{uploader}``, ``{height}``, ``{quality}`` (``720p``), ``{site}``;
     the extension is added."""
+    subtitles: tuple[str, ...] = ()
+    """Subtitle languages (regular expressions, or ``all``); empty: English, else the first."""
+    write_subtitles: bool = False
+    """Save each subtitle track beside the file (``NAME.LANG.vtt``)."""
+    embed_subtitles: bool = False
+    """Put the subtitle tracks into the file (mp4, mkv, webm)."""
+    section: tuple[float, float | None] | None = None
+    """Keep only these seconds (start, end or ``None`` for the end): cut by stream copy, so the
+    video starts at the keyframe at or before ``start``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +208,9 @@ class Plan:
     @property
     def needs_ffmpeg(self) -> bool:
         """False when the single fetched file already is the output."""
-        if len(self.formats) != 1:
+        if len(self.formats) != 1 or self.choice.section is not None:
+            return True
+        if self.choice.embed_subtitles and self.ext in ("mp4", "mkv", "webm"):
             return True
         fmt = self.formats[0]
         if fmt.protocol not in ("http", "https"):

@@ -10,16 +10,20 @@ import sys
 import typer
 
 from mediadl.cli import doctor, get, info, serve, sites
+from mediadl.cli.helptext import SETTINGS_EPILOG, HelpCommand, HelpGroup
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="mediadl",
+    cls=HelpGroup,
     help="Fast and free all-in-one video downloader.",
+    epilog=SETTINGS_EPILOG,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 
 
@@ -33,6 +37,7 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False,
         "--version",
@@ -43,13 +48,29 @@ def _root(
     ),
 ) -> None:
     """Fast and free all-in-one video downloader."""
+    if ctx.resilient_parsing:  # shell completion: no file read, no error printed
+        return
+    from mediadl.cli import config
+
+    path = config.config_path()
+    try:
+        ctx.default_map = config.default_map(path, getattr(ctx.command, "commands", {}))
+    except config.ConfigFileError as exc:
+        print(f"mediadl: config file: {exc}", file=sys.stderr)
+        raise typer.Exit(2) from None
 
 
-app.command("get", help=get.__doc__)(get.command)
-app.command("info", help=info.__doc__)(info.command)
-app.command("serve", help=serve.__doc__)(serve.command)
-app.command("sites", help=sites.__doc__)(sites.command)
-app.command("doctor", help=doctor.__doc__)(doctor.command)
+_COMMANDS = {
+    "get": (get, "Download one or more links."),
+    "info": (info, "Show what a link holds and the choices it offers."),
+    "serve": (serve, "Start the web page and the JSON APIs."),
+    "sites": (sites, "The sites mediadl names, and which extractor takes a link."),
+    "doctor": (doctor, "Check this installation."),
+}
+for _name, (_module, _summary) in _COMMANDS.items():
+    app.command(
+        _name, cls=HelpCommand, help=_module.__doc__, short_help=_summary, epilog=SETTINGS_EPILOG
+    )(_module.command)
 
 
 def main() -> None:
@@ -60,7 +81,7 @@ def main() -> None:
     tenth of a second after a download, every time. So the process exits without it.
     """
     try:
-        app()
+        app(prog_name="mediadl")  # also as ``python -m mediadl``: help names the command
     except SystemExit as done:
         code = done.code
     else:

@@ -12,8 +12,10 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from mediadl import errors, sites
+from mediadl.cli.render import plain
 from mediadl.engine import Engine
 from mediadl.engine.cookies import configured_cookies
 from mediadl.settings import Settings
@@ -26,6 +28,7 @@ __all__ = [
     "EXIT_SETTINGS",
     "cli_settings",
     "environment_proxy",
+    "error_text",
     "print_error",
     "print_json",
     "stderr",
@@ -77,6 +80,16 @@ _PROXY_VARIABLES = (
 PRIVATE_OPTION: Any = typer.Option(None, "--allow-private/--deny-private", help=PRIVATE_HELP)
 PROXY_OPTION: Any = typer.Option(None, "--proxy", metavar="URL", help=PROXY_HELP)
 COOKIES_OPTION: Any = typer.Option(None, "--cookies", metavar="FILE", help=COOKIES_HELP)
+VERBOSE_OPTION: Any = typer.Option(
+    0,
+    "-v",
+    "--verbose",
+    count=True,
+    help="Say more: what mediadl does (-v), everything with its details (-vv).",
+)
+QUIET_OPTION: Any = typer.Option(
+    False, "-Q", "--quiet", help="No bars and no 'saved' lines: errors only (and --json)."
+)
 COOKIES_FROM_BROWSER_OPTION: Any = typer.Option(
     None,
     "--cookies-from-browser",
@@ -186,9 +199,19 @@ def environment_proxy(environ: Mapping[str, str]) -> tuple[str | None, list[str]
     return url, [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def print_error(err: errors.MediadlError, *, prefix: str = "") -> None:
-    stderr.print(f"[bold red]error[/] [dim]{err.code}[/]  {prefix}", end="", highlight=False)
-    stderr.print(err.message, markup=False, highlight=False)
+def error_text(err: errors.MediadlError, *, about: str = "") -> Text:
+    """``error CODE  ABOUT: MESSAGE`` as one line of text (no markup is read from ``about``
+    or the message: a title may hold brackets)."""
+    text = Text.assemble(("error", "bold red"), " ", (err.code, "dim"), "  ")
+    if about:
+        text.append(f"{plain(about)}: ")
+    text.append(err.message)
+    return text
+
+
+def print_error(err: errors.MediadlError, *, about: str = "") -> None:
+    """The error line on stderr, printed in one piece (two prints could be split by a redraw)."""
+    stderr.print(error_text(err, about=about), highlight=False, soft_wrap=True)
 
 
 def print_json(obj: Any) -> None:
@@ -197,6 +220,8 @@ def print_json(obj: Any) -> None:
 
 
 def unexpected(exc: BaseException) -> errors.MediadlError:
-    """A bug: the traceback goes to the log, the person gets a short line."""
-    log.error("unexpected error", exc_info=exc)
-    return errors.InternalError(f"Unexpected error ({type(exc).__name__}). Please report it.")
+    """A bug: the person gets a short line; the traceback is logged, shown with ``-v``."""
+    log.info("unexpected error", exc_info=exc)
+    return errors.InternalError(
+        f"Unexpected error ({type(exc).__name__}). Please report it with what `-v` shows."
+    )

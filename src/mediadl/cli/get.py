@@ -17,11 +17,15 @@ from mediadl.cli.common import (
     EXIT_SETTINGS,
     PRIVATE_OPTION,
     PROXY_OPTION,
+    QUIET_OPTION,
+    VERBOSE_OPTION,
     link_engine,
     print_error,
     stderr,
 )
 from mediadl.cli.get_run import GetRun
+from mediadl.cli.logs import log_to, verbosity_level
+from mediadl.cli.notes import conflicts, note_text, parse_section
 from mediadl.cli.progress_view import ProgressView
 from mediadl.engine.filenames import TEMPLATE_FIELDS, NameTemplate, TemplateError
 from mediadl.models import AUDIO_FORMATS, CONTAINERS, QUALITY_LADDER, Choice
@@ -36,17 +40,28 @@ __all__ = ["command"]
 
 
 def command(  # noqa: PLR0917 - one parameter per flag is how typer declares them
-    urls: list[str] = typer.Argument(..., help="One or more shareable links."),
+    ctx: typer.Context,
+    urls: list[str] = typer.Argument(..., metavar="URL...", help="One or more shareable links."),
     quality: str = typer.Option(
-        "best", "-q", "--quality", help=f"best or a height: {', '.join(map(str, QUALITY_LADDER))}."
+        "best",
+        "-q",
+        "--quality",
+        metavar="HEIGHT",
+        help=f"best or a height: {', '.join(map(str, QUALITY_LADDER))} (the nearest below, "
+        "else above).",
     ),
     audio: str | None = typer.Option(
-        None, "-a", "--audio", help=f"Sound only: {', '.join(AUDIO_FORMATS)}."
+        None, "-a", "--audio", metavar="FORMAT", help=f"Sound only: {', '.join(AUDIO_FORMATS)}."
     ),
-    container: str = typer.Option("mp4", "--container", help=f"{', '.join(CONTAINERS)}."),
+    container: str = typer.Option(
+        "mp4",
+        "--container",
+        metavar="EXT",
+        help=f"{', '.join(CONTAINERS)} (webm re-encodes what isn't VP9/AV1/Opus already).",
+    ),
     mute: bool = typer.Option(False, "--mute", help="Video without sound."),
     output: Path = typer.Option(
-        Path(), "-o", "--output", help="Folder to save into.", file_okay=False
+        Path(), "-o", "--output", metavar="DIR", help="Folder to save into.", file_okay=False
     ),
     name: str | None = typer.Option(None, "--name", metavar="TEMPLATE", help=_NAME_HELP),
     playlist: bool = typer.Option(
@@ -85,16 +100,42 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
         help="Most connections one download opens (default: MEDIADL_FETCH_CONNECTIONS, 64).",
     ),
     selector: str | None = typer.Option(
-        None, "-f", "--format", help="A raw yt-dlp format selector (wins over -q/-a)."
+        None,
+        "-f",
+        "--format",
+        metavar="SELECTOR",
+        help="A raw yt-dlp format selector (wins over -q/-a).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per item."),
     no_metadata: bool = typer.Option(
         False, "--no-metadata", help="Don't write title/artist tags or the cover."
     ),
+    write_subs: bool = typer.Option(
+        False, "--write-subs", help="Save the subtitles beside the file (NAME.LANG.vtt)."
+    ),
+    embed_subs: bool = typer.Option(
+        False, "--embed-subs", help="Put the subtitles into the file (mp4, mkv, webm)."
+    ),
+    sub_langs: str = typer.Option(
+        "",
+        "--sub-langs",
+        metavar="LANGS",
+        help="Subtitle languages, comma-separated regular expressions (en,tr or en.* or all). "
+        "Default: English, else the first offered.",
+    ),
+    section: str | None = typer.Option(
+        None,
+        "--download-sections",
+        metavar="*START-END",
+        help="Keep only this time range, e.g. *1:00-2:30 or *90- (to the end); cut without "
+        "re-encoding, so the video starts at the keyframe at or before START.",
+    ),
     allow_private: bool | None = PRIVATE_OPTION,
     proxy: str | None = PROXY_OPTION,
     cookies: Path | None = COOKIES_OPTION,
     cookies_from_browser: str | None = COOKIES_FROM_BROWSER_OPTION,
+    verbose: int = VERBOSE_OPTION,
+    quiet: bool = QUIET_OPTION,
 ) -> None:
     template = _template(name)
     run = GetRun(
@@ -113,16 +154,21 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
             mute=mute,
             selector=selector,
             metadata=not no_metadata,
+            section=section,
+            subtitles=(write_subs, embed_subs, sub_langs),
         ),
         playlist=playlist,
         output=output,
-        view=ProgressView(stderr, enabled=stderr.is_terminal),
+        view=ProgressView(stderr, enabled=stderr.is_terminal and not quiet, quiet=quiet),
         as_json=as_json,
         template=template,
         overwrite=overwrite,
         archive=_archive(archive),
         items=items,
     )
+    if not quiet:
+        for note in conflicts(_given(ctx, ("audio", "mute", "quality", "container", "selector"))):
+            stderr.print(note_text(note), highlight=False, soft_wrap=True)
     finished = threading.Event()
 
     def work() -> None:
@@ -133,7 +179,7 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
 
     # Wait on an Event, not Thread.join: a join interrupted by Ctrl-C can report the thread
     # finished while it is still cleaning up.
-    with run.view:
+    with run.view, log_to(run.view.line, level=verbosity_level(verbose, quiet)):
         threading.Thread(target=work, name="mediadl-get", daemon=True).start()
         try:
             while not finished.wait(0.1):
@@ -156,6 +202,8 @@ def _choice(
     mute: bool,
     selector: str | None,
     metadata: bool,
+    section: str | None = None,
+    subtitles: tuple[bool, bool, str] = (False, False, ""),
 ) -> Choice:
     q = quality.lower().removesuffix("p")
     if q != "best" and not (q.isdigit() and int(q) in QUALITY_LADDER):
@@ -166,7 +214,16 @@ def _choice(
         raise typer.BadParameter(f"use one of {', '.join(AUDIO_FORMATS)}", param_hint="-a")
     if container not in CONTAINERS:
         raise typer.BadParameter(f"use one of {', '.join(CONTAINERS)}", param_hint="--container")
+    try:
+        seconds = parse_section(section) if section is not None else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--download-sections") from None
+    write_subs, embed_subs, sub_langs = subtitles
     return Choice(
+        subtitles=tuple(lang.strip() for lang in sub_langs.split(",") if lang.strip()),
+        write_subtitles=write_subs,
+        embed_subtitles=embed_subs,
+        section=seconds,
         quality="best" if q == "best" else int(q),
         container=container,
         audio=audio,
@@ -206,3 +263,13 @@ def _archive(path: Path | None) -> Archive | None:
     except errors.ConfigError as err:
         print_error(err)
         raise typer.Exit(EXIT_SETTINGS) from None
+
+
+def _given(ctx: typer.Context, names: tuple[str, ...]) -> dict[str, object]:
+    """The flags among ``names`` typed on the command line or set in the config file."""
+    chosen = ("COMMANDLINE", "DEFAULT_MAP")
+    return {
+        name: ctx.params.get(name)
+        for name in names
+        if getattr(ctx.get_parameter_source(name), "name", None) in chosen
+    }

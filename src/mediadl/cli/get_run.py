@@ -13,19 +13,21 @@ finish its cancellation, which keeps what it fetched.
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rich.markup import escape
+from rich.text import Text
 
 from mediadl import errors
 from mediadl.cli.archive import Archive, key_of
-from mediadl.cli.common import print_error, print_json, unexpected
-from mediadl.cli.progress_view import ProgressView
-from mediadl.cli.render import plain
+from mediadl.cli.common import error_text, unexpected
+from mediadl.cli.notes import entry_info, file_duration, note_text, plan_notes, public_url
+from mediadl.cli.progress_view import ItemStats, ProgressView
+from mediadl.cli.render import plain, saved_text
 from mediadl.engine import Engine
 from mediadl.engine.download import work_folder
 from mediadl.engine.filenames import NameTemplate, name_fields
@@ -48,13 +50,19 @@ class ItemResult:
     """Why nothing was downloaded though nothing failed: ``exists`` or ``archive``."""
     kept: Path | None = None
     """The work folder a failed or cancelled download left for the next run."""
+    stats: ItemStats | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` line: the link as given (no yt-dlp hand-over data), the duration of
+        the page or else of the saved file."""
+        duration = self.duration
+        if duration is None and self.path is not None:
+            duration = file_duration(self.path)
         return {
-            "url": self.url,
+            "url": public_url(self.url),
             "path": str(self.path) if self.path else None,
             "title": self.title,
-            "duration": self.duration,
+            "duration": duration,
             "skipped": self.skipped,
             "error": {"code": self.error.code, "message": self.error.message}
             if self.error
@@ -102,7 +110,7 @@ class GetRun:
                 raise errors.Cancelled()
             self.reading = True
         try:
-            with self.view.status(f"reading {escape(plain(what))}"):
+            with self.view.status(f"reading {what}"):
                 return work()
         finally:
             with self.lock:
@@ -137,13 +145,17 @@ class GetRun:
         if self.archive is not None and known is not None and key_of(known) in self.archive:
             return ItemResult(entry.url, title=known.title, skipped="archive")
         try:
-            item = self._read(entry.title or entry.url, lambda: self.engine.resolve_entry(entry))
+            item = self._read(
+                entry.title or public_url(entry.url),
+                lambda: entry_info(entry, self.engine.resolve_entry(entry)),
+            )
         except Exception as exc:  # noqa: BLE001 - one bad item doesn't stop the others
             return ItemResult(entry.url, title=entry.title, error=_as_error(exc))
         return self._item(item, entry.url, index)
 
     def _item(self, info: MediaInfo, url: str, index: int | None) -> ItemResult:
-        result = ItemResult(url, title=info.title, duration=info.duration)
+        whole = info.duration if self.choice.section is None else None  # else: the file's
+        result = ItemResult(url, title=info.title, duration=whole)
         key = key_of(info)
         if self.archive is not None and key in self.archive:
             result.skipped = "archive"
@@ -154,6 +166,7 @@ class GetRun:
             if target.exists() and not self.overwrite:
                 result.path, result.skipped = target, "exists"
             else:
+                self._notes(plan)
                 result.path = self._download(plan, folder, result)
             if self.archive is not None:
                 self.archive.add(key)
@@ -170,10 +183,15 @@ class GetRun:
         folders, name = self.template.render(fields, plan.ext)
         return dataclasses.replace(plan, filename=name), self.output.joinpath(*folders)
 
+    def _notes(self, plan: Plan) -> None:
+        if not self.view.quiet:
+            for note in plan_notes(plan):
+                self.view.line(note_text(note))
+
     def _download(self, plan: Plan, folder: Path, result: ItemResult) -> Path:
         try:
-            with self.view.task(plan.filename) as hook:
-                return self.engine.download(
+            with self.view.task(plan.filename) as (hook, stats):
+                path = self.engine.download(
                     plan,
                     folder,
                     progress=hook,
@@ -181,6 +199,8 @@ class GetRun:
                     resume=True,
                     replace=self.overwrite,
                 )
+            result.stats = stats
+            return path
         except BaseException as exc:
             work = work_folder(plan, folder)
             if work.is_dir() and not isinstance(exc, errors.DownloadBusy):  # not ours
@@ -232,24 +252,26 @@ def _as_error(exc: BaseException) -> errors.MediadlError:
 
 
 def _report(result: ItemResult, as_json: bool, view: ProgressView) -> None:
+    """The item's outcome: a JSON line, or a line above the bars (an error, ``saved`` or why
+    nothing was downloaded)."""
     if as_json:
-        print_json(result.to_dict())
+        view.json_line(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
         return
     if result.error is not None:
         if not isinstance(result.error, errors.Cancelled):
-            print_error(result.error, prefix=f"{escape(plain(result.title or result.url))}: ")
+            view.line(error_text(result.error, about=_name(result)))
         if result.kept is not None:
-            view.console.print(
-                f"[dim]kept {escape(str(result.kept))}: the same command goes on from there[/]",
-                highlight=False,
-            )
+            view.line(Text(f"kept {result.kept}: the same command goes on from there", style="dim"))
+        return
+    if view.quiet:
         return
     if result.skipped == "archive":
-        name = escape(plain(result.title or result.url))
-        view.console.print(f"[dim]in the download archive[/] {name}", highlight=False)
+        view.line(Text.assemble(("in the download archive", "dim"), " ", _name(result)))
     elif result.skipped == "exists":
-        view.console.print(
-            f"[dim]already downloaded[/] {escape(str(result.path))}", highlight=False
-        )
+        view.line(Text.assemble(("already downloaded", "dim"), " ", str(result.path)))
     else:
-        view.console.print(f"[green]saved[/] {escape(str(result.path))}", highlight=False)
+        view.line(saved_text(result.path, result.stats))
+
+
+def _name(result: ItemResult) -> str:
+    return plain(result.title or public_url(result.url))

@@ -30,7 +30,7 @@ __all__ = ["command"]
 
 
 def command(  # noqa: PLR0917 - one parameter per flag is how typer declares them
-    url: str = typer.Argument(..., help="The video's shareable link."),
+    url: str = typer.Argument(..., metavar="URL", help="The video's shareable link."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     formats: bool = typer.Option(False, "--formats", help="List the site's raw formats."),
     playlist: bool = typer.Option(

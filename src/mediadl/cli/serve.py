@@ -1,4 +1,11 @@
-"""Start the web page and the JSON APIs (native and cobalt-compatible) on uvicorn."""
+"""Start the web page and the JSON APIs (native and cobalt-compatible) on uvicorn.
+
+On a public server, set at least: MEDIADL_SECRET (signs tunnels; the same on every replica),
+MEDIADL_BASE_URL (the address people reach it at), MEDIADL_TRUSTED_PROXIES (the reverse proxy
+in front, so clients are told apart by X-Forwarded-For), the rate limits (MEDIADL_RATE_LIMIT,
+MEDIADL_RATE_LIMIT_MEDIA, MEDIADL_RATE_LIMIT_STORAGE=redis://… for several replicas) and, for
+a private API, MEDIADL_API_KEYS with MEDIADL_API_KEY_REQUIRED. Every setting: docs/settings.md.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +20,16 @@ from mediadl.cli.common import stderr
 if TYPE_CHECKING:
     from mediadl.settings import Settings
 
-__all__ = ["command"]
+__all__ = ["command", "startup_lines"]
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def command(
-    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-    port: int = typer.Option(8000, help="Port to listen on."),
+    host: str = typer.Option(
+        "127.0.0.1", metavar="ADDRESS", help="Address to listen on (0.0.0.0: every one)."
+    ),
+    port: int = typer.Option(8000, min=1, max=65535, metavar="PORT", help="Port to listen on."),
     allow_network: list[str] = typer.Option(
         [],
         "--allow-network",
@@ -34,7 +43,7 @@ def command(
         help="Let links lead to this machine and local networks. Default: "
         "MEDIADL_ALLOW_PRIVATE, else denied (a public server must deny them).",
     ),
-    log_level: str = typer.Option("info", help="debug, info, warning or error."),
+    log_level: str = typer.Option("info", metavar="LEVEL", help="debug, info, warning or error."),
 ) -> None:
     from mediadl.engine.proxy import check_proxy
     from mediadl.service import create_app
@@ -72,9 +81,10 @@ def _run(app: Any, settings: Settings, *, host: str, port: int, log_level: str) 
     from mediadl.service.connections import guarded_protocol, raise_descriptor_limit
 
     before, after = raise_descriptor_limit()
-    logging.getLogger("mediadl.serve").info(
-        "open-file limit: %d%s", after, f" (raised from {before})" if after != before else ""
-    )
+    log = logging.getLogger("mediadl.serve")
+    log.info("open-file limit: %d%s", after, f" (raised from {before})" if after != before else "")
+    for line in startup_lines(settings, host=host, port=port):
+        log.info("%s", line)
     protocol = guarded_protocol(
         head_timeout=settings.request_head_timeout,
         per_client=settings.max_connections_per_client,
@@ -92,3 +102,25 @@ def _run(app: Any, settings: Settings, *, host: str, port: int, log_level: str) 
         timeout_keep_alive=max(1, round(settings.keep_alive_timeout)),
         limit_concurrency=settings.max_connections,
     )
+
+
+def startup_lines(settings: Settings, *, host: str, port: int) -> list[str]:
+    """What an operator wants to read first: where the page and the API docs are, which local
+    networks links may reach, and where the data lives."""
+    shown = f"[{host}]" if ":" in host else host
+    if host in ("0.0.0.0", "::"):  # noqa: S104 - naming it, not binding to it
+        shown = "127.0.0.1" if host == "0.0.0.0" else "[::1]"  # noqa: S104
+    base = f"http://{shown}:{port}"
+    if settings.allow_private:
+        networks = "every address, this machine and local networks included (allow_private)"
+    elif settings.allow_networks:
+        networks = "public addresses and " + ", ".join(settings.allow_networks)
+    else:
+        networks = "public addresses only"
+    public = f"  (public address: {settings.base_url})" if settings.base_url else ""
+    return [
+        f"web page: {base}/{public}",
+        f"API docs: {base}/docs  (OpenAPI: {base}/openapi.json)",
+        f"links may reach: {networks}",
+        f"data directory: {settings.data_dir.absolute()}",
+    ]

@@ -36,9 +36,15 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
     only: list[str] = typer.Option(
         [], "--site", metavar="TITLE", help="With --check: only this site (repeatable)."
     ),
-    jobs: int = typer.Option(4, "--jobs", min=1, max=16, help="With --check: sites at once."),
+    jobs: int = typer.Option(
+        4, "--jobs", min=1, max=16, metavar="N", help="With --check: sites at once."
+    ),
     deadline: float = typer.Option(
-        30.0, "--deadline", min=1.0, help="With --check: seconds each site may take."
+        30.0,
+        "--deadline",
+        min=1.0,
+        metavar="SECONDS",
+        help="With --check: seconds each site may take.",
     ),
 ) -> None:
     if match is not None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from yt_dlp.extractor.common import InfoExtractor
 
+from mediadl import errors
 from mediadl.engine.download import download
 from mediadl.engine.extract import normalize_url, resolve, select_formats
 from mediadl.engine.lookup import extractor_for
@@ -59,16 +60,26 @@ class Engine:
         resume: bool = False,
         replace: bool = False,
     ) -> Path:
-        """See :func:`mediadl.engine.download.download`."""
-        return download(
-            plan,
-            out_dir,
-            settings=self.settings,
-            progress=progress,
-            cancel=cancel,
-            resume=resume,
-            replace=replace,
-        )
+        """``plan``'s file in ``out_dir`` (see :func:`mediadl.engine.download.download` for
+        ``resume`` and ``replace``); a folder that refuses the write (read-only, full) is an
+        ``output.*`` error naming the folder, not an OS error."""
+        try:
+            return download(
+                plan,
+                out_dir,
+                settings=self.settings,
+                progress=progress,
+                cancel=cancel,
+                resume=resume,
+                replace=replace,
+            )
+        except errors.OutputError as err:
+            raise type(err)(f"{err.message} Folder: {out_dir.absolute()}.", **err.context) from err
+        except OSError as exc:
+            output = errors.output_error(exc, out_dir.absolute())
+            if output is None:
+                raise
+            raise output from exc
 
     def _select(self, info: MediaInfo, selector: str) -> tuple[Format, ...]:
         return select_formats(info, selector, self.settings)

@@ -27,6 +27,7 @@ from mediadl.engine.fetch import FetchItem, fetch_formats
 from mediadl.engine.mux import THUMBNAIL_EXTS, mux
 from mediadl.engine.probe import preload
 from mediadl.engine.progress import ProgressTracker
+from mediadl.engine.subtitles import fetch_subtitles, pick_tracks
 from mediadl.engine.thumbnail import fetch_cover
 from mediadl.models import CancelToken, Plan, Progress, ProgressHook, Stage
 from mediadl.settings import Settings
@@ -83,8 +84,11 @@ def _download_in(  # noqa: PLR0917 - download's own arguments, passed on
     )
     finished = False
     try:
-        result = _run(plan, work, settings, tracker, inner, resume=resume)
+        result, subtitles = _run(plan, work, settings, tracker, inner, resume=resume)
         final = publish(result, out_dir, plan.filename, replace=replace)
+        if plan.choice.write_subtitles:
+            for lang, path in subtitles:
+                publish(path, out_dir, f"{final.stem}.{lang}{path.suffix}", replace=replace)
         finished = True
     except errors.Cancelled:
         if tracker.exceeded.is_set():
@@ -163,7 +167,8 @@ def _run(
     cancel: CancelToken,
     *,
     resume: bool,
-) -> Path:
+) -> tuple[Path, list[tuple[str, Path]]]:
+    """The finished file in ``work``, and the subtitle files (language, path) fetched."""
     parts = [work / f"part{i}.{fmt.ext}" for i, fmt in enumerate(plan.formats)]
     items = [
         FetchItem(fmt, path, tracker.part(i), resume=resume)
@@ -174,11 +179,12 @@ def _run(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch") as pool:
         job = pool.submit(fetch_formats, items, settings=settings, cancel=cancel)
         cover = _cover(plan, work, settings)
+        subtitles = _subtitles(plan, work, settings)
         job.result()
     if cancel.cancelled:
         raise errors.Cancelled()
     if not plan.needs_ffmpeg:
-        return parts[0]
+        return parts[0], subtitles
     out = work / f"output.{plan.ext}"
     tracker.stage(Stage.MUX, 0.0)
     mux(
@@ -186,11 +192,20 @@ def _run(
         parts,
         out,
         thumbnail=cover,
+        subtitles=subtitles if plan.choice.embed_subtitles else (),
         ffmpeg=settings.ffmpeg,
         cancel=cancel,
         progress=lambda f: tracker.stage(Stage.MUX, f),
     )
-    return out
+    return out, subtitles
+
+
+def _subtitles(plan: Plan, work: Path, settings: Settings) -> list[tuple[str, Path]]:
+    choice = plan.choice
+    if not (choice.write_subtitles or choice.embed_subtitles):
+        return []
+    tracks = pick_tracks(plan.info, choice.subtitles)
+    return [(track.lang, path) for track, path in fetch_subtitles(tracks, work, settings)]
 
 
 def _cover(plan: Plan, work: Path, settings: Settings) -> Path | None:

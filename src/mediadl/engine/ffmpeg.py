@@ -14,6 +14,7 @@ is removed and made again; if it can't be, nothing goes on ``PATH``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import logging
 import os
@@ -26,7 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
-from mediadl.errors import Cancelled, ProcessingFailed
+from mediadl.errors import Cancelled, OutputError, ProcessingFailed, output_error
 from mediadl.models import CancelToken
 
 __all__ = ["FFmpegProcess", "ffmpeg_exe", "ffmpeg_on_path", "private_bin", "run_ffmpeg"]
@@ -156,7 +157,30 @@ def run_ffmpeg(
         raise Cancelled()
     if proc.proc.returncode != 0:
         tail = stderr.decode("utf-8", "replace").strip().splitlines()[-5:]
-        raise ProcessingFailed(detail="\n".join(tail), returncode=proc.proc.returncode)
+        detail = "\n".join(tail)
+        output = _output_failure(detail, proc.proc.returncode)
+        if output is not None:
+            raise output
+        raise ProcessingFailed(detail=detail, returncode=proc.proc.returncode)
+
+
+# What ffmpeg says (strerror) when the file it writes can't grow or be written at all.
+_OUTPUT_ERRNOS = {
+    os.strerror(code): code
+    for code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES)
+}
+
+
+def _output_failure(stderr: str, returncode: int) -> OutputError | None:
+    """A failed run that was no fault of the media: the disk is full (or the file hit the
+    size limit, ``SIGXFSZ``) or the folder refused the write. Said as such, not "couldn't
+    convert": the same run works once there is room."""
+    if returncode == -signal.SIGXFSZ:
+        return output_error(OSError(errno.EFBIG, os.strerror(errno.EFBIG)))
+    for text, code in _OUTPUT_ERRNOS.items():
+        if text in stderr:
+            return output_error(OSError(code, text))
+    return None
 
 
 def _drain(proc: FFmpegProcess, on_progress: Callable[[str], None] | None) -> bytes:

@@ -50,15 +50,20 @@ def mux(
     out: Path,
     *,
     thumbnail: Path | None = None,
+    subtitles: Sequence[tuple[str, Path]] = (),
     ffmpeg: str | None = None,
     cancel: CancelToken | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> None:
-    """Write ``out`` from the fetched ``parts`` (in ``plan.formats`` order)."""
+    """Write ``out`` from the fetched ``parts`` (in ``plan.formats`` order), with
+    ``subtitles`` (language, file) as tracks when the container holds them."""
     probes = [probe(p) for p in parts]
     refined = refine(plan, probes)
-    args = build_args(refined, parts, out, thumbnail=thumbnail)
+    args = build_args(refined, parts, out, thumbnail=thumbnail, subtitles=subtitles)
     duration = plan.info.duration or next((p.duration for p in probes if p.duration), None)
+    if plan.choice.section is not None and duration:
+        start, end = plan.choice.section
+        duration = max(0.1, min(end or duration, duration) - start)
 
     def on_line(line: str) -> None:
         if progress and duration and line.startswith("out_time_us="):
@@ -112,6 +117,7 @@ def build_args(
     thumbnail: Path | None,
     input_args: Sequence[str] = (),
     streaming: bool = False,
+    subtitles: Sequence[tuple[str, Path]] = (),
 ) -> list[str]:
     """The ffmpeg arguments for ``plan`` (inputs, maps, codecs, tags, container).
 
@@ -121,10 +127,15 @@ def build_args(
     index = {f.id: i for i, f in enumerate(plan.formats)}
     args: list[str] = []
     for part in parts:
-        args += [*input_args, "-i", str(part)]
+        args += [*input_args, *_section_args(plan), "-i", str(part)]
     cover = thumbnail if thumbnail and plan.ext in THUMBNAIL_EXTS and plan.choice.metadata else None
     if cover and plan.ext != "mkv":
         args += ["-i", str(cover)]
+    first_subtitle = len(parts) + (1 if cover and plan.ext != "mkv" else 0)
+    codec = SUBTITLE_CODECS.get(plan.ext) if plan.video is not None else None
+    subtitles = subtitles if codec else ()
+    for _lang, path in subtitles:
+        args += [*_section_args(plan), "-i", str(path)]
     args += ["-map_metadata", "-1", "-map_chapters", "-1"]
     video_streams = 0
     if plan.video is not None:
@@ -138,10 +149,29 @@ def build_args(
             # A header written before the first packet (empty moov) can't wait for ffmpeg to
             # notice ADTS framing (AAC from MPEG-TS): convert it explicitly.
             args += ["-bsf:a", "aac_adtstoasc"]
+    for i, (lang, _path) in enumerate(subtitles):
+        args += ["-map", f"{first_subtitle + i}:s:0", f"-c:s:{i}", str(codec)]
+        # MP4 keeps only ISO 639-2 codes (eng): the title names the track in every player.
+        args += [f"-metadata:s:s:{i}", f"language={tag_value(lang)}"]
+        args += [f"-metadata:s:s:{i}", f"title={tag_value(lang)}"]
     args += _cover_args(plan.ext, cover, len(parts), video_streams)
     if plan.choice.metadata:
         args += _tag_args(plan)
     return [*args, *_container_args(plan.ext, streaming=streaming), "-y", str(out)]
+
+
+SUBTITLE_CODECS = {"mp4": "mov_text", "mkv": "srt", "webm": "webvtt"}
+"""The subtitle codec each video container holds (audio files hold none)."""
+
+
+def _section_args(plan: Plan) -> list[str]:
+    """Input options that read only the chosen seconds (``-ss`` seeks to the keyframe at or
+    before the start; copied streams are not re-encoded)."""
+    if plan.choice.section is None:
+        return []
+    start, end = plan.choice.section
+    args = ["-ss", f"{start:.3f}"]
+    return args if end is None else [*args, "-to", f"{end:.3f}"]
 
 
 def _adts_to_asc(plan: Plan) -> bool:

@@ -17,6 +17,7 @@ transfer then stops there and closes its connection.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -112,6 +113,7 @@ class Transfer:
                     raise self.error(failure) from failure
                 if failure.throttled and self.pace is not None:
                     self.pace.throttled()
+                _announce(failure, failures, self.backoff.retries)
                 if not progressed or failure.retry_after is not None:
                     await asyncio.sleep(self.backoff.delay(failures - 1, failure.retry_after))
             first = None
@@ -256,3 +258,23 @@ async def fetch_small(
     resource = Resource()
     await Transfer(client, source, Cursor(0), sink, backoff=backoff, resource=resource).run()
     return bytes(body), resource.url or source.url
+
+
+retry_log = logging.getLogger("mediadl.fetch.retry")
+"""One INFO record per retry, for a face that shows them (the CLI puts it on the bar)."""
+
+
+def _announce(failure: RequestFailed, failures: int, retries: int) -> None:
+    """``retry 2/4: timed out``: short enough for the end of a progress bar."""
+    if failure.status and failure.status >= 400:
+        reason = f"HTTP {failure.status}"
+    else:
+        reason = _REASONS.get(failure.error, "failed")
+    retry_log.info("retry %d/%d: %s", failures, retries, reason)
+
+
+_REASONS: dict[type[errors.FetchError], str] = {
+    errors.FetchTimeout: "timed out",
+    errors.FetchIncomplete: "cut off",
+    errors.FetchRateLimited: "too many requests",
+}
