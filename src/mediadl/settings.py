@@ -54,12 +54,21 @@ class Settings(BaseSettings):
 
     # --- fetching ------------------------------------------------------------------------------
     fetch_connections: int = Field(
-        default=64,
+        default=16,
         ge=1,
         le=64,
         description="Most parallel connections for one download (its video and audio share them; "
         "each stream of a tunnel has its own). The fetcher starts with 2 and adds more only "
-        "while each one keeps its speed.",
+        "while each one keeps its speed, and goes down when the site answers 429 or 503 (waiting "
+        "as long as its Retry-After says) or resets connections.",
+    )
+    host_connections: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="Most connections open to one host at once, for everything this process "
+        "downloads from it together (all downloads, tunnels and streams). CDNs answer more with "
+        "429s, throttling or a ban; aria2c allows at most 16 per server too.",
     )
     fetch_retries: int = Field(
         default=10,

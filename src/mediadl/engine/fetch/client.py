@@ -6,12 +6,17 @@ address a new connection actually reached, before a request is written on it. Wi
 setting, connections tunnel through it to the checked address (:mod:`mediadl.engine.proxy`).
 ``connector_factory`` replaces the whole connector (tests).
 
+Connections to one host are capped for the whole process (``host_connections``, see
+:mod:`~mediadl.engine.fetch.hostgate`); a connection whose place another request waits for is
+closed after its response instead of kept alive.
+
 Statuses and transport failures become :class:`RequestFailed`, which says whether trying again can
 help and which ``fetch.*`` error the person sees if it never does.
 """
 
 from __future__ import annotations
 
+import errno
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -25,6 +30,7 @@ from aiohttp.abc import AbstractResolver
 from mediadl import errors
 from mediadl.engine.egress import EgressPolicy
 from mediadl.engine.fetch.connector import GuardedConnector, PeerCheck, ProxiedConnector
+from mediadl.engine.fetch.hostgate import gate_for
 from mediadl.engine.proxy import proxy_of
 from mediadl.settings import Settings
 
@@ -48,6 +54,8 @@ KEEPALIVE_SECONDS = 30.0
 MAX_REDIRECTS = 10
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CREDENTIALS = frozenset({"cookie", "authorization"})
+_PUSHBACK_ERRNOS = frozenset({errno.ECONNRESET, errno.ECONNREFUSED})
+"""A server that resets or refuses connections may be shedding load: slow down as for a 429."""
 _CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)", re.I)
 
 
@@ -129,6 +137,7 @@ class HttpClient:
         self._resolver = resolver
         self._peer_check = peer_check or EgressPolicy.from_settings(settings).check_peer
         self._session: aiohttp.ClientSession | None = None
+        self._connector_made: aiohttp.BaseConnector | None = None
         self._timeout = aiohttp.ClientTimeout(
             total=None,
             connect=None,
@@ -141,7 +150,7 @@ class HttpClient:
             return self._connector_factory()
         options: dict[str, Any] = {
             "limit": 0,
-            "limit_per_host": 0,
+            "limit_per_host": self.settings.host_connections,
             "keepalive_timeout": KEEPALIVE_SECONDS,
             "ttl_dns_cache": 300,
             "resolver": self._resolver,
@@ -149,14 +158,15 @@ class HttpClient:
         proxy = proxy_of(self.settings)
         if proxy is not None:
             policy = EgressPolicy.from_settings(self.settings)
-            return ProxiedConnector(self._peer_check, proxy, policy, **options)
-        if self._peer_check is not None:
-            return GuardedConnector(self._peer_check, **options)
-        return aiohttp.TCPConnector(**options)
+            return ProxiedConnector(
+                self._peer_check, proxy, policy, host_limit=options["limit_per_host"], **options
+            )
+        return GuardedConnector(self._peer_check, host_limit=options["limit_per_host"], **options)
 
     async def __aenter__(self) -> HttpClient:
+        self._connector_made = self._connector()
         self._session = aiohttp.ClientSession(
-            connector=self._connector(),
+            connector=self._connector_made,
             auto_decompress=False,
             timeout=self._timeout,
             cookie_jar=aiohttp.DummyCookieJar(),
@@ -169,6 +179,9 @@ class HttpClient:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        if isinstance(self._connector_made, GuardedConnector):
+            self._connector_made.release_places()
+        self._connector_made = None
 
     @asynccontextmanager
     async def get(
@@ -196,7 +209,8 @@ class HttpClient:
             reply = _reply(response, start)
             yield reply
         finally:
-            if reply is not None and reply.reusable and response.content.at_eof():
+            wanted = gate_for(response.url.host or "", self.settings.host_connections).wanted
+            if reply is not None and reply.reusable and response.content.at_eof() and not wanted:
                 response.release()
             else:
                 response.close()
@@ -335,7 +349,10 @@ def failure_from(exc: BaseException) -> RequestFailed:
             if exc.status
             else RequestFailed(errors.FetchFailed, retryable=True, detail=str(exc)[:200])
         )
-    return RequestFailed(errors.FetchFailed, retryable=True, detail=str(exc)[:200])
+    pushback = isinstance(exc, OSError) and exc.errno in _PUSHBACK_ERRNOS
+    return RequestFailed(
+        errors.FetchFailed, retryable=True, throttled=pushback, detail=str(exc)[:200]
+    )
 
 
 def _validator(headers: Mapping[str, str]) -> str | None:
