@@ -16,8 +16,8 @@ tenths of a second after the first answer. A level that doesn't pay is looked at
 window is often noisy), then the controller goes back to where the rate says the cap begins (never
 below the last level that paid off) and stays there for half a minute before trying one step up
 (conditions change during a long download). A ``429``/``503`` or a connection the server resets
-halves the level and holds it too; a ``Retry-After`` keeps every new request of the download
-waiting that long (the server asked the client, not one request, to wait).
+halves the level (once for a burst of them) and holds it too; a ``Retry-After`` keeps every new
+request of the download waiting that long (the server asked the client, not one request, to wait).
 """
 
 from __future__ import annotations
@@ -48,6 +48,9 @@ BIG_STEP = 16
 """Growth after a step that paid off in full: 2, 4, then 64 under a per-connection cap."""
 MIN_GAIN = 1.15
 """A window whose receivers didn't grow by this much over the base says nothing of a cap."""
+BURST_LATENCIES = 3.0
+"""After a halving, pushback answered within this many request latencies (past any Retry-After
+pause) belongs to the same burst: it was sent at the old level, so it doesn't halve again."""
 SETTLE_SECONDS = 30.0
 """How long a level found to be the cap (or a 429/503's half) holds before one step up is tried."""
 
@@ -101,6 +104,7 @@ class AdaptiveConcurrency:
         self._body_time = 0.0
         self._marked = clock()
         self._paused_until = 0.0
+        self._quiet_until = 0.0
         self._saturated = True
         self._restart_window(clock())
 
@@ -170,6 +174,9 @@ class AdaptiveConcurrency:
         now = self._clock()
         if retry_after:
             self._paused_until = max(self._paused_until, now + retry_after)
+        if now < self._quiet_until:
+            return  # the same burst: requests sent before the last halving, answered since
+        self._quiet_until = max(self._paused_until, now) + BURST_LATENCIES * self._latency
         self._base_limit, self._base, self._doubling = 0, None, False
         self._settled_until = now + SETTLE_SECONDS
         self._set_limit(max(1, self.limit // 2), now)
