@@ -373,7 +373,7 @@ def targets(all_results: dict[str, Results]) -> list[str]:
             f"{'yes' if ratio <= limit else 'NO'} |"
         )
     for mode, results in all_results.items():
-        most = 4 if mode == "server-wide" else CDN_CONNECTIONS if mode == "cdn" else CONNECTIONS
+        most = 4 if mode == "server-wide" else CONNECTIONS
         for payload in PAYLOADS:
             ours = results.get((payload, "mediadl"))
             if not ours:
@@ -388,6 +388,12 @@ def targets(all_results: dict[str, Results]) -> list[str]:
                 f"| {mode} | {payload} | first request, s | {first:.2f} | ≤ 0.3 | "
                 f"{'yes' if first <= 0.3 else 'NO'} |"
             )
+            if mode == "cdn":  # one burst refused, then within the allowance
+                refused = median(ours, "refused")
+                lines.append(
+                    f"| cdn | {payload} | 429s answered | {refused:.0f} | ≤ {CONNECTIONS} | "
+                    f"{'yes' if refused <= CONNECTIONS else 'NO'} |"
+                )
     return [*lines, ""]
 
 
