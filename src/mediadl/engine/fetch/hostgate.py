@@ -8,7 +8,9 @@ a connection takes a place before it is opened and gives it back when it closes,
 loop it lives on (the gate is thread-safe; a waiter is woken on its own loop).
 
 A place held by an idle keep-alive connection is wanted back when someone else waits for one:
-:meth:`HostGate.wanted` tells the pool to close a connection instead of keeping it. The server
+:meth:`HostGate.wanted` tells the pool to close a connection instead of keeping it (one that sits
+idle in a pool that makes no request keeps its place until the pool drops it: the end of its
+download, or its keep-alive time, 30 s). The server
 learns of a close a moment after the client (its FIN has to arrive and be read), so a place given
 back is taken up by a waiter only ``HANDOVER`` seconds later: the host never sees more than the
 cap open, even for an instant.
