@@ -1,17 +1,23 @@
 """``make bench``: ``mediadl get`` against curl, aria2c and yt-dlp on the fixture site.
 
 Starts the fixture site (benchmark-sized media, ``Recipe.big()``) in this process, with every
-response 50 ms late and either each connection capped at 2.5 MB/s ("per-connection") or the whole
-server capped at 10 MB/s ("server-wide"). Then, for each payload — a 100 MB progressive MP4, HLS
-1080p (TS) + audio, DASH 1080p + audio — it runs every tool once per round, rounds interleaved, and
-reports the median wall time, CPU seconds (user + system, children included), peak RSS and the
-connections the server saw (opened in all, and open at once at most), with the ratio
-``mediadl / peer`` and the issue's targets.
+response 50 ms late and either each connection capped at 2.5 MB/s ("per-connection"), the whole
+server capped at 10 MB/s ("server-wide"), or each connection capped and each client allowed
+``CDN_CONNECTIONS`` open connections, a 429 with ``Retry-After: 1`` past them ("cdn"). Then, for
+each payload — a 100 MB progressive MP4, HLS 1080p (TS) + audio, DASH 1080p + audio — it runs every
+tool once per round, rounds interleaved, and reports the median wall time, CPU seconds (user +
+system, children included), peak RSS, the connections the server saw (opened in all, and open at
+once at most) and the time from starting the tool to the site's first request, with the ratio
+``mediadl / peer``, the physical limit and the issue's targets.
 
-Every tool is given the media URL itself (the MP4, the HLS master playlist, the MPD): mediadl and
-yt-dlp resolve it and pick best video + audio, merging with ffmpeg; curl gets the list of segment
-URLs of the same two renditions (no merge). ``mediadl get`` runs with ``--no-metadata`` (yt-dlp
-embeds none by default either).
+mediadl and yt-dlp are given the page that embeds the media (end to end: read the page, find the
+media, resolve it, pick best video + audio, merge with ffmpeg); aria2c the MP4's own URL, curl the
+MP4 or the list of segment URLs of the same two renditions (no merge). ``mediadl get`` runs with
+``--no-metadata`` (yt-dlp embeds none by default either).
+
+The physical limit of a payload is its bytes ÷ (16 connections × 2.5 MB/s; the CDN's allowance
+for "cdn"; 10 MB/s in all for "server-wide") plus one request's latency. A startup table times
+``mediadl --help`` and ``--version`` beside ``yt-dlp --version``.
 
     python bench/fetch_bench.py [--runs 3] [--quick] [--out bench/results.md]
 """
@@ -44,11 +50,21 @@ TIME = "/usr/bin/time"
 LATENCY_MS = 50
 PER_CONNECTION = 2_500_000
 SERVER_WIDE = 10_000_000
+CONNECTIONS = 16
+CDN_CONNECTIONS = 8
 BIN = Path(sys.executable).parent
 MODES = {
     "per-connection": {"latency": LATENCY_MS, "rate": PER_CONNECTION},
     "server-wide": {"latency": LATENCY_MS, "total_rate": SERVER_WIDE},
+    "cdn": {
+        "latency": LATENCY_MS,
+        "rate": PER_CONNECTION,
+        "conn_limit": CDN_CONNECTIONS,
+        "conn_retry": 1.0,
+    },
 }
+PAGES = {"progressive": "video", "hls": "hls", "dash": "dash"}
+"""The fixture page that embeds each payload."""
 PAYLOADS = ("progressive", "hls", "dash")
 SLOW = {"curl", "yt-dlp"}
 """Single-connection baselines that take ~40 s a run in per-connection mode (``--quick`` skips)."""
@@ -61,6 +77,11 @@ class Sample:
     rss_mb: float
     connections: int
     at_once: int
+    first_request: float
+    """Seconds from starting the tool to the site's first request."""
+    nbytes: int
+    refused: int
+    """Requests the site answered 429 (cdn mode)."""
     ok: bool
     error: str = ""
 
@@ -69,6 +90,7 @@ class Sample:
 class Payload:
     name: str
     url: str
+    page: str
     segments: list[str] = field(default_factory=list)
     """Segment URLs for curl (empty: ``url`` is a single file)."""
 
@@ -79,7 +101,7 @@ Command = Callable[[Payload, Path], list[str] | None]
 def mediadl(payload: Payload, out: Path) -> list[str]:
     exe = BIN / "mediadl"
     head = [str(exe)] if exe.exists() else [sys.executable, "-m", "mediadl"]
-    return [*head, "get", "--no-metadata", "-o", str(out), payload.url]
+    return [*head, "get", "--no-metadata", "-o", str(out), payload.page]
 
 
 def ytdlp(*extra: str) -> Command:
@@ -93,7 +115,7 @@ def ytdlp(*extra: str) -> Command:
             *extra,
             "-o",
             str(out / "out.%(ext)s"),
-            payload.url,
+            payload.page,
         ]
 
     return command
@@ -144,10 +166,13 @@ def payloads(site: FixtureSite) -> list[Payload]:
     settings = Settings(allow_networks=["127.0.0.2/32"])
     hls = resolve(site.url("hls_master"), settings).formats
     dash = resolve(site.url("dash_mpd"), settings).formats
+    pages = {name: site.url(page) for name, page in PAGES.items()}
+    hls_urls = [u for f in _best(hls) for u in _hls_urls(f)]
+    dash_urls = [u for f in _best(dash) for u in _dash_urls(f)]
     return [
-        Payload("progressive", site.url("progressive")),
-        Payload("hls", site.url("hls_master"), [u for f in _best(hls) for u in _hls_urls(f)]),
-        Payload("dash", site.url("dash_mpd"), [u for f in _best(dash) for u in _dash_urls(f)]),
+        Payload("progressive", site.url("progressive"), pages["progressive"]),
+        Payload("hls", site.url("hls_master"), pages["hls"], hls_urls),
+        Payload("dash", site.url("dash_mpd"), pages["dash"], dash_urls),
     ]
 
 
@@ -187,12 +212,17 @@ def measure(argv: list[str], site: FixtureSite, env: dict[str, str], work: Path)
     wall = time.monotonic() - started
     user, system, rss_kb = report.read_text().split("\n")[-2].split()
     error = done.stderr.decode(errors="replace")[-300:].strip()
+    stats = site.stats
+    first = stats.first_request_at - started if stats.first_request_at else float("nan")
     return Sample(
         wall,
         float(user) + float(system),
         int(rss_kb) / 1024,
-        site.stats.connections_opened,
-        site.stats.peak_connections,
+        stats.connections_opened,
+        stats.peak_connections,
+        first,
+        stats.bytes_sent,
+        stats.statuses[429],
         done.returncode == 0,
         error,
     )
@@ -249,8 +279,8 @@ def run_mode(mode: str, args: argparse.Namespace, media: Any) -> Results:
 def _wanted(tool: str, mode: str, args: argparse.Namespace) -> bool:
     if tool in args.skip:
         return False
-    if mode == "server-wide":
-        return tool != "yt-dlp"  # one connection like curl: it adds nothing but minutes
+    if mode in ("server-wide", "cdn"):
+        return tool != "yt-dlp" and not (mode == "cdn" and tool == "curl")
     return not (args.quick and tool in SLOW)
 
 
@@ -260,7 +290,8 @@ def _progress(mode: str, round_: int, payload: str, tool: str, sample: Sample) -
     print(
         f"[{mode} {label}] {payload:11} {tool:13} {sample.wall:7.2f} s  "
         f"cpu {sample.cpu:5.2f} s  rss {sample.rss_mb:6.1f} MB  "
-        f"conns {sample.connections:3} ({sample.at_once} at once)  {state}",
+        f"conns {sample.connections:3} ({sample.at_once} at once)  "
+        f"first request {sample.first_request:5.2f} s  429s {sample.refused}  {state}",
         file=sys.stderr,
         flush=True,
     )
@@ -270,28 +301,43 @@ def median(samples: list[Sample], attr: str) -> float:
     return statistics.median(getattr(s, attr) for s in samples)
 
 
-def table(mode: str, results: dict[tuple[str, str], list[Sample]]) -> list[str]:
+MODE_TITLES = {
+    "per-connection": f"{PER_CONNECTION / 1e6:g} MB/s per connection",
+    "server-wide": f"{SERVER_WIDE / 1e6:g} MB/s for the whole server",
+    "cdn": f"{PER_CONNECTION / 1e6:g} MB/s per connection, {CDN_CONNECTIONS} connections per "
+    "client (429 + Retry-After: 1 past them)",
+}
+
+
+def limit_seconds(mode: str, nbytes: float) -> float:
+    """The physical limit: bytes ÷ (connections × per-connection rate) + one request latency."""
+    if mode == "server-wide":
+        rate = float(SERVER_WIDE)
+    else:
+        rate = (CDN_CONNECTIONS if mode == "cdn" else CONNECTIONS) * float(PER_CONNECTION)
+    return nbytes / rate + LATENCY_MS / 1000
+
+
+def table(mode: str, results: Results) -> list[str]:
     lines = [
-        f"### {mode}: latency {LATENCY_MS} ms, "
-        + (
-            f"{PER_CONNECTION / 1e6:g} MB/s per connection"
-            if mode == "per-connection"
-            else f"{SERVER_WIDE / 1e6:g} MB/s for the whole server"
-        ),
+        f"### {mode}: latency {LATENCY_MS} ms, {MODE_TITLES[mode]}",
         "",
         "| payload | tool | wall s | CPU s | peak RSS MB | connections (at once) "
-        "| mediadl / tool |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| first request s | 429s | limit / wall | mediadl / tool |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for (payload, tool), samples in results.items():
         ours = results.get((payload, "mediadl"))
         ratio = median(ours, "wall") / median(samples, "wall") if ours else float("nan")
         failed = sum(not s.ok for s in samples)
         note = f" ({failed} failed)" if failed else ""
+        physical = limit_seconds(mode, median(ours or samples, "nbytes"))
         lines.append(
             f"| {payload} | {tool}{note} | {median(samples, 'wall'):.2f} | "
             f"{median(samples, 'cpu'):.2f} | {median(samples, 'rss_mb'):.0f} | "
             f"{median(samples, 'connections'):.0f} ({median(samples, 'at_once'):.0f}) | "
+            f"{median(samples, 'first_request'):.2f} | {median(samples, 'refused'):.0f} | "
+            f"{physical / median(samples, 'wall'):.2f} | "
             f"{'—' if tool == 'mediadl' else f'{ratio:.2f}'} |"
         )
     return [*lines, ""]
@@ -299,15 +345,17 @@ def table(mode: str, results: dict[tuple[str, str], list[Sample]]) -> list[str]:
 
 TARGETS: list[tuple[str, str, str, str, float]] = [
     ("per-connection", "progressive", "aria2c", "wall", 1.0),
-    ("per-connection", "hls", "yt-dlp -N 16", "wall", 0.85),
-    ("per-connection", "hls", "curl -Z", "wall", 1.1),
-    ("per-connection", "dash", "yt-dlp -N 16", "wall", 0.8),
+    ("per-connection", "hls", "yt-dlp -N 16", "wall", 0.8),
+    ("per-connection", "dash", "yt-dlp -N 16", "wall", 0.75),
     *[("server-wide", p, "curl", "wall", 1.1) for p in PAYLOADS],
-    *[("per-connection", p, "yt-dlp -N 16", m, 1.0) for p in PAYLOADS for m in ("rss_mb", "cpu")],
+    *[("per-connection", p, "yt-dlp -N 16", "rss_mb", 1.0) for p in PAYLOADS],
+    *[("per-connection", p, "yt-dlp -N 16", "cpu", 1.0) for p in PAYLOADS],
+    ("cdn", "progressive", "aria2c", "wall", 1.0),
+    *[("cdn", p, "yt-dlp -N 16", "wall", 1.0) for p in ("hls", "dash")],
 ]
 
 
-def targets(all_results: dict[str, dict[tuple[str, str], list[Sample]]]) -> list[str]:
+def targets(all_results: dict[str, Results]) -> list[str]:
     lines = [
         "### targets",
         "",
@@ -324,15 +372,75 @@ def targets(all_results: dict[str, dict[tuple[str, str], list[Sample]]]) -> list
             f"| {mode} | {payload} | {attr} vs {peer} | {ratio:.2f} | ≤ {limit:g} | "
             f"{'yes' if ratio <= limit else 'NO'} |"
         )
-    for payload in PAYLOADS:
-        ours = all_results.get("server-wide", {}).get((payload, "mediadl"))
-        if ours:
-            conns = median(ours, "at_once")
+    for mode, results in all_results.items():
+        most = 4 if mode == "server-wide" else CONNECTIONS
+        for payload in PAYLOADS:
+            ours = results.get((payload, "mediadl"))
+            if not ours:
+                continue
+            conns = max(s.at_once for s in ours)
+            first = median(ours, "first_request")
             lines.append(
-                f"| server-wide | {payload} | connections open at once | "
-                f"{conns:.0f} | ≤ 4 | {'yes' if conns <= 4 else 'NO'} |"
+                f"| {mode} | {payload} | connections open at once (most) | {conns} | ≤ {most} | "
+                f"{'yes' if conns <= most else 'NO'} |"
             )
+            lines.append(
+                f"| {mode} | {payload} | first request, s | {first:.2f} | ≤ 0.3 | "
+                f"{'yes' if first <= 0.3 else 'NO'} |"
+            )
+            if mode == "cdn":  # one burst refused, then within the allowance
+                refused = median(ours, "refused")
+                lines.append(
+                    f"| cdn | {payload} | 429s answered | {refused:.0f} | ≤ {CONNECTIONS} | "
+                    f"{'yes' if refused <= CONNECTIONS else 'NO'} |"
+                )
     return [*lines, ""]
+
+
+STARTUP = {
+    "mediadl --help": ["mediadl", "--help"],
+    "mediadl --version": ["mediadl", "--version"],
+    "yt-dlp --version": ["yt-dlp", "--version"],
+}
+
+
+def startup(runs: int, env: dict[str, str]) -> list[str]:
+    """Median wall time and peak RSS of the quick commands, interleaved."""
+    times: dict[str, list[float]] = {name: [] for name in STARTUP}
+    rss: dict[str, list[float]] = {name: [] for name in STARTUP}
+    with tempfile.TemporaryDirectory(prefix="mediadl-bench-") as scratch:
+        report = Path(scratch) / "time.txt"
+        for _ in range(max(runs, 5)):
+            for name, (exe, *args) in STARTUP.items():
+                started = time.monotonic()
+                subprocess.run(
+                    [TIME, "-f", "%M", "-o", str(report), str(BIN / exe), *args],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    check=False,
+                )
+                times[name].append(time.monotonic() - started)
+                rss[name].append(int(report.read_text().split()[-1]) / 1024)
+    lines = [
+        f"### startup: median of {max(runs, 5)} interleaved runs",
+        "",
+        "| command | wall s | peak RSS MB | target | met |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for name in STARTUP:
+        wall = statistics.median(times[name])
+        target = "≤ 0.15" if name.startswith("mediadl") else "—"
+        met = ("yes" if wall <= 0.15 else "NO") if name.startswith("mediadl") else ""
+        lines.append(
+            f"| {name} | {wall:.3f} | {statistics.median(rss[name]):.0f} | {target} | {met} |"
+        )
+    return [*lines, ""]
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} / {five:.2f} / {fifteen:.2f} on {os.cpu_count()} cores"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -363,11 +471,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mediadl_fixtures import ensure_media
 
     media = ensure_media(Recipe.big())
-    all_results = {mode: run_mode(mode, args, media) for mode in args.modes}
+    load_before = _load()
+    env = child_env(Path(tempfile.mkdtemp(prefix="mediadl-bench-env-")))
     report = [f"## mediadl fetch benchmark: median of {args.runs} interleaved rounds", ""]
+    report += startup(args.runs, env)
+    all_results = {mode: run_mode(mode, args, media) for mode in args.modes}
     for mode, results in all_results.items():
         report += table(mode, results)
     report += targets(all_results)
+    report.append(f"Load average (1 / 5 / 15 min): {load_before} before, {_load()} after.")
     text = "\n".join(report)
     print(text)
     if args.out:

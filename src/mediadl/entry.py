@@ -1,18 +1,42 @@
-"""The ``mediadl`` console script: ``--version`` answered before the CLI (and yt-dlp) is imported.
+"""The ``mediadl`` console script: ``--version`` and ``--help`` answered before the CLI loads.
 
-Importing the commands imports the engine and yt-dlp (about a second); a version check needs
-none of it: versions come from the installed packages' metadata, the runtime's from itself.
+Importing the commands imports typer, rich, pydantic and yt-dlp (most of a second on a busy
+machine); printing a version or the list of commands needs none of it. Versions come from the
+installed packages' metadata, the runtime's from its binary; the top-level help is
+:data:`ROOT_HELP`, the text the CLI itself prints (a test keeps the two equal).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
-from importlib import metadata
 
-__all__ = ["main", "version_text"]
+__all__ = ["HELP_FLAGS", "ROOT_HELP", "VERSION_FLAGS", "main", "version_text"]
 
 VERSION_FLAGS = (["--version"], ["-V"])
+HELP_FLAGS = (["--help"],)
+HELP_COLUMNS = 80
+"""From this terminal width on, the CLI's top-level help is the same text (click caps it at 80)."""
+
+ROOT_HELP = """\
+Usage: mediadl [OPTIONS] COMMAND [ARGS]...
+
+  Fast and free all-in-one video downloader.
+
+Options:
+  -V, --version  Print the versions of mediadl, yt-dlp and the JavaScript
+                 runtime.
+  --help         Show this message and exit.
+
+Commands:
+  get     Download one or more links — a bar per item; Ctrl-C cancels...
+  info    Show what a link holds: title, duration, uploader, site and the...
+  serve   Start the web page and the JSON APIs (native and...
+  sites   The sites mediadl names: how each one reads, which extractor...
+  doctor  Check this installation: versions, YouTube's challenge solver,...
+"""
 
 
 def version_text() -> str:
@@ -23,6 +47,8 @@ def version_text() -> str:
 
 
 def _version(dist: str) -> str:
+    from importlib import metadata
+
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
@@ -30,14 +56,15 @@ def _version(dist: str) -> str:
 
 
 def _runtime_version() -> str:
-    from pydantic import ValidationError
+    """The ``js_runtime`` setting's runtime, read from the environment as the settings do
+    (names of variables are not case-sensitive there either), without loading them."""
+    from mediadl.runtimes import check_js_runtime
 
-    from mediadl.settings import Settings
-
+    wanted = next((v for k, v in os.environ.items() if k.upper() == "MEDIADL_JS_RUNTIME"), "deno")
     try:
-        spec = Settings().js_runtime
-    except ValidationError as exc:
-        return f"invalid setting ({exc.errors()[0]['msg']})"
+        spec = check_js_runtime(wanted)
+    except ValueError as exc:
+        return f"invalid setting (Value error, {exc})"
     name, _, path = spec.partition(":")
     if name == "none":
         return "none"
@@ -54,8 +81,12 @@ def _runtime_version() -> str:
 
 
 def main() -> None:
-    if sys.argv[1:] in VERSION_FLAGS:
+    args = sys.argv[1:]
+    if args in VERSION_FLAGS:
         print(version_text())
+        sys.exit(0)
+    if args in HELP_FLAGS and shutil.get_terminal_size().columns >= HELP_COLUMNS:
+        print(ROOT_HELP, end="")
         sys.exit(0)
     from mediadl.cli import main as cli_main
 

@@ -14,6 +14,8 @@ from uuid import UUID
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from mediadl.runtimes import JS_RUNTIMES, check_js_runtime
+
 __all__ = ["JS_RUNTIMES", "Settings", "default_data_dir"]
 
 MiB = 1 << 20
@@ -54,12 +56,21 @@ class Settings(BaseSettings):
 
     # --- fetching ------------------------------------------------------------------------------
     fetch_connections: int = Field(
-        default=64,
+        default=16,
         ge=1,
         le=64,
         description="Most parallel connections for one download (its video and audio share them; "
         "each stream of a tunnel has its own). The fetcher starts with 2 and adds more only "
-        "while each one keeps its speed.",
+        "while each one keeps its speed, and goes down when the site answers 429 or 503 (waiting "
+        "as long as its Retry-After says) or resets connections.",
+    )
+    host_connections: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="Most connections open to one host at once, for everything this process "
+        "downloads from it together (all downloads, tunnels and streams). CDNs answer more with "
+        "429s, throttling or a ban; aria2c allows at most 16 per server too.",
     )
     fetch_retries: int = Field(
         default=10,
@@ -409,23 +420,7 @@ class Settings(BaseSettings):
     @classmethod
     def _check_js_runtime(cls, value: str) -> str:
         """``NAME`` or ``NAME:PATH``, known to yt-dlp and found; kept as ``NAME:PATH``."""
-        name, _, path = value.strip().partition(":")
-        name = name.strip().lower()
-        if name == "none":
-            return "none"
-        if name not in JS_RUNTIMES:
-            raise ValueError(
-                f"unknown JavaScript runtime {name!r}: use one of {', '.join(JS_RUNTIMES)}, "
-                "optionally as NAME:PATH, or none"
-            )
-        found = _find_js_runtime(name, path.strip())
-        if found is None:
-            where = f"at {path.strip()!r}" if path.strip() else "on PATH"
-            raise ValueError(
-                f"JavaScript runtime {name} not found {where}: install it, give NAME:PATH to "
-                "its binary, or set none (YouTube then offers fewer formats)"
-            )
-        return f"{name}:{found}"
+        return check_js_runtime(value)
 
     @field_validator("rate_limit", "rate_limit_media", "rate_limit_keyed")
     @classmethod
@@ -434,29 +429,6 @@ class Settings(BaseSettings):
 
         parse_many(value)  # raises ValueError naming what it couldn't read
         return value
-
-
-JS_RUNTIMES = ("deno", "node", "bun", "quickjs")
-"""The runtimes yt-dlp can solve challenges with; ``quickjs``'s binary is called ``qjs``."""
-
-
-def _find_js_runtime(name: str, path: str) -> str | None:
-    """The runtime's binary: ``path`` if given, else deno's wheel, else ``PATH``."""
-    import os
-    import shutil
-
-    if path:
-        found = shutil.which(path) if os.sep not in path else path
-        ok = found is not None and os.path.isfile(found) and os.access(found, os.X_OK)  # noqa: PTH113
-        return str(Path(found).absolute()) if ok and found else None
-    if name == "deno":
-        try:
-            from deno import find_deno_bin
-
-            return str(find_deno_bin())
-        except (ImportError, FileNotFoundError):
-            pass
-    return shutil.which("qjs" if name == "quickjs" else name)
 
 
 def settings_table() -> str:

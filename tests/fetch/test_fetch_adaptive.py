@@ -148,3 +148,26 @@ async def test_small_segments_beside_large_ones_under_a_server_wide_cap() -> Non
     pace = AdaptiveConcurrency(64, initial=2, clock=clock)
     highest, _ = await simulate_requests(pace, clock, hls_like(), lambda n: 10_000_000.0 / n)
     assert highest <= 4
+
+
+async def test_a_burst_of_429s_halves_the_level_once() -> None:
+    clock = Clock()
+    pace = AdaptiveConcurrency(16, initial=16, clock=clock)
+    for _ in range(8):  # eight requests sent at 16 are refused at once
+        pace.throttled()
+    assert pace.limit == 8
+    clock.now += 5.0  # later pushback is news: it halves again
+    pace.throttled()
+    assert pace.limit == 4
+
+
+async def test_retry_after_holds_every_new_request_back() -> None:
+    clock = Clock()
+    pace = AdaptiveConcurrency(16, initial=4, clock=clock)
+    pace.throttled(retry_after=2.0)
+    waiting = asyncio.ensure_future(pace.acquire())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # the pace's clock hasn't moved: still paused
+    clock.now += 2.0
+    await asyncio.wait_for(waiting, 5)
+    assert pace.active == 1

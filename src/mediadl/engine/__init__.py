@@ -1,14 +1,19 @@
-"""The pipeline: resolve → plan → fetch → mux. Faces (service, CLI, jobs) call only this."""
+"""The pipeline: resolve → plan → fetch → mux. Faces (service, CLI, jobs) call only this.
+
+The fetch and mux half (aiohttp, the fetcher, ffmpeg, PyAV) is imported when a download starts,
+not with the engine: a command's first request to the site (the page) doesn't wait for it, and a
+command that only reads a page (``info``) never pays for it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from yt_dlp.extractor.common import InfoExtractor
 
 from mediadl import errors
-from mediadl.engine.download import download
 from mediadl.engine.extract import normalize_url, resolve, select_formats
 from mediadl.engine.lookup import extractor_for
 from mediadl.engine.planner import available_heights, ladder_steps, pick_height, plan
@@ -63,6 +68,8 @@ class Engine:
         """``plan``'s file in ``out_dir`` (see :func:`mediadl.engine.download.download` for
         ``resume`` and ``replace``); a folder that refuses the write (read-only, full) is an
         ``output.*`` error naming the folder, not an OS error."""
+        from mediadl.engine.download import download
+
         try:
             return download(
                 plan,
@@ -83,3 +90,12 @@ class Engine:
 
     def _select(self, info: MediaInfo, selector: str) -> tuple[Format, ...]:
         return select_formats(info, selector, self.settings)
+
+
+def __getattr__(name: str) -> Any:
+    """``download``, imported on first use (see above)."""
+    if name == "download":
+        from mediadl.engine.download import download
+
+        return download
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

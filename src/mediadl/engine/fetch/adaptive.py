@@ -15,7 +15,9 @@ full, so a site that caps each connection has every segment of a short download 
 tenths of a second after the first answer. A level that doesn't pay is looked at twice (one short
 window is often noisy), then the controller goes back to where the rate says the cap begins (never
 below the last level that paid off) and stays there for half a minute before trying one step up
-(conditions change during a long download). A ``429``/``503`` halves the level and holds it too.
+(conditions change during a long download). A ``429``/``503`` or a connection the server resets
+halves the level (once for a burst of them) and holds it too; a ``Retry-After`` keeps every new
+request of the download waiting that long (the server asked the client, not one request, to wait).
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ BIG_STEP = 16
 """Growth after a step that paid off in full: 2, 4, then 64 under a per-connection cap."""
 MIN_GAIN = 1.15
 """A window whose receivers didn't grow by this much over the base says nothing of a cap."""
+BURST_LATENCIES = 3.0
+"""After a halving, pushback answered within this many request latencies (past any Retry-After
+pause) belongs to the same burst: it was sent at the old level, so it doesn't halve again."""
 SETTLE_SECONDS = 30.0
 """How long a level found to be the cap (or a 429/503's half) holds before one step up is tried."""
 
@@ -61,7 +66,9 @@ class Pace(Protocol):
 
     def receiving(self, started: bool) -> None: ...
 
-    def throttled(self) -> None: ...
+    def throttled(self, retry_after: float | None = None) -> None: ...
+
+    async def requeue(self) -> None: ...
 
 
 class AdaptiveConcurrency:
@@ -96,12 +103,16 @@ class AdaptiveConcurrency:
         self._receiving = 0
         self._body_time = 0.0
         self._marked = clock()
+        self._paused_until = 0.0
+        self._quiet_until = 0.0
         self._saturated = True
         self._restart_window(clock())
 
     # --- slots --------------------------------------------------------------------------------
 
     async def acquire(self) -> None:
+        while (pause := self._paused_until - self._clock()) > 0:
+            await asyncio.sleep(pause)
         if self.active < self.limit and not self._waiters:
             self.active += 1
             return
@@ -117,6 +128,16 @@ class AdaptiveConcurrency:
     def release(self) -> None:
         self.active -= 1
         self._dispatch()
+
+    async def requeue(self) -> None:
+        """Give the caller's slot back and wait for one again: after a ``throttled``, a request
+        that was pushed back retries only when the lowered level (and any pause) allow it."""
+        self.release()
+        try:
+            await self.acquire()
+        except asyncio.CancelledError:
+            self.active += 1  # the caller still releases the slot it believes it holds
+            raise
 
     def _dispatch(self) -> None:
         while self._waiters and self.active < self.limit:
@@ -147,9 +168,15 @@ class AdaptiveConcurrency:
         self._body_time += self._receiving * (now - self._marked)
         self._marked = now
 
-    def throttled(self) -> None:
-        """The server said 429/503: halve the level and stay there."""
+    def throttled(self, retry_after: float | None = None) -> None:
+        """The server pushed back (429, 503, a reset): halve the level and stay there; with a
+        ``Retry-After``, no new request before it has passed."""
         now = self._clock()
+        if retry_after:
+            self._paused_until = max(self._paused_until, now + retry_after)
+        if now < self._quiet_until:
+            return  # the same burst: requests sent before the last halving, answered since
+        self._quiet_until = max(self._paused_until, now) + BURST_LATENCIES * self._latency
         self._base_limit, self._base, self._doubling = 0, None, False
         self._settled_until = now + SETTLE_SECONDS
         self._set_limit(max(1, self.limit // 2), now)

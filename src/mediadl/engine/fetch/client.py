@@ -6,6 +6,10 @@ address a new connection actually reached, before a request is written on it. Wi
 setting, connections tunnel through it to the checked address (:mod:`mediadl.engine.proxy`).
 ``connector_factory`` replaces the whole connector (tests).
 
+Connections to one host are capped for the whole process (``host_connections``, see
+:mod:`~mediadl.engine.fetch.hostgate`); a connection whose place another request waits for is
+closed after its response instead of kept alive.
+
 Statuses and transport failures become :class:`RequestFailed`, which says whether trying again can
 help and which ``fetch.*`` error the person sees if it never does. A site that answers slowly on
 purpose is one too: each request must bring its first body byte within ``first_byte_timeout``
@@ -17,6 +21,7 @@ a byte every few seconds hold a connection for ever.
 from __future__ import annotations
 
 import asyncio
+import errno
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -30,6 +35,7 @@ from aiohttp.abc import AbstractResolver
 from mediadl import errors
 from mediadl.engine.egress import EgressPolicy
 from mediadl.engine.fetch.connector import GuardedConnector, PeerCheck, ProxiedConnector
+from mediadl.engine.fetch.hostgate import gate_for
 from mediadl.engine.fetch.rate import ByteRate
 from mediadl.engine.proxy import proxy_of
 from mediadl.settings import Settings
@@ -55,6 +61,8 @@ KEEPALIVE_SECONDS = 30.0
 MAX_REDIRECTS = 10
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CREDENTIALS = frozenset({"cookie", "authorization"})
+_PUSHBACK_ERRNOS = frozenset({errno.ECONNRESET, errno.ECONNREFUSED})
+"""A server that resets or refuses connections may be shedding load: slow down as for a 429."""
 _CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)", re.I)
 
 
@@ -188,6 +196,7 @@ class HttpClient:
         self._session: aiohttp.ClientSession | None = None
         self.rate = ByteRate(settings.fetch_rate_limit) if settings.fetch_rate_limit else None
         """The download's speed cap, for every transfer over this client."""
+        self._connector_made: aiohttp.BaseConnector | None = None
         self._timeout = aiohttp.ClientTimeout(
             total=None,
             connect=None,
@@ -200,7 +209,7 @@ class HttpClient:
             return self._connector_factory()
         options: dict[str, Any] = {
             "limit": 0,
-            "limit_per_host": 0,
+            "limit_per_host": self.settings.host_connections,
             "keepalive_timeout": KEEPALIVE_SECONDS,
             "ttl_dns_cache": 300,
             "resolver": self._resolver,
@@ -208,14 +217,15 @@ class HttpClient:
         proxy = proxy_of(self.settings)
         if proxy is not None:
             policy = EgressPolicy.from_settings(self.settings)
-            return ProxiedConnector(self._peer_check, proxy, policy, **options)
-        if self._peer_check is not None:
-            return GuardedConnector(self._peer_check, **options)
-        return aiohttp.TCPConnector(**options)
+            return ProxiedConnector(
+                self._peer_check, proxy, policy, host_limit=options["limit_per_host"], **options
+            )
+        return GuardedConnector(self._peer_check, host_limit=options["limit_per_host"], **options)
 
     async def __aenter__(self) -> HttpClient:
+        self._connector_made = self._connector()
         self._session = aiohttp.ClientSession(
-            connector=self._connector(),
+            connector=self._connector_made,
             auto_decompress=False,
             timeout=self._timeout,
             cookie_jar=aiohttp.DummyCookieJar(),
@@ -228,6 +238,9 @@ class HttpClient:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        if isinstance(self._connector_made, GuardedConnector):
+            self._connector_made.release_places()
+        self._connector_made = None
 
     @asynccontextmanager
     async def get(
@@ -262,7 +275,8 @@ class HttpClient:
             reply.speed = Speed(first_by, settings.fetch_min_speed, settings.read_timeout)
             yield reply
         finally:
-            if reply is not None and reply.reusable and response.content.at_eof():
+            wanted = gate_for(response.url.host or "", self.settings.host_connections).wanted
+            if reply is not None and reply.reusable and response.content.at_eof() and not wanted:
                 response.release()
             else:
                 response.close()
@@ -418,7 +432,10 @@ def failure_from(exc: BaseException) -> RequestFailed:
             if exc.status
             else RequestFailed(errors.FetchFailed, retryable=True, detail=str(exc)[:200])
         )
-    return RequestFailed(errors.FetchFailed, retryable=True, detail=str(exc)[:200])
+    pushback = isinstance(exc, OSError) and exc.errno in _PUSHBACK_ERRNOS
+    return RequestFailed(
+        errors.FetchFailed, retryable=True, throttled=pushback, detail=str(exc)[:200]
+    )
 
 
 def _validator(headers: Mapping[str, str]) -> str | None:

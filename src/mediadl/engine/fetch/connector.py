@@ -5,6 +5,10 @@ is tried, and the address each new connection reached; :class:`ProxiedConnector`
 connection as a tunnel through the proxy to the checked address (:mod:`mediadl.engine.proxy`).
 Both override aiohttp's ``TCPConnector`` hooks (``_resolve_host``, ``_create_connection``,
 ``_wrap_create_connection``), the ones aiohttp-socks overrides too.
+
+With ``host_limit``, each new connection first takes a place at its host's process-wide
+:class:`~mediadl.engine.fetch.hostgate.HostGate` and gives it back when it closes (or, at the
+latest, when the connector closes).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 import aiohttp
 
 from mediadl.engine.egress import EgressPolicy, parse_host_address
+from mediadl.engine.fetch.hostgate import Place, gate_for
 from mediadl.engine.proxy import Proxy, proxy_addresses, tunnel_async
 
 __all__ = ["GuardedConnector", "PeerCheck", "ProxiedConnector"]
@@ -27,9 +32,13 @@ PeerCheck = Callable[[str, str], None]
 class GuardedConnector(aiohttp.TCPConnector):
     """A keep-alive connector that shows every new connection's peer to ``peer_check``."""
 
-    def __init__(self, peer_check: PeerCheck, **kwargs: Any) -> None:
+    def __init__(
+        self, peer_check: PeerCheck, *, host_limit: int | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self._peer_check = peer_check
+        self.host_limit = host_limit
+        self._places: set[Place] = set()
 
     async def _resolve_host(self, host: str, port: int, traces: Any = None) -> Any:
         """Every address ``host`` stands for (literal in any notation, DNS answers, after every
@@ -43,14 +52,52 @@ class GuardedConnector(aiohttp.TCPConnector):
         return hosts
 
     async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:
-        proto = await super()._create_connection(req, traces, timeout)
+        place = await self._enter(req.url.host or "")
+        try:
+            proto = await super()._create_connection(req, traces, timeout)
+        except BaseException:
+            self._leave(place)
+            raise
         peer = proto.transport.get_extra_info("peername") if proto.transport else None
         try:
             self._peer_check(str(peer[0]) if peer else "", req.url.host or "")
         except BaseException:
             proto.close()
+            self._leave(place)
             raise
+        if place is not None:
+            self._on_close(proto, place)
         return proto
+
+    async def _enter(self, host: str) -> Place | None:
+        if self.host_limit is None:
+            return None
+        place = await gate_for(host, self.host_limit).enter()
+        self._places.add(place)
+        return place
+
+    def _leave(self, place: Place | None) -> None:
+        if place is not None:
+            self._places.discard(place)
+            place.release()
+
+    def _on_close(self, proto: Any, place: Place) -> None:
+        closed = proto.closed
+        if closed is None:  # already gone
+            self._leave(place)
+            return
+
+        def done(future: asyncio.Future[None]) -> None:
+            if not future.cancelled():
+                future.exception()  # seen: a connection lost with an error is no news here
+            self._leave(place)
+
+        closed.add_done_callback(done)
+
+    def release_places(self) -> None:
+        """Give back every place still held (the connector is closed: its connections are)."""
+        for place in list(self._places):
+            self._leave(place)
 
 
 class ProxiedConnector(GuardedConnector):

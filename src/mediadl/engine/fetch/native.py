@@ -240,7 +240,9 @@ class NativeFetcher:
 
 
 def _concurrency(settings: Settings) -> AdaptiveConcurrency:
-    return AdaptiveConcurrency(settings.fetch_connections, initial=INITIAL_CONCURRENCY)
+    """A download never asks for more requests at once than its host may have connections."""
+    most = min(settings.fetch_connections, settings.host_connections)
+    return AdaptiveConcurrency(most, initial=INITIAL_CONCURRENCY)
 
 
 async def _in_thread(

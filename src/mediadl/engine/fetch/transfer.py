@@ -111,12 +111,21 @@ class Transfer:
                 failures = 1 if progressed else failures + 1
                 if not failure.retryable or failures > self.backoff.retries:
                     raise self.error(failure) from failure
-                if failure.throttled and self.pace is not None:
-                    self.pace.throttled()
                 _announce(failure, failures, self.backoff.retries)
-                if not progressed or failure.retry_after is not None:
-                    await asyncio.sleep(self.backoff.delay(failures - 1, failure.retry_after))
+                await self._back_off(failure, failures, progressed)
             first = None
+
+    async def _back_off(self, failure: RequestFailed, failures: int, progressed: bool) -> None:
+        """Wait before the next try. A server that pushed back lowers the whole download's level
+        and this request waits for a place under it (and for its ``Retry-After``)."""
+        wait = failure.retry_after
+        if failure.throttled and self.pace is not None:
+            self.pace.throttled(None if wait is None else self.backoff.delay(0, wait))
+            await self.pace.requeue()
+            if wait is not None:
+                return  # the pace held every request back that long
+        if not progressed or wait is not None:
+            await asyncio.sleep(self.backoff.delay(failures - 1, wait))
 
     async def _attempt(self, first: Reply | None) -> None:
         if first is not None:
