@@ -16,7 +16,7 @@ import sys
 __all__ = ["HELP_FLAGS", "ROOT_HELP", "VERSION_FLAGS", "main", "version_text"]
 
 VERSION_FLAGS = (["--version"], ["-V"])
-HELP_FLAGS = (["--help"],)
+HELP_FLAGS = (["--help"], ["-h"])
 HELP_COLUMNS = 80
 """From this terminal width on, the CLI's top-level help is the same text (click caps it at 80)."""
 
@@ -26,16 +26,24 @@ Usage: mediadl [OPTIONS] COMMAND [ARGS]...
   Fast and free all-in-one video downloader.
 
 Options:
-  -V, --version  Print the versions of mediadl, yt-dlp and the JavaScript
-                 runtime.
-  --help         Show this message and exit.
+  -V, --version         Print the versions of mediadl, yt-dlp and the
+                        JavaScript runtime.
+  --install-completion  Install completion for the current shell.
+  --show-completion     Show completion for the current shell, to copy it or
+                        customize the installation.
+  -h, --help            Show this message and exit.
 
 Commands:
-  get     Download one or more links — a bar per item; Ctrl-C cancels...
-  info    Show what a link holds: title, duration, uploader, site and the...
-  serve   Start the web page and the JSON APIs (native and...
-  sites   The sites mediadl names: how each one reads, which extractor...
-  doctor  Check this installation: versions, YouTube's challenge solver,...
+  get     Download one or more links.
+  info    Show what a link holds and the choices it offers.
+  serve   Start the web page and the JSON APIs.
+  sites   The sites mediadl names, and which extractor takes a link.
+  doctor  Check this installation.
+
+  Settings: every MEDIADL_* environment variable is listed in docs/settings.md
+  (`mediadl doctor` shows the ones in force). Flags of `get` and `info` can
+  have their own defaults in ~/.config/mediadl/config.toml
+  ($XDG_CONFIG_HOME/mediadl/config.toml).
 """
 
 

@@ -59,8 +59,25 @@ class HelpCommand(TyperCommand):
                 formatter.write_dl(options)
 
 
+ROOT_HELP_WIDTH = 80
+"""Where the top-level help wraps at most (``mediadl.entry.HELP_COLUMNS`` is the same)."""
+
+
 class HelpGroup(TyperGroup):
-    """The command list with each command's whole one-line summary."""
+    """The command list with each command's whole one-line summary.
+
+    The top-level help is wrapped at 80 columns at most (the commands' own at 100), so that
+    ``mediadl --help`` on any terminal at least 80 wide is the fixed text :mod:`mediadl.entry`
+    prints without importing the CLI.
+    """
+
+    def get_help(self, ctx: Any) -> str:
+        wide = ctx.max_content_width
+        ctx.max_content_width = ROOT_HELP_WIDTH
+        try:
+            return str(super().get_help(ctx))
+        finally:
+            ctx.max_content_width = wide
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         rows = []
