@@ -1,4 +1,4 @@
-"""Remuxing or transcoding on the fly: ffmpeg reads the feeder, writes a streamable file to a pipe.
+"""Remuxing or transcoding on the fly: ffmpeg reads the feeder, streams a file out on a socket.
 
 Video + audio become fragmented MP4, WebM or MKV with ``-c copy``; audio is copied or transcoded
 (mp3, m4a, opus). The response starts once ffmpeg wrote its first bytes (the container header,
