@@ -111,14 +111,17 @@ class FFmpegProcess:
         *,
         ffmpeg: str | None = None,
         stdin: int | IO[bytes] | None = None,
+        stdout: int | IO[bytes] = subprocess.PIPE,
+        stderr: int | IO[bytes] = subprocess.PIPE,
     ) -> None:
-        """``stdin``: what ``pipe:0`` reads (another ffmpeg's stdout); nothing by default."""
+        """``stdin``: what ``pipe:0`` reads (another ffmpeg's stdout); nothing by default.
+        ``stdout`` and ``stderr``: where ``pipe:1`` and the messages go; new pipes by default."""
         self.args = [ffmpeg_exe(ffmpeg), "-hide_banner", "-nostdin", "-loglevel", "error", *args]
         self.proc = subprocess.Popen(
             self.args,
             stdin=subprocess.DEVNULL if stdin is None else stdin,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=stdout,
+            stderr=stderr,
             start_new_session=True,
         )
         self._killed = threading.Event()

@@ -1,4 +1,4 @@
-"""Remuxing or transcoding on the fly: ffmpeg reads the feeder, writes a streamable file to a pipe.
+"""Remuxing or transcoding on the fly: ffmpeg reads the feeder, streams a file out on a socket.
 
 Video + audio become fragmented MP4, WebM or MKV with ``-c copy``; audio is copied or transcoded
 (mp3, m4a, opus). The response starts once ffmpeg wrote its first bytes (the container header,
@@ -6,6 +6,15 @@ a few hundred milliseconds in), so a failure before that is still a proper JSON 
 after it cuts the connection, so a client never keeps a truncated file for a whole one. A client
 that leaves while ffmpeg hasn't written yet is seen all the same
 (:mod:`mediadl.service.leaving`): the start is cancelled and ffmpeg killed.
+
+ffmpeg writes its output and its messages to sockets (a ``socketpair`` each), not pipes: the event
+loop then owns each one alone. uvloop (up to 0.23.0 at least) closes a pipe's descriptor in libuv
+and then closes the pipe's file object too, and when ``connect_read_pipe`` is cancelled halfway
+(a client leaving) it closes the descriptor and leaves the file object open for its garbage
+collection to close again. Either second close shuts whatever took the number meanwhile: another
+tunnel's connection ("File descriptor N is used by transport"), or one libuv still watches, and
+libuv then aborts the process (SIGABRT, nothing on stderr). uvloop hands a socket's descriptor
+over cleanly (``detach``) on every path (MagicStack/uvloop#763, #738).
 """
 
 from __future__ import annotations
@@ -14,6 +23,8 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import socket
+import subprocess
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import IO
 
@@ -62,6 +73,9 @@ class RemuxStream:
         self._stdout = asyncio.StreamReader(limit=CHUNK * 4)
         self._stderr = bytearray()
         self._drains: list[asyncio.Task[None]] = []
+        self._unread: list[socket.socket] = []
+        """Our ends of ffmpeg's output sockets, until the loop takes them."""
+        self._reading: list[asyncio.BaseTransport] = []
         self._first = b""
         self.urls: list[str] = []
         """The feeder's links to the inputs, once started."""
@@ -76,30 +90,56 @@ class RemuxStream:
             url, forget = self._feeder.register(feed)
             self.urls.append(url)
             self._forget.append(forget)
+        runs = commands(self.plan, self.urls)
         stdin: IO[bytes] | None = None
-        for args in commands(self.plan, self.urls):
-            proc = await self._spawn(args, stdin)
+        output: socket.socket | None = None
+        for n, args in enumerate(runs):
+            messages, messages_end = socket.socketpair()
+            self._unread.append(messages)
+            output_end = None
+            if n == len(runs) - 1:
+                output, output_end = socket.socketpair()  # the last ffmpeg's pipe:1
+                self._unread.append(output)
+            proc = await self._spawn(args, stdin, messages_end, output_end)
             if stdin is not None:
                 stdin.close()  # the next ffmpeg holds it now
             self._procs.append(proc)
-            assert proc.proc.stderr is not None
-            self._drains.append(asyncio.create_task(self._drain_stderr(proc.proc.stderr)))
+            self._drains.append(asyncio.create_task(self._drain_stderr(messages)))
             stdin = proc.proc.stdout
-        assert stdin is not None
-        await asyncio.get_running_loop().connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(self._stdout), stdin
-        )
+        assert output is not None
+        await self._read(output, self._stdout)
         self._first = await self._stdout.read(CHUNK)
         if not self._first:
             await self._finish()
             raise errors.ProcessingFailed(detail=self._stderr_tail())
 
-    async def _spawn(self, args: list[str], stdin: IO[bytes] | None) -> FFmpegProcess:
-        """Start one ffmpeg (in a thread: starting a process blocks). Cancelled meanwhile (the
-        client left), the process that starts anyway is still kept, so ``aclose`` kills it."""
-        spawning = asyncio.ensure_future(
-            asyncio.to_thread(FFmpegProcess, args, ffmpeg=self._settings.ffmpeg, stdin=stdin)
-        )
+    async def _spawn(
+        self,
+        args: list[str],
+        stdin: IO[bytes] | None,
+        stderr: socket.socket,
+        stdout: socket.socket | None,
+    ) -> FFmpegProcess:
+        """Start one ffmpeg (in a thread: starting a process blocks) writing its messages to
+        ``stderr`` and its output to ``stdout`` (a pipe for the next ffmpeg when ``None``);
+        those ends are ffmpeg's alone afterwards. Cancelled meanwhile (the client left), the
+        process that starts anyway is still kept, so ``aclose`` kills it."""
+
+        def start() -> FFmpegProcess:
+            try:
+                return FFmpegProcess(
+                    args,
+                    ffmpeg=self._settings.ffmpeg,
+                    stdin=stdin,
+                    stdout=subprocess.PIPE if stdout is None else stdout.fileno(),
+                    stderr=stderr.fileno(),
+                )
+            finally:  # ffmpeg has its own copies: its exit must be the end of what we read
+                stderr.close()
+                if stdout is not None:
+                    stdout.close()
+
+        spawning = asyncio.ensure_future(asyncio.to_thread(start))
         try:
             return await asyncio.shield(spawning)
         except asyncio.CancelledError:
@@ -128,6 +168,11 @@ class RemuxStream:
         for task in self._drains:
             task.cancel()
         await asyncio.gather(*self._drains, return_exceptions=True)
+        for transport in self._reading:  # at ffmpeg's end a socket stays half open
+            transport.close()
+        for sock in self._unread:
+            sock.close()
+        self._unread.clear()
 
     async def source_duration(self) -> float | None:
         """Seconds of media in the first input, read from its header with PyAV (``None``: unknown).
@@ -151,10 +196,19 @@ class RemuxStream:
         if any(codes):
             raise errors.ProcessingFailed(detail=self._stderr_tail(), returncode=max(codes))
 
-    async def _drain_stderr(self, pipe: IO[bytes]) -> None:
-        reader = asyncio.StreamReader()
+    async def _read(self, sock: socket.socket, reader: asyncio.StreamReader) -> None:
+        """Feed ``reader`` from ``sock``; the loop owns the socket from here on, and closes it
+        itself if this is cancelled halfway."""
+        self._unread.remove(sock)
         loop = asyncio.get_running_loop()
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+        transport, _ = await loop.connect_accepted_socket(
+            lambda: asyncio.StreamReaderProtocol(reader), sock
+        )
+        self._reading.append(transport)
+
+    async def _drain_stderr(self, sock: socket.socket) -> None:
+        reader = asyncio.StreamReader()
+        await self._read(sock, reader)
         while data := await reader.read(CHUNK):
             self._stderr += data
             del self._stderr[:-STDERR_KEEP]
