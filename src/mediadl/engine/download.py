@@ -2,6 +2,9 @@
 
 Each download works in its own hidden directory inside the output folder (same filesystem), and
 the finished file appears under its real name in one atomic step that never overwrites.
+:func:`produce` is the resumable half for callers that keep their own work directory (jobs):
+it makes the finished file inside it, keeping whatever complete parts and journaled ranges an
+interrupted run left there, and leaves publishing to the caller.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from mediadl.engine.thumbnail import fetch_cover
 from mediadl.models import CancelToken, Plan, Progress, ProgressHook, Stage
 from mediadl.settings import Settings
 
-__all__ = ["WORK_PREFIX", "download", "publish"]
+__all__ = ["WORK_PREFIX", "download", "produce", "publish"]
 
 WORK_PREFIX = ".mediadl-"
 
@@ -39,20 +42,10 @@ def download(
     _check_size(plan, settings)
     out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=out_dir))
-    inner = CancelToken()
-    unlink = cancel.on_cancel(inner.cancel) if cancel else (lambda: None)
-    tracker = ProgressTracker(
-        progress, len(plan.formats), limit=settings.max_filesize, on_exceed=inner.cancel
-    )
     try:
-        result = _run(plan, work, settings, tracker, inner)
+        result = _make(plan, work, settings, progress, cancel, resume=False)
         final = publish(result, out_dir, plan.filename)
-    except errors.Cancelled:
-        if tracker.exceeded.is_set():
-            raise _too_large(settings) from None
-        raise
     finally:
-        unlink()
         shutil.rmtree(work, ignore_errors=True)
     if progress:
         progress(
@@ -61,13 +54,67 @@ def download(
     return final
 
 
+def produce(
+    plan: Plan,
+    work: Path,
+    *,
+    settings: Settings,
+    progress: ProgressHook | None = None,
+    cancel: CancelToken | None = None,
+) -> Path:
+    """Make ``plan``'s file inside ``work`` and return its path there, resuming an earlier run.
+
+    Complete parts are kept, a progressive part goes on from its journaled ranges, an
+    unfinished mux is done again; the finished file is ``work/output.<ext>`` (or the single
+    part). The caller publishes it and removes ``work``; on an error ``work`` stays as it is.
+    """
+    _check_size(plan, settings)
+    work.mkdir(parents=True, exist_ok=True)
+    return _make(plan, work, settings, progress, cancel, resume=True)
+
+
+def _make(
+    plan: Plan,
+    work: Path,
+    settings: Settings,
+    progress: ProgressHook | None,
+    cancel: CancelToken | None,
+    *,
+    resume: bool,
+) -> Path:
+    """``_run`` with the size limit on bytes received: passing it stops the run."""
+    inner = CancelToken()
+    unlink = cancel.on_cancel(inner.cancel) if cancel else (lambda: None)
+    tracker = ProgressTracker(
+        progress, len(plan.formats), limit=settings.max_filesize, on_exceed=inner.cancel
+    )
+    try:
+        return _run(plan, work, settings, tracker, inner, resume=resume)
+    except errors.Cancelled:
+        if tracker.exceeded.is_set():
+            raise _too_large(settings) from None
+        raise
+    finally:
+        unlink()
+
+
 def _run(
-    plan: Plan, work: Path, settings: Settings, tracker: ProgressTracker, cancel: CancelToken
+    plan: Plan,
+    work: Path,
+    settings: Settings,
+    tracker: ProgressTracker,
+    cancel: CancelToken,
+    *,
+    resume: bool,
 ) -> Path:
     parts = [work / f"part{i}.{fmt.ext}" for i, fmt in enumerate(plan.formats)]
+    out = work / f"output.{plan.ext}"
+    if resume and plan.needs_ffmpeg and out.exists():
+        return out
     items = [
-        FetchItem(fmt, path, tracker.part(i))
+        FetchItem(fmt, path, tracker.part(i), resume=resume)
         for i, (fmt, path) in enumerate(zip(plan.formats, parts, strict=True))
+        if not (resume and path.exists())
     ]
     if plan.needs_ffmpeg:
         preload()  # the probe before the mux
@@ -79,17 +126,18 @@ def _run(
         raise errors.Cancelled()
     if not plan.needs_ffmpeg:
         return parts[0]
-    out = work / f"output.{plan.ext}"
+    muxing = work / f"muxing.{plan.ext}"  # renamed once ffmpeg is done: never a half output
     tracker.stage(Stage.MUX, 0.0)
     mux(
         plan,
         parts,
-        out,
+        muxing,
         thumbnail=cover,
         ffmpeg=settings.ffmpeg,
         cancel=cancel,
         progress=lambda f: tracker.stage(Stage.MUX, f),
     )
+    muxing.replace(out)
     return out
 
 

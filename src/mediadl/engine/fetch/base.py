@@ -22,6 +22,9 @@ class FetchItem:
     fmt: Format
     dest: Path
     progress: FetchProgress | None = None
+    resume: bool = False
+    """Keep what an earlier, interrupted run left in ``dest.part`` and fetch only the rest
+    (progressive files; segment lists start over)."""
 
 
 class Fetcher(Protocol):

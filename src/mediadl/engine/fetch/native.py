@@ -31,7 +31,7 @@ from mediadl.engine.fetch.dash import dash_parts
 from mediadl.engine.fetch.headers import RequestHeaders
 from mediadl.engine.fetch.hls import HlsOptions, parse_media_playlist
 from mediadl.engine.fetch.ordering import InOrder
-from mediadl.engine.fetch.output import PartFile, Tally
+from mediadl.engine.fetch.output import PartFile, Tally, written_prefix
 from mediadl.engine.fetch.progressive import FileSpans, Progressive, StreamSpans
 from mediadl.engine.fetch.retry import Backoff
 from mediadl.engine.fetch.scratch import DiskBound, stream_temp_dir
@@ -145,10 +145,10 @@ class NativeFetcher:
         self, item: FetchItem, client: HttpClient, pace: AdaptiveConcurrency
     ) -> None:
         item.dest.parent.mkdir(parents=True, exist_ok=True)
-        part = PartFile(item.dest)
+        part = PartFile(item.dest, keep=item.resume)
         try:
             job = _Job(self.settings, client, item.fmt, item.progress, pace)
-            await job.to_file(part)
+            await job.to_file(part, start=written_prefix(item.dest) if item.resume else 0)
             job.tally.report()
             part.commit()
         except BaseException:
@@ -247,10 +247,13 @@ class _Job:
         self.headers = RequestHeaders.of(fmt)
         self.context = {"format_id": fmt.id}
 
-    async def to_file(self, part: PartFile) -> None:
+    async def to_file(self, part: PartFile, *, start: int = 0) -> None:
+        """Write the whole format to ``part``; a progressive one from ``start`` (what an
+        earlier run left is kept), segments from the first one."""
         if self.progressive:
-            await self._progressive(FileSpans(part, self.tally)).run()
+            await self._progressive(FileSpans(part, self.tally), start).run()
             return
+        part.restart()
         order = InOrder(first_key=0, budget=SEGMENT_MEMORY, spill_dir=part.path.parent)
         async with contextlib.aclosing(_consume(order, self.to_order(order, 0))) as out:
             async for chunk in out:

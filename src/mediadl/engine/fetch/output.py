@@ -1,7 +1,10 @@
 """Where fetched bytes land: a ``.part`` file renamed into place, and the count of bytes so far.
 
 :class:`PartFile` writes next to the destination and renames onto it only when every byte is
-there; on failure it removes itself, so a destination never exists half-written.
+there; on failure it removes itself, so a destination never exists half-written. A resumable
+one (``keep=True``) is opened as an earlier run left it, and a journal beside it
+(``dest.part.spans``) records each range once it is entirely written, so a process killed
+mid-download is followed by one that fetches only what is missing.
 :class:`Tally` counts bytes received, enforces the size limit on them (not on what a header
 claimed) and reports progress a few times a second.
 """
@@ -17,7 +20,7 @@ from pathlib import Path
 from mediadl import errors
 from mediadl.engine.fetch.base import FetchProgress
 
-__all__ = ["PROGRESS_INTERVAL", "PartFile", "Tally", "part_path"]
+__all__ = ["PROGRESS_INTERVAL", "PartFile", "Tally", "part_path", "written_prefix"]
 
 PROGRESS_INTERVAL = 0.25
 """Seconds between two progress reports."""
@@ -27,14 +30,61 @@ def part_path(dest: Path) -> Path:
     return dest.with_name(dest.name + ".part")
 
 
-class PartFile:
-    """``dest.part``: positional and appending writes, then an atomic rename onto ``dest``."""
+def journal_path(dest: Path) -> Path:
+    return dest.with_name(dest.name + ".part.spans")
 
-    def __init__(self, dest: Path) -> None:
+
+def written_prefix(dest: Path) -> int:
+    """How many bytes from the start of ``dest.part`` an earlier run is known to have written.
+
+    The journal's ranges are merged from offset 0; anything after the first gap is fetched
+    again (a range is recorded only after its last byte was written, so none is half there).
+    """
+    try:
+        lines = journal_path(dest).read_text().splitlines()
+        size = part_path(dest).stat().st_size
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    spans = sorted(
+        (int(a), int(b))
+        for a, _, b in (line.partition(" ") for line in lines)
+        if a.isdigit() and b.isdigit()
+    )
+    end = 0
+    for start, stop in spans:
+        if start > end:
+            break
+        end = max(end, stop)
+    return min(end, size)
+
+
+class PartFile:
+    """``dest.part``: positional and appending writes, then an atomic rename onto ``dest``.
+
+    ``keep``: open what an earlier run left (see :func:`written_prefix`) instead of starting
+    empty, and journal finished ranges (:meth:`written`) for the next one.
+    """
+
+    def __init__(self, dest: Path, *, keep: bool = False) -> None:
         self.dest = dest
         self.path = part_path(dest)
-        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        self.keep = keep
+        flags = os.O_WRONLY | os.O_CREAT | (0 if keep else os.O_TRUNC)
+        self._fd: int | None = os.open(self.path, flags, 0o644)
         self._end = 0
+
+    def restart(self) -> None:
+        """Forget what an earlier run left (a format that can only be fetched whole again)."""
+        assert self._fd is not None
+        os.ftruncate(self._fd, 0)
+        with contextlib.suppress(FileNotFoundError):
+            journal_path(self.dest).unlink()
+
+    def written(self, start: int, end: int) -> None:
+        """Record that ``[start, end)`` is entirely written (resumable files only)."""
+        if self.keep and end > start:
+            with journal_path(self.dest).open("a") as journal:
+                journal.write(f"{start} {end}\n")
 
     def write_at(self, offset: int, data: bytes) -> None:
         assert self._fd is not None
@@ -51,11 +101,14 @@ class PartFile:
         """Close and rename onto ``dest``: from here on the file is complete."""
         self._close()
         self.path.replace(self.dest)
+        with contextlib.suppress(FileNotFoundError):
+            journal_path(self.dest).unlink()
 
     def discard(self) -> None:
         self._close()
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
+        for path in (self.path, journal_path(self.dest)):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
 
     def _close(self) -> None:
         if self._fd is not None:

@@ -71,11 +71,14 @@ class FileSpans:
 
     def __init__(self, part: PartFile, tally: Tally) -> None:
         self.part, self.tally = part, tally
+        self._starts: dict[Span, int] = {}
 
     def low(self) -> int:
         return 0
 
     def open(self, span: Span) -> Sink:
+        self._starts[span] = span.pos
+
         async def sink(offset: int, data: bytes) -> None:
             self.part.write_at(offset, data)
             self.tally.add(len(data))
@@ -83,7 +86,9 @@ class FileSpans:
         return sink
 
     def close(self, span: Span) -> None:
-        return None
+        """The span is complete from where it was opened to where it ended (a span whose rest
+        was taken over ends early): journal it for a run that resumes."""
+        self.part.written(self._starts.pop(span, span.pos), span.pos)
 
     def end_at(self, end: int) -> None:
         return None
