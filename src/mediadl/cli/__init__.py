@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from mediadl.cli import doctor, get, info, serve, sites
+from mediadl.cli import doctor, get, info, serve, sites, worker
 
 __all__ = ["app", "main"]
 
@@ -48,6 +48,7 @@ def _root(
 app.command("get", help=get.__doc__)(get.command)
 app.command("info", help=info.__doc__)(info.command)
 app.command("serve", help=serve.__doc__)(serve.command)
+app.command("worker", help=worker.__doc__)(worker.command)
 app.command("sites", help=sites.__doc__)(sites.command)
 app.command("doctor", help=doctor.__doc__)(doctor.command)
 

@@ -83,6 +83,8 @@ class Job:
     """Why the whole job failed (the link couldn't be read), if it did."""
     attempts: int = 0
     """Times a worker started it (a crash, a retry or a lost worker start it again)."""
+    worker: str | None = None
+    """The worker that runs it, or ran it last (``host:pid:…``)."""
 
     @property
     def site(self) -> str:

@@ -8,6 +8,7 @@ worker died (lease expired) and removes finished jobs past ``job_ttl``.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import socket
 import threading
@@ -28,7 +29,7 @@ EXPIRE_EVERY = 60.0
 class Worker:
     def __init__(self, settings: Settings, threads: int) -> None:
         self.settings = settings
-        self.name = f"{socket.gethostname()}:{secrets.token_hex(4)}"
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.store = open_store(settings)
         self.queue = JobQueue(settings, self._execute)
         self.jobs = Jobs(settings, self.store, self.queue.push)

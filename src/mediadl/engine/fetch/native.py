@@ -31,7 +31,7 @@ from mediadl.engine.fetch.dash import dash_parts
 from mediadl.engine.fetch.headers import RequestHeaders
 from mediadl.engine.fetch.hls import HlsOptions, parse_media_playlist
 from mediadl.engine.fetch.ordering import InOrder
-from mediadl.engine.fetch.output import PartFile, Tally, written_prefix
+from mediadl.engine.fetch.output import PartFile, Tally, written_spans
 from mediadl.engine.fetch.progressive import FileSpans, Progressive, StreamSpans
 from mediadl.engine.fetch.retry import Backoff
 from mediadl.engine.fetch.scratch import DiskBound, stream_temp_dir
@@ -148,11 +148,14 @@ class NativeFetcher:
         part = PartFile(item.dest, keep=item.resume)
         try:
             job = _Job(self.settings, client, item.fmt, item.progress, pace)
-            await job.to_file(part, start=written_prefix(item.dest) if item.resume else 0)
+            await job.to_file(part, have=written_spans(item.dest) if item.resume else [])
             job.tally.report()
             part.commit()
         except BaseException:
-            part.discard()
+            if item.resume:  # an interrupted run's bytes stay for the next one
+                part.close()
+            else:
+                part.discard()
             raise
 
     async def stream(
@@ -247,11 +250,11 @@ class _Job:
         self.headers = RequestHeaders.of(fmt)
         self.context = {"format_id": fmt.id}
 
-    async def to_file(self, part: PartFile, *, start: int = 0) -> None:
-        """Write the whole format to ``part``; a progressive one from ``start`` (what an
-        earlier run left is kept), segments from the first one."""
+    async def to_file(self, part: PartFile, *, have: Sequence[tuple[int, int]] = ()) -> None:
+        """Write the whole format to ``part``; a progressive one without the ranges in ``have``
+        (what an earlier run left), segments from the first one."""
         if self.progressive:
-            await self._progressive(FileSpans(part, self.tally), start).run()
+            await self._progressive(FileSpans(part, self.tally), have=have).run()
             return
         part.restart()
         order = InOrder(first_key=0, budget=SEGMENT_MEMORY, spill_dir=part.path.parent)
@@ -277,7 +280,12 @@ class _Job:
             ahead=2 * self.settings.fetch_connections,
         ).run()
 
-    def _progressive(self, output: FileSpans | StreamSpans, start: int = 0) -> Progressive:
+    def _progressive(
+        self,
+        output: FileSpans | StreamSpans,
+        start: int = 0,
+        have: Sequence[tuple[int, int]] = (),
+    ) -> Progressive:
         url = self.fmt.url
         source = Source(url, self.headers, {**self.context, "host": host_of(url)})
         return Progressive(
@@ -288,6 +296,7 @@ class _Job:
             backoff=self.backoff,
             tally=self.tally,
             start=start,
+            have=have,
             max_piece=_chunk_size(self.fmt),
         )
 

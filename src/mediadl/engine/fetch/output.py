@@ -20,7 +20,7 @@ from pathlib import Path
 from mediadl import errors
 from mediadl.engine.fetch.base import FetchProgress
 
-__all__ = ["PROGRESS_INTERVAL", "PartFile", "Tally", "part_path", "written_prefix"]
+__all__ = ["PROGRESS_INTERVAL", "PartFile", "Tally", "part_path", "written_spans"]
 
 PROGRESS_INTERVAL = 0.25
 """Seconds between two progress reports."""
@@ -34,34 +34,36 @@ def journal_path(dest: Path) -> Path:
     return dest.with_name(dest.name + ".part.spans")
 
 
-def written_prefix(dest: Path) -> int:
-    """How many bytes from the start of ``dest.part`` an earlier run is known to have written.
+def written_spans(dest: Path) -> list[tuple[int, int]]:
+    """The ranges of ``dest.part`` an earlier run is known to have written, merged and sorted.
 
-    The journal's ranges are merged from offset 0; anything after the first gap is fetched
-    again (a range is recorded only after its last byte was written, so none is half there).
+    A range is journaled only after its last byte was written, so none of them is half there.
     """
     try:
         lines = journal_path(dest).read_text().splitlines()
         size = part_path(dest).stat().st_size
     except (FileNotFoundError, NotADirectoryError):
-        return 0
+        return []
     spans = sorted(
-        (int(a), int(b))
+        (int(a), min(int(b), size))
         for a, _, b in (line.partition(" ") for line in lines)
         if a.isdigit() and b.isdigit()
     )
-    end = 0
+    merged: list[tuple[int, int]] = []
     for start, stop in spans:
-        if start > end:
-            break
-        end = max(end, stop)
-    return min(end, size)
+        if stop <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], stop))
+        else:
+            merged.append((start, stop))
+    return merged
 
 
 class PartFile:
     """``dest.part``: positional and appending writes, then an atomic rename onto ``dest``.
 
-    ``keep``: open what an earlier run left (see :func:`written_prefix`) instead of starting
+    ``keep``: open what an earlier run left (see :func:`written_spans`) instead of starting
     empty, and journal finished ranges (:meth:`written`) for the next one.
     """
 
@@ -103,6 +105,10 @@ class PartFile:
         self.path.replace(self.dest)
         with contextlib.suppress(FileNotFoundError):
             journal_path(self.dest).unlink()
+
+    def close(self) -> None:
+        """Close, keeping what was written (a resumable file whose run was interrupted)."""
+        self._close()
 
     def discard(self) -> None:
         self._close()

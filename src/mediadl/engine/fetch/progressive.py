@@ -5,7 +5,8 @@ The first request asks for the first piece. Its answer says whether the server h
 end on its own. Otherwise pieces are handed out from the front of the file to as many requests as
 :class:`AdaptiveConcurrency` allows. A piece lasts about two seconds at the measured per-request
 rate (so the request latency costs little) and shrinks near the end (so requests finish together);
-a request left without work takes the second half of the largest piece still running.
+a request left without work takes the second half of the largest piece still running. Ranges
+already ``have`` (an interrupted run's, from its journal) are never handed out.
 
 Pieces go to a :class:`SpanOutput`: positional writes into a file (no buffering at all), or the
 slots of an :class:`InOrder` stream, handed out only within a window ahead of the consumer so
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from mediadl import errors
@@ -135,12 +136,14 @@ class Progressive:
         backoff: Backoff,
         tally: Tally,
         start: int = 0,
+        have: Sequence[tuple[int, int]] = (),
         max_piece: int | None = None,
     ) -> None:
         self.client, self.source, self.output = client, source, output
         self.max_piece = max(MIN_PIECE, min(MAX_PIECE, max_piece or MAX_PIECE))
         self.pace, self.backoff, self.tally = pace, backoff, tally
         self.start = start
+        self.have = [(max(a, start), b) for a, b in have if b > start]
         self.resource = Resource()
         self.total: int | None = None
         self.ranged = False
@@ -153,8 +156,10 @@ class Progressive:
     async def run(self) -> None:
         """Fetch everything or raise; every request is finished or cancelled on return."""
         try:
+            self.tally.done += sum(b - a for a, b in self.have)
             await self.pace.acquire()
-            first = Span(self.start, self.start + min(FIRST_PIECE, self.max_piece))
+            begin = self._skip(self.start)
+            first = Span(begin, self._cap(begin, begin + min(FIRST_PIECE, self.max_piece)))
             self.frontier = first.end or 0
             self._spawn(first, on_reply=lambda reply: self._first_reply(first, reply))
             await self._dispatch()
@@ -176,6 +181,8 @@ class Progressive:
             span.end = min(span.end or 0, reply.total)
             self.frontier = min(self.frontier, reply.total)
         else:  # Range ignored: this one response carries the whole file
+            self.tally.done -= sum(b - a for a, b in self.have)
+            self.have = []
             self.total = reply.length
             span.end = reply.length
             self.frontier = reply.length if reply.length is not None else 1 << 62
@@ -239,8 +246,20 @@ class Progressive:
 
     # --- planning ---------------------------------------------------------------------------
 
+    def _skip(self, pos: int) -> int:
+        """``pos``, or the end of the range already had that holds it."""
+        for a, b in self.have:
+            if a <= pos < b:
+                return b
+        return pos
+
+    def _cap(self, pos: int, end: int) -> int:
+        """``end``, or the start of the first range already had after ``pos`` if sooner."""
+        return min([end, *(a for a, _ in self.have if a > pos)])
+
     def _take(self) -> Span | None:
         assert self.total is not None
+        self.frontier = self._skip(self.frontier)
         if self.frontier >= self.total:
             return self._steal()
         window = self.output.window
@@ -249,8 +268,8 @@ class Progressive:
         if available < min(MIN_PIECE, self.total - self.frontier):
             return None
         size = min(available, self._piece_size(self.total - self.frontier))
-        span = Span(self.frontier, self.frontier + size)
-        self.frontier += size
+        span = Span(self.frontier, self._cap(self.frontier, self.frontier + size))
+        self.frontier = span.end or self.frontier
         return span
 
     def _piece_size(self, remaining: int) -> int:

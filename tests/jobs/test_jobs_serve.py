@@ -1,0 +1,83 @@
+"""Jobs through a real `mediadl serve` with the embedded queue: nothing else running."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mediadl_fixtures.server import FixtureSite
+from support.jobs import fraction_fetched, wait_for
+from support.server import Server
+
+pytestmark = pytest.mark.slow
+
+FINAL = ("done", "failed", "cancelled")
+
+
+def _add(server: Server, url: str, **choice: object) -> str:
+    answer = httpx.post(
+        f"{server.base}/api/v1/jobs", json={"url": url, "metadata": False, **choice}, timeout=30
+    )
+    assert answer.status_code == 202, answer.text
+    body = answer.json()
+    assert answer.headers["Location"] == body["url"]
+    assert body["state"] == "queued"
+    return str(body["id"])
+
+
+def test_a_job_through_serve_alone(
+    launch: Callable[..., Server], site: FixtureSite, downloads: Path
+) -> None:
+    server = launch("alone")
+    job_id = _add(server, site.url("video"))
+    listed = httpx.get(f"{server.base}/api/v1/jobs", timeout=30).json()
+    assert [j["id"] for j in listed["jobs"]] == [job_id]
+    job = wait_for(server, job_id, lambda j: j["state"] in FINAL, "the job to end")
+    assert job["state"] == "done", job
+    [item] = job["items"]
+    source = site.media["progressive"].read_bytes()
+    saved = downloads / job_id / item["file"]
+    assert saved.read_bytes() == source
+    assert item["size"] == len(source)
+    whole = httpx.get(item["download"], timeout=30)
+    assert (whole.status_code, whole.content) == (200, source)
+    part = httpx.get(item["download"], headers={"Range": "bytes=100-199"}, timeout=30)
+    assert (part.status_code, part.content) == (206, source[100:200])
+    assert httpx.get(f"{server.base}/api/v1/jobs?state=done", timeout=30).json()["total"] == 1
+    assert httpx.get(f"{server.base}/api/v1/jobs?state=queued", timeout=30).json()["total"] == 0
+
+    gone = httpx.delete(f"{server.base}/api/v1/jobs/{job_id}", timeout=30)
+    assert gone.status_code == 204
+    assert not (downloads / job_id).exists()
+    missing = httpx.get(f"{server.base}/api/v1/jobs/{job_id}", timeout=30)
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "jobs.not_found")
+
+
+def test_a_server_killed_mid_job_finishes_it_after_a_restart(
+    launch: Callable[..., Server], site: FixtureSite, downloads: Path
+) -> None:
+    source = site.media["progressive"].read_bytes()
+    slow = site.url("video", total_rate=len(source) // 8)  # about 8 s for the whole file
+    server = launch("first", data="shared")
+    job_id = _add(server, slow)
+    wait_for(server, job_id, lambda j: fraction_fetched(j) >= 0.7, "70 % fetched")
+    server.proc.send_signal(signal.SIGKILL)
+    server.proc.wait()
+    sent_before = site.stats.bytes_sent
+    assert not list(downloads.glob(f"{job_id}/*"))  # nothing published half
+
+    again = launch("second", data="shared")
+    job = wait_for(again, job_id, lambda j: j["state"] in FINAL, "the job to end")
+    assert job["state"] == "done", job
+    assert job["attempts"] == 2
+    [item] = job["items"]
+    assert [p.name for p in (downloads / job_id).iterdir()] == [item["file"]]
+    assert (downloads / job_id / item["file"]).read_bytes() == source
+    fetched_after = site.stats.bytes_sent - sent_before
+    assert fetched_after < len(source)  # it went on from what was on disk
+    assert site.stats.bytes_sent < 2 * len(source)
+    assert not (downloads / ".mediadl-work" / job_id).exists()
