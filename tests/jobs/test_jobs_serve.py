@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
+import imageio_ffmpeg
 import pytest
 
 from mediadl_fixtures.server import FixtureSite
-from support.jobs import fraction_fetched, wait_for
+from support.jobs import fraction_fetched, processes_mentioning, wait_for
 from support.server import Server
 
 pytestmark = pytest.mark.slow
@@ -81,3 +84,70 @@ def test_a_server_killed_mid_job_finishes_it_after_a_restart(
     assert fetched_after < len(source)  # it went on from what was on disk
     assert site.stats.bytes_sent < 2 * len(source)
     assert not (downloads / ".mediadl-work" / job_id).exists()
+
+
+def _cancel(server: Server, job_id: str) -> dict[str, Any]:
+    answer = httpx.post(f"{server.base}/api/v1/jobs/{job_id}/cancel", timeout=30)
+    assert answer.status_code == 202, answer.text
+    return wait_for(server, job_id, lambda j: j["state"] in FINAL, "the job to stop")
+
+
+def test_cancel_during_the_fetch(
+    launch: Callable[..., Server], site: FixtureSite, downloads: Path
+) -> None:
+    server = launch("cancel-fetch")
+    slow = site.url("video", total_rate=100_000)
+    job_id = _add(server, slow)
+    wait_for(server, job_id, lambda j: fraction_fetched(j) > 0, "the fetch to start")
+    assert (downloads / ".mediadl-work" / job_id).exists()
+    job = _cancel(server, job_id)
+    assert job["state"] == "cancelled"
+    assert [i["state"] for i in job["items"]] == ["cancelled"]
+    assert not (downloads / ".mediadl-work" / job_id).exists()
+    assert not list(downloads.glob(f"{job_id}/*"))
+    assert processes_mentioning(job_id) == []
+
+
+def test_cancel_during_ffmpeg(
+    launch: Callable[..., Server], site: FixtureSite, downloads: Path, tmp_path: Path
+) -> None:
+    # The real ffmpeg, made to read its input at the media's own pace (-re): a mux of the
+    # 60-second video then lasts about a minute, long enough to be cancelled in the middle.
+    slowed = tmp_path / "ffmpeg-re"
+    slowed.write_text(f'#!/bin/sh\nexec "{real_ffmpeg()}" -re "$@"\n')
+    slowed.chmod(0o755)
+    server = launch("cancel-mux", MEDIADL_FFMPEG=str(slowed))
+    job_id = _add(server, site.url("dash"))
+    wait_for(server, job_id, lambda j: _stage(j) == "mux", "ffmpeg to start")
+    assert any("ffmpeg" in p for p in processes_mentioning(job_id))
+    job = _cancel(server, job_id)
+    assert job["state"] == "cancelled"
+    assert not (downloads / ".mediadl-work" / job_id).exists()
+    assert not list(downloads.glob(f"{job_id}/*"))
+    assert processes_mentioning(job_id) == []
+
+
+def test_a_cancelled_job_can_be_retried(
+    launch: Callable[..., Server], site: FixtureSite, downloads: Path
+) -> None:
+    server = launch("retry")
+    job_id = _add(server, site.url("audio", total_rate=200_000), audio="best")
+    wait_for(server, job_id, lambda j: fraction_fetched(j) > 0, "the fetch to start")
+    job = _cancel(server, job_id)
+    assert job["state"] == "cancelled"
+    again = httpx.post(f"{server.base}/api/v1/jobs/{job_id}/retry", timeout=30)
+    assert (again.status_code, again.json()["state"]) == (202, "queued")
+    job = wait_for(server, job_id, lambda j: j["state"] in FINAL, "the retried job to end")
+    assert job["state"] == "done", job
+    saved = downloads / job_id / job["items"][0]["file"]
+    assert saved.read_bytes() == site.media["audio_m4a"].read_bytes()
+    twice = httpx.post(f"{server.base}/api/v1/jobs/{job_id}/retry", timeout=30)
+    assert (twice.status_code, twice.json()["error"]["code"]) == (409, "jobs.conflict")
+
+
+def _stage(job: dict[str, Any]) -> str | None:
+    return job["items"][0]["stage"] if job["items"] else None
+
+
+def real_ffmpeg() -> str:
+    return shutil.which("ffmpeg") or imageio_ffmpeg.get_ffmpeg_exe()
