@@ -88,13 +88,13 @@ def launch_worker(
     def start(name: str, **env: str) -> subprocess.Popen[bytes]:
         environ = {k: v for k, v in os.environ.items() if not k.startswith("MEDIADL_")}
         environ |= {"MEDIADL_DATA_DIR": str(tmp_path / f"{name}-data"), **jobs_env, **env}
-        log = (tmp_path / f"{name}.log").open("wb")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mediadl", "worker", "--allow-network", FIXTURE_NETWORK],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=environ,
-        )
+        with (tmp_path / f"{name}.log").open("wb") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "mediadl", "worker", "--allow-network", FIXTURE_NETWORK],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=environ,
+            )
         started.append(proc)
         return proc
 

@@ -40,16 +40,19 @@ def _huey(settings: Settings) -> Huey:
     return RedisHuey(QUEUE_NAME, url=settings.queue, results=False, blocking=True, read_timeout=1)
 
 
-def _nowhere(job_id: str) -> None:
-    raise RuntimeError("this process runs no jobs")
-
-
 class JobQueue:
     """``push`` a job's id; a worker ``pull``s a message and ``execute``s it with ``handler``."""
 
     def __init__(self, settings: Settings, handler: Callable[[str], None] | None = None) -> None:
         self.huey = _huey(settings)
-        self._task: Any = self.huey.task(name=TASK_NAME)(handler or _nowhere)
+        self._handler = handler
+
+        def run_job(job_id: str) -> None:  # one name (module and function) in every process
+            if self._handler is None:
+                raise RuntimeError("this process runs no jobs")
+            self._handler(job_id)
+
+        self._task: Any = self.huey.task(name=TASK_NAME)(run_job)
 
     def push(self, job_id: str) -> None:
         self._task(job_id)
