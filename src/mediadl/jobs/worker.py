@@ -24,6 +24,7 @@ __all__ = ["Worker"]
 log = logging.getLogger(__name__)
 
 EXPIRE_EVERY = 60.0
+"""Seconds between two looks for expired jobs (less when ``job_ttl`` is shorter)."""
 
 
 class Worker:
@@ -73,12 +74,13 @@ class Worker:
 
     def _housekeeping(self) -> None:
         every = max(0.5, self.settings.job_lease / 3)
+        expire_every = min(EXPIRE_EVERY, max(1.0, self.settings.job_ttl / 2))
         last_expire = 0.0
         while not self.stopping.wait(every):
             try:
                 for job_id in self.jobs.requeue_orphans():
                     log.warning("job %s: its worker is gone; it runs again", job_id)
-                if time.monotonic() - last_expire >= EXPIRE_EVERY:
+                if time.monotonic() - last_expire >= expire_every:
                     last_expire = time.monotonic()
                     self.jobs.expire()
             except Exception:
