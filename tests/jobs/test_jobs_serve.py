@@ -13,7 +13,7 @@ import imageio_ffmpeg
 import pytest
 
 from mediadl_fixtures.server import FixtureSite
-from support.jobs import fraction_fetched, processes_mentioning, wait_for
+from support.jobs import fraction_fetched, job_children, processes_mentioning, wait_for
 from support.server import Server
 
 pytestmark = pytest.mark.slow
@@ -100,12 +100,26 @@ def test_cancel_during_the_fetch(
     job_id = _add(server, slow)
     wait_for(server, job_id, lambda j: fraction_fetched(j) > 0, "the fetch to start")
     assert (downloads / ".mediadl-work" / job_id).exists()
+    assert len(job_children(server.proc.pid)) == 1
     job = _cancel(server, job_id)
     assert job["state"] == "cancelled"
     assert [i["state"] for i in job["items"]] == ["cancelled"]
     assert not (downloads / ".mediadl-work" / job_id).exists()
     assert not list(downloads.glob(f"{job_id}/*"))
     assert processes_mentioning(job_id) == []
+    assert job_children(server.proc.pid) == []
+
+
+def test_cancel_while_the_link_is_read(
+    launch: Callable[..., Server], site: FixtureSite, downloads: Path
+) -> None:
+    server = launch("cancel-resolve")
+    job_id = _add(server, site.url("video", latency=60_000))  # the page takes a minute
+    wait_for(server, job_id, lambda j: j["state"] == "running", "the job to start")
+    job = _cancel(server, job_id)
+    assert (job["state"], job["items"]) == ("cancelled", [])
+    assert job_children(server.proc.pid) == []
+    assert not (downloads / ".mediadl-work" / job_id).exists()
 
 
 def test_cancel_during_ffmpeg(
@@ -125,6 +139,7 @@ def test_cancel_during_ffmpeg(
     assert not (downloads / ".mediadl-work" / job_id).exists()
     assert not list(downloads.glob(f"{job_id}/*"))
     assert processes_mentioning(job_id) == []
+    assert job_children(server.proc.pid) == []
 
 
 def test_a_cancelled_job_can_be_retried(

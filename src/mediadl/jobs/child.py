@@ -37,8 +37,6 @@ from mediadl.settings import Settings
 __all__ = ["choice_of", "main"]
 
 _PROGRESS_EVERY = 0.3
-_GRACE = 3.0
-"""Seconds a cancelled child has to stop by itself before it exits anyway."""
 
 
 def choice_of(data: dict[str, Any]) -> Choice:
@@ -135,13 +133,17 @@ def _reporter(index: int) -> Any:
 
 
 def _watch(cancel: CancelToken) -> None:
-    """Cancel on SIGTERM or when stdin closes; exit anyway once the grace is over."""
+    """On SIGTERM, or when stdin closes: cancel (which kills ffmpeg's process group at once)
+    and exit. What is on disk stays as it is: the worker removes it on a cancel and a later
+    run resumes from it when the worker died."""
 
     def stop() -> None:
         cancel.cancel()
-        threading.Timer(_GRACE, lambda: os._exit(3)).start()
+        sys.stdout.flush()
+        os._exit(2)
 
-    signal.signal(signal.SIGTERM, lambda *_: stop())
+    # from a thread: the handler may interrupt the main thread while it holds the token's lock
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=stop).start())
 
     def read_until_closed() -> None:
         while sys.stdin.buffer.read(1024):

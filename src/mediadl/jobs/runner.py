@@ -37,8 +37,9 @@ CHECK_EVERY = 0.1
 """Seconds between two reads of a running job's cancel flag."""
 SAVE_EVERY = 0.5
 """Seconds between two writes of a running job's progress."""
-KILL_GRACE = 2.0
-"""Seconds a child has to stop after SIGTERM before its process group is killed."""
+KILL_GRACE = 0.5
+"""Seconds a child has to stop after SIGTERM (it kills its ffmpeg and exits) before its
+process group is killed."""
 
 
 class Outcome(StrEnum):
