@@ -166,3 +166,23 @@ def _stage(job: dict[str, Any]) -> str | None:
 
 def real_ffmpeg() -> str:
     return shutil.which("ffmpeg") or imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def test_a_playlist_is_one_job_with_an_item_per_video(
+    launch: Callable[..., Server], site: FixtureSite, downloads: Path
+) -> None:
+    server = launch("playlist")
+    every = _add(server, site.url("post"))
+    second = _add(server, site.url("post"), items=[2])
+    both = wait_for(server, every, lambda j: j["state"] in FINAL, "the whole post")
+    one = wait_for(server, second, lambda j: j["state"] in FINAL, "its second video")
+    assert (both["state"], one["state"]) == ("done", "done")
+    assert [i["index"] for i in both["items"]] == [1, 2]
+    assert [i["index"] for i in one["items"]] == [2]
+    assert len({i["file"] for i in both["items"]}) == 2
+    assert sorted(p.name for p in (downloads / every).iterdir()) == sorted(
+        i["file"] for i in both["items"]
+    )
+    mine = (downloads / second / one["items"][0]["file"]).read_bytes()
+    theirs = (downloads / every / both["items"][1]["file"]).read_bytes()
+    assert mine == theirs

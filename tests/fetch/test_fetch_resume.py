@@ -1,0 +1,65 @@
+"""A resumable part: what an interrupted run journaled is kept, only the rest is fetched."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mediadl import errors
+from mediadl.engine.fetch import FetchItem, NativeFetcher
+from mediadl.engine.fetch.output import journal_path, part_path, written_spans
+from mediadl.models import CancelToken, Format
+from mediadl.settings import Settings
+from mediadl_fixtures.server import FixtureSite
+
+FormatFor = Callable[..., Format]
+MiB = 1 << 20
+
+
+def test_journaled_ranges_are_not_fetched_again(
+    site: FixtureSite, format_for: FormatFor, fast: Settings, tmp_path: Path
+) -> None:
+    source = site.media["progressive"].read_bytes()
+    dest = tmp_path / "video.mp4"
+    kept = [(0, MiB), (2 * MiB, len(source))]
+    with part_path(dest).open("wb") as part:  # an interrupted run: two ranges done, a hole
+        part.write(b"\0" * len(source))
+        for start, end in kept:
+            part.seek(start)
+            part.write(source[start:end])
+    journal_path(dest).write_text("".join(f"{a} {b}\n" for a, b in kept))
+
+    NativeFetcher(fast).fetch_many([FetchItem(format_for("progressive"), dest, resume=True)])
+
+    assert dest.read_bytes() == source
+    assert not part_path(dest).exists()
+    assert not journal_path(dest).exists()
+    asked = [r.range for r in site.stats.log if r.path == "/media/progressive.mp4"]
+    assert asked  # the hole, perhaps in several requests, and nothing else
+    for spec in asked:
+        first, _, last = (spec or "").removeprefix("bytes=").partition("-")
+        assert MiB <= int(first) <= int(last) < 2 * MiB, spec
+
+
+def test_an_interrupted_resumable_part_keeps_its_journal(
+    site: FixtureSite, format_for: FormatFor, fast: Settings, tmp_path: Path
+) -> None:
+    source = site.media["progressive"].read_bytes()
+    dest = tmp_path / "video.mp4"
+    stop = CancelToken()
+
+    def progress(done: int, total: int | None, estimate: bool) -> None:
+        if journal_path(dest).exists():  # a piece is whole: interrupt the run now
+            stop.cancel()
+
+    slow = format_for("progressive", total_rate=MiB)  # about 3 s in all
+    with pytest.raises(errors.Cancelled):
+        NativeFetcher(fast).fetch_many([FetchItem(slow, dest, progress, resume=True)], cancel=stop)
+    assert not dest.exists()
+    spans = written_spans(dest)
+    assert spans  # whole pieces were journaled …
+    data = part_path(dest).read_bytes()
+    for start, end in spans:  # … and hold the source's bytes
+        assert data[start:end] == source[start:end]
