@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from mediadl.cli import doctor, get, info, serve, sites, worker
+from mediadl.cli import doctor, get, info, jobs, serve, sites, worker
 
 __all__ = ["app", "main"]
 
@@ -49,6 +49,7 @@ app.command("get", help=get.__doc__)(get.command)
 app.command("info", help=info.__doc__)(info.command)
 app.command("serve", help=serve.__doc__)(serve.command)
 app.command("worker", help=worker.__doc__)(worker.command)
+app.add_typer(jobs.app, name="jobs")
 app.command("sites", help=sites.__doc__)(sites.command)
 app.command("doctor", help=doctor.__doc__)(doctor.command)
 
