@@ -74,6 +74,8 @@ class Job:
     state: JobState = JobState.QUEUED
     created: float = field(default_factory=time.time)
     updated: float = field(default_factory=time.time)
+    started: float | None = None
+    """When a worker last started it."""
     finished: float | None = None
     title: str | None = None
     items: list[Item] = field(default_factory=list)

@@ -95,7 +95,7 @@ class JobRun:
             self.jobs.finish_cancelled(self.job_id)
             return Outcome.CANCELLED
         job.state, job.attempts, job.updated = JobState.RUNNING, job.attempts + 1, time.time()
-        job.worker = self.worker
+        job.worker, job.started = self.worker, job.updated
         self.store.save(job)
         outcome = self._follow(job)
         if outcome is Outcome.CANCELLED:

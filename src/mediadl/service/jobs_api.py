@@ -215,6 +215,7 @@ def job_out(ctx: ServiceContext, request: Request, job: Job) -> JobOut:
         choice=job.choice,
         created=job.created,
         updated=job.updated,
+        started=job.started,
         finished=job.finished,
         attempts=job.attempts,
         worker=job.worker,

@@ -49,6 +49,7 @@ class JobOut(BaseModel):
     choice: dict[str, Any]
     created: float = Field(description="Unix time.")
     updated: float
+    started: float | None = Field(description="When a worker last started it.")
     finished: float | None
     attempts: int = Field(description="Runs started (a restart or a lost worker adds one).")
     worker: str | None = Field(description="The worker running it, or that ran it last.")
