@@ -267,8 +267,8 @@ class Settings(BaseSettings):
     event_stream_idle: float = Field(
         default=60.0,
         gt=0,
-        description="Seconds a tunnel's progress stream stays open without an event; then it "
-        "ends and the page subscribes again.",
+        description="Seconds a tunnel's or a job's progress stream stays open without an "
+        "event; then it ends and the page subscribes again.",
     )
     max_connections: int = Field(
         default=1000,

@@ -7,6 +7,7 @@ logged ``500 internal``), :class:`BodyLimit` (1 KiB at ``POST /``, as cobalt), t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -34,6 +35,8 @@ from mediadl.service.tokens import Signer
 from mediadl.settings import Settings
 
 __all__ = ["COBALT_BODY_LIMIT", "check_cookies", "create_app"]
+
+log = logging.getLogger("mediadl.service")
 
 COBALT_BODY_LIMIT = 1024
 EXPOSED_HEADERS = (
@@ -113,6 +116,11 @@ def _add_jobs(ctx: ServiceContext, settings: Settings) -> None:
     start); with Redis, ``mediadl worker`` processes do, unless ``serve_job_workers`` is set."""
     if not settings.jobs:
         return
+    if not settings.jobs_open and not settings.api_keys:
+        log.warning(
+            "jobs are on but need an API key and none is set: set MEDIADL_API_KEYS, or "
+            "MEDIADL_JOBS_OPEN=true to let anyone use them"
+        )
     threads = settings.job_workers if settings.queue == "sqlite" else settings.serve_job_workers
     if threads:
         ctx.job_worker = Worker(settings, threads)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -133,15 +134,16 @@ async def job_events(
     job_id: str, request: Request, ctx: Context, owner: Owner
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events: `job` (the whole job, as `GET` gives it) at once and on every
-    change; the stream ends after the job is done, failed or cancelled."""
+    change; the stream ends after the job is done, failed or cancelled, or when nothing
+    changed for `event_stream_idle` seconds (subscribe again)."""
     jobs, checked = _jobs(ctx), _checked_id(job_id)
     job = await asyncio.to_thread(jobs.get, checked, owner)
-    last = None
-    while True:
+    last, changed = None, time.monotonic()
+    while time.monotonic() - changed < ctx.settings.event_stream_idle:
         out = job_out(ctx, request, job)
         if out != last:
             yield ServerSentEvent(event="job", data=out)
-            last = out
+            last, changed = out, time.monotonic()
         if job.state in FINAL_STATES:
             return
         await asyncio.sleep(EVENTS_EVERY)
