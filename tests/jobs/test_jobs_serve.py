@@ -186,3 +186,18 @@ def test_a_playlist_is_one_job_with_an_item_per_video(
     mine = (downloads / second / one["items"][0]["file"]).read_bytes()
     theirs = (downloads / every / both["items"][1]["file"]).read_bytes()
     assert mine == theirs
+
+
+def test_a_server_stopped_mid_job_hands_it_to_the_next_start(
+    launch: Callable[..., Server], site: FixtureSite, downloads: Path
+) -> None:
+    source = site.media["progressive"].read_bytes()
+    server = launch("stopping", data="kept", MEDIADL_JOB_LEASE="600")  # no lease expiry here
+    job_id = _add(server, site.url("video", total_rate=len(source) // 8))
+    wait_for(server, job_id, lambda j: fraction_fetched(j) >= 0.5, "half fetched")
+    server.stop()  # SIGTERM: the run is stopped and the job put back on the queue
+    assert "Application shutdown complete" in server.log.read_text()
+    again = launch("restarted", data="kept", MEDIADL_JOB_LEASE="600")
+    job = wait_for(again, job_id, lambda j: j["state"] in FINAL, "the job to end")
+    assert (job["state"], job["attempts"]) == ("done", 2)
+    assert (downloads / job_id / job["items"][0]["file"]).read_bytes() == source
