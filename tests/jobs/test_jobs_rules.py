@@ -44,6 +44,9 @@ def test_each_key_sees_only_its_own_jobs(launch: Callable[..., Server], site: Fi
         assert (answer.status_code, answer.json()["error"]["code"]) == (404, "jobs.not_found")
     seen = httpx.get(f"{jobs}/{job_id}", params={"key": mine}, timeout=30)
     assert seen.status_code == 200
+    nothing = httpx.post(jobs, json={"url": site.url("post"), "items": [0]}, headers=as_me)
+    assert (nothing.status_code, nothing.json()["error"]["code"]) == (422, "request.invalid")
+    assert made.headers["RateLimit-Policy"]  # a new job reads a link: it counts as one
 
 
 def test_a_full_downloads_folder_refuses_new_jobs(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -16,7 +16,7 @@ JobStateName = Literal["queued", "running", "done", "failed", "cancelled"]
 class JobRequest(DownloadRequest):
     """``POST /download``'s body (link and choice), plus which playlist items to keep."""
 
-    items: Literal["all"] | list[int] = Field(
+    items: Literal["all"] | list[Annotated[int, Field(ge=1)]] = Field(
         default="all",
         description="For a playlist or multi-item post: `all`, or the 1-based positions "
         "(`index` in `POST /resolve`'s entries) to save. A single video is one item.",
