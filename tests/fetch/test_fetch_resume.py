@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from mediadl import errors
 from mediadl.engine.fetch import FetchItem, NativeFetcher
-from mediadl.engine.fetch.output import journal_path, part_path, written_spans
+from mediadl.engine.fetch.output import journal_path, part_path, segments_path, written_spans
 from mediadl.models import CancelToken, Format
 from mediadl.settings import Settings
+from mediadl_fixtures.resources import RequestRecord
 from mediadl_fixtures.server import FixtureSite
 
 FormatFor = Callable[..., Format]
@@ -63,3 +65,29 @@ def test_an_interrupted_resumable_part_keeps_its_journal(
     data = part_path(dest).read_bytes()
     for start, end in spans:  # … and hold the source's bytes
         assert data[start:end] == source[start:end]
+
+
+def test_a_segmented_stream_goes_on_after_its_whole_parts(
+    site: FixtureSite, format_for: FormatFor, fast: Settings, tmp_path: Path
+) -> None:
+    whole = tmp_path / "whole.ts"
+    NativeFetcher(fast).fetch_many([FetchItem(format_for("hls_plain"), whole)])
+    reference = whole.read_bytes()
+    segments = sorted((r for r in site.stats.log if "seg_" in r.path), key=lambda r: r.path)
+    assert len(segments) > 3
+    dest = tmp_path / "resumed.ts"  # an earlier run wrote two segments and part of a third
+    first_two = _segment_bytes(site, segments[:2])
+    part_path(dest).write_bytes(first_two + b"half a segment")
+    segments_path(dest).write_text(f"1 {len(first_two) // 2}\n2 {len(first_two)}\n")
+    site.reset_counters()
+
+    NativeFetcher(fast).fetch_many([FetchItem(format_for("hls_plain"), dest, resume=True)])
+
+    assert dest.read_bytes() == reference
+    fetched = sorted(r.path for r in site.stats.log if "seg_" in r.path)
+    assert fetched == sorted(r.path for r in segments[2:])
+    assert not segments_path(dest).exists()
+
+
+def _segment_bytes(site: FixtureSite, records: list[RequestRecord]) -> bytes:
+    return b"".join(httpx.get(f"{site.base_url}{r.path}").content for r in records)

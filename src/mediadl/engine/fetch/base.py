@@ -24,7 +24,7 @@ class FetchItem:
     progress: FetchProgress | None = None
     resume: bool = False
     """Keep what an earlier, interrupted run left in ``dest.part`` and fetch only the rest
-    (progressive files; segment lists start over)."""
+    (a progressive file's journaled ranges, a segmented stream's whole parts)."""
 
 
 class Fetcher(Protocol):

@@ -31,7 +31,7 @@ from mediadl.engine.fetch.dash import dash_parts
 from mediadl.engine.fetch.headers import RequestHeaders
 from mediadl.engine.fetch.hls import HlsOptions, parse_media_playlist
 from mediadl.engine.fetch.ordering import InOrder
-from mediadl.engine.fetch.output import PartFile, Tally, written_spans
+from mediadl.engine.fetch.output import PartFile, Tally, written_segments, written_spans
 from mediadl.engine.fetch.progressive import FileSpans, Progressive, StreamSpans
 from mediadl.engine.fetch.retry import Backoff
 from mediadl.engine.fetch.scratch import DiskBound, stream_temp_dir
@@ -148,7 +148,7 @@ class NativeFetcher:
         part = PartFile(item.dest, keep=item.resume)
         try:
             job = _Job(self.settings, client, item.fmt, item.progress, pace)
-            await job.to_file(part, have=written_spans(item.dest) if item.resume else [])
+            await job.to_file(part, resume=item.resume)
             job.tally.report()
             part.commit()
         except BaseException:
@@ -250,16 +250,26 @@ class _Job:
         self.headers = RequestHeaders.of(fmt)
         self.context = {"format_id": fmt.id}
 
-    async def to_file(self, part: PartFile, *, have: Sequence[tuple[int, int]] = ()) -> None:
-        """Write the whole format to ``part``; a progressive one without the ranges in ``have``
-        (what an earlier run left), segments from the first one."""
+    async def to_file(self, part: PartFile, *, resume: bool = False) -> None:
+        """Write the whole format to ``part``; with ``resume``, keep what an earlier run left
+        (a progressive file's journaled ranges, a segmented stream's whole parts)."""
         if self.progressive:
+            have = written_spans(part.dest) if resume else []
             await self._progressive(FileSpans(part, self.tally), have=have).run()
             return
-        part.restart()
+        parts = await self._parts()
+        skip, offset = written_segments(part.dest) if resume else (0, 0)
+        if skip > len(parts):  # not the stream the earlier run read
+            skip, offset = 0, 0
+        part.restart(offset)
         order = InOrder(first_key=0, budget=SEGMENT_MEMORY, spill_dir=part.path.parent)
-        async with contextlib.aclosing(_consume(order, self.to_order(order, 0))) as out:
+        journaled = 0
+        producer = self._segments(order, parts[skip:])
+        async with contextlib.aclosing(_consume(order, producer)) as out:
             async for chunk in out:
+                if order.head_key > journaled:  # the parts before the head are all written
+                    journaled = order.head_key
+                    part.segments_done(skip + journaled)
                 part.append(chunk)
 
     async def to_order(self, order: InOrder, start: int) -> None:
@@ -267,7 +277,9 @@ class _Job:
             spans = StreamSpans(order, start=start, window=STREAM_WINDOW, tally=self.tally)
             await self._progressive(spans, start).run()
             return
-        parts = await self._parts()
+        await self._segments(order, await self._parts())
+
+    async def _segments(self, order: InOrder, parts: Sequence[Part]) -> None:
         await Segments(
             self.client,
             parts,

@@ -4,7 +4,9 @@
 there; on failure it removes itself, so a destination never exists half-written. A resumable
 one (``keep=True``) is opened as an earlier run left it, and a journal beside it
 (``dest.part.spans``) records each range once it is entirely written, so a process killed
-mid-download is followed by one that fetches only what is missing.
+mid-download is followed by one that fetches only what is missing. A segmented stream, written
+in order, journals instead how many of its parts are whole in the file and where they end
+(``dest.part.segments``): the next run truncates there and fetches the parts after it.
 :class:`Tally` counts bytes received, enforces the size limit on them (not on what a header
 claimed) and reports progress a few times a second.
 """
@@ -20,7 +22,14 @@ from pathlib import Path
 from mediadl import errors
 from mediadl.engine.fetch.base import FetchProgress
 
-__all__ = ["PROGRESS_INTERVAL", "PartFile", "Tally", "part_path", "written_spans"]
+__all__ = [
+    "PROGRESS_INTERVAL",
+    "PartFile",
+    "Tally",
+    "part_path",
+    "written_segments",
+    "written_spans",
+]
 
 PROGRESS_INTERVAL = 0.25
 """Seconds between two progress reports."""
@@ -32,6 +41,25 @@ def part_path(dest: Path) -> Path:
 
 def journal_path(dest: Path) -> Path:
     return dest.with_name(dest.name + ".part.spans")
+
+
+def segments_path(dest: Path) -> Path:
+    return dest.with_name(dest.name + ".part.segments")
+
+
+def written_segments(dest: Path) -> tuple[int, int]:
+    """``(parts, offset)``: the first ``parts`` parts of a segmented stream are whole in
+    ``dest.part``, which holds them in its first ``offset`` bytes; ``(0, 0)`` when unknown."""
+    try:
+        lines = segments_path(dest).read_text().splitlines()
+        size = part_path(dest).stat().st_size
+    except (FileNotFoundError, NotADirectoryError):
+        return 0, 0
+    for line in reversed(lines):
+        count, _, offset = line.partition(" ")
+        if count.isdigit() and offset.isdigit() and int(offset) <= size:
+            return int(count), int(offset)
+    return 0, 0
 
 
 def written_spans(dest: Path) -> list[tuple[int, int]]:
@@ -75,12 +103,22 @@ class PartFile:
         self._fd: int | None = os.open(self.path, flags, 0o644)
         self._end = 0
 
-    def restart(self) -> None:
-        """Forget what an earlier run left (a format that can only be fetched whole again)."""
+    def restart(self, offset: int = 0) -> None:
+        """Keep only the first ``offset`` bytes an earlier run left; appends go on from there."""
         assert self._fd is not None
-        os.ftruncate(self._fd, 0)
-        with contextlib.suppress(FileNotFoundError):
-            journal_path(self.dest).unlink()
+        os.ftruncate(self._fd, offset)
+        self._end = offset
+        journals = [journal_path(self.dest)] + ([segments_path(self.dest)] if not offset else [])
+        for path in journals:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+    def segments_done(self, parts: int) -> None:
+        """Record that the first ``parts`` parts of a segmented stream are whole (resumable
+        files only): they end where the file ends now."""
+        if self.keep and parts:
+            with segments_path(self.dest).open("a") as journal:
+                journal.write(f"{parts} {self._end}\n")
 
     def written(self, start: int, end: int) -> None:
         """Record that ``[start, end)`` is entirely written (resumable files only)."""
@@ -103,8 +141,9 @@ class PartFile:
         """Close and rename onto ``dest``: from here on the file is complete."""
         self._close()
         self.path.replace(self.dest)
-        with contextlib.suppress(FileNotFoundError):
-            journal_path(self.dest).unlink()
+        for path in (journal_path(self.dest), segments_path(self.dest)):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
 
     def close(self) -> None:
         """Close, keeping what was written (a resumable file whose run was interrupted)."""
@@ -112,7 +151,7 @@ class PartFile:
 
     def discard(self) -> None:
         self._close()
-        for path in (self.path, journal_path(self.dest)):
+        for path in (self.path, journal_path(self.dest), segments_path(self.dest)):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
