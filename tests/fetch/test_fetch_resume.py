@@ -53,7 +53,7 @@ def test_an_interrupted_resumable_part_keeps_its_journal(
     stop = CancelToken()
 
     def progress(done: int, total: int | None, estimate: bool) -> None:
-        if journal_path(dest).exists():  # a piece is whole: interrupt the run now
+        if written_spans(dest):  # a piece is whole: interrupt the run now
             stop.cancel()
 
     slow = format_for("progressive", total_rate=MiB)  # about 3 s in all
@@ -91,3 +91,17 @@ def test_a_segmented_stream_goes_on_after_its_whole_parts(
 
 def _segment_bytes(site: FixtureSite, records: list[RequestRecord]) -> bytes:
     return b"".join(httpx.get(f"{site.base_url}{r.path}").content for r in records)
+
+
+def test_a_part_whole_but_not_renamed_is_not_fetched_again(
+    site: FixtureSite, format_for: FormatFor, fast: Settings, tmp_path: Path
+) -> None:
+    source = site.media["progressive"].read_bytes()
+    dest = tmp_path / "video.mp4"  # the run ended between its last write and the rename
+    part_path(dest).write_bytes(source)
+    journal_path(dest).write_text(f"= {len(source)}\n0 {MiB}\n{MiB} {len(source)}\n")
+
+    NativeFetcher(fast).fetch_many([FetchItem(format_for("progressive"), dest, resume=True)])
+
+    assert dest.read_bytes() == source
+    assert [r for r in site.stats.log if r.path == "/media/progressive.mp4"] == []

@@ -31,7 +31,13 @@ from mediadl.engine.fetch.dash import dash_parts
 from mediadl.engine.fetch.headers import RequestHeaders
 from mediadl.engine.fetch.hls import HlsOptions, parse_media_playlist
 from mediadl.engine.fetch.ordering import InOrder
-from mediadl.engine.fetch.output import PartFile, Tally, written_segments, written_spans
+from mediadl.engine.fetch.output import (
+    PartFile,
+    Tally,
+    journaled_size,
+    written_segments,
+    written_spans,
+)
 from mediadl.engine.fetch.progressive import FileSpans, Progressive, StreamSpans
 from mediadl.engine.fetch.retry import Backoff
 from mediadl.engine.fetch.scratch import DiskBound, stream_temp_dir
@@ -255,6 +261,11 @@ class _Job:
         (a progressive file's journaled ranges, a segmented stream's whole parts)."""
         if self.progressive:
             have = written_spans(part.dest) if resume else []
+            size = journaled_size(part.dest) if resume else None
+            if size is not None and have == [(0, size)]:  # all there: it only wasn't renamed
+                self.tally.expect(size)
+                self.tally.add(size)
+                return
             await self._progressive(FileSpans(part, self.tally), have=have).run()
             return
         parts = await self._parts()

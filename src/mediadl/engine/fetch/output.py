@@ -26,6 +26,7 @@ __all__ = [
     "PROGRESS_INTERVAL",
     "PartFile",
     "Tally",
+    "journaled_size",
     "part_path",
     "written_segments",
     "written_spans",
@@ -60,6 +61,16 @@ def written_segments(dest: Path) -> tuple[int, int]:
         if count.isdigit() and offset.isdigit() and int(offset) <= size:
             return int(count), int(offset)
     return 0, 0
+
+
+def journaled_size(dest: Path) -> int | None:
+    """The file's whole size, as an earlier run learned it (``None``: not known)."""
+    try:
+        lines = journal_path(dest).read_text().splitlines()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    sizes = [int(n) for line in lines if (n := line.removeprefix("= ")) != line and n.isdigit()]
+    return sizes[-1] if sizes else None
 
 
 def written_spans(dest: Path) -> list[tuple[int, int]]:
@@ -119,6 +130,12 @@ class PartFile:
         if self.keep and parts:
             with segments_path(self.dest).open("a") as journal:
                 journal.write(f"{parts} {self._end}\n")
+
+    def sized(self, total: int) -> None:
+        """Record the whole file's size (resumable files only)."""
+        if self.keep:
+            with journal_path(self.dest).open("a") as journal:
+                journal.write(f"= {total}\n")
 
     def written(self, start: int, end: int) -> None:
         """Record that ``[start, end)`` is entirely written (resumable files only)."""

@@ -92,7 +92,7 @@ class FileSpans:
         self.part.written(self._starts.pop(span, span.pos), span.pos)
 
     def end_at(self, end: int) -> None:
-        return None
+        self.part.sized(end)
 
 
 class StreamSpans:
