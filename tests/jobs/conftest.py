@@ -61,7 +61,7 @@ def jobs_env(downloads: Path) -> dict[str, str]:
         "MEDIADL_JOBS": "true",
         "MEDIADL_JOBS_OPEN": "true",
         "MEDIADL_DOWNLOAD_DIR": str(downloads),
-        "MEDIADL_JOB_LEASE": "3",
+        "MEDIADL_JOB_LEASE": "5",
     }
 
 

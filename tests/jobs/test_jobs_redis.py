@@ -44,7 +44,7 @@ def test_a_worker_killed_mid_job_is_replaced_by_another(
 
     job = wait_for(one, job_id, lambda j: j["state"] in ("done", "failed"), "the job to end")
     assert job["state"] == "done", job
-    assert job["attempts"] == 2
+    assert job["attempts"] >= 2  # more when a run on a busy machine missed a renewal
     survivor = next(p for p in workers if p != pid)
     assert int(job["worker"].split(":")[1]) == survivor
     [item] = job["items"]

@@ -76,7 +76,7 @@ def test_a_server_killed_mid_job_finishes_it_after_a_restart(
     again = launch("second", data="shared")
     job = wait_for(again, job_id, lambda j: j["state"] in FINAL, "the job to end")
     assert job["state"] == "done", job
-    assert job["attempts"] == 2
+    assert job["attempts"] >= 2  # more when a run on a busy machine missed a renewal
     [item] = job["items"]
     assert [p.name for p in (downloads / job_id).iterdir()] == [item["file"]]
     assert (downloads / job_id / item["file"]).read_bytes() == source
