@@ -37,8 +37,10 @@ Commands:
   get     Download one or more links.
   info    Show what a link holds and the choices it offers.
   serve   Start the web page and the JSON APIs.
+  worker  Run jobs from a shared Redis queue beside the servers.
   sites   The sites mediadl names, and which extractor takes a link.
   doctor  Check this installation.
+  jobs    Add, list, cancel and retry jobs on a mediadl server.
 
   Settings: every MEDIADL_* environment variable is listed in docs/settings.md
   (`mediadl doctor` shows the ones in force). Flags of `get` and `info` can

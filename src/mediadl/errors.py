@@ -41,6 +41,11 @@ as they are, never with a traceback; anything else is a bug and is logged with o
     │   ├── TooManyStreams            rate.streams            429  (downloads open at once)
     │   ├── TooManyEventStreams       rate.events             429  (progress streams open)
     │   └── ServerBusy                server.busy             503  (all download slots taken)
+    ├── JobError                      jobs kept on the server
+    │   ├── JobsDisabled              jobs.disabled           404  (MEDIADL_JOBS is off)
+    │   ├── JobNotFound               jobs.not_found          404  (or another key's)
+    │   ├── JobConflict               jobs.conflict           409  (not in a state for that)
+    │   └── JobsQuota                 jobs.quota              507  (downloads folder full)
     ├── ConfigError                   config.invalid          500  (the operator's setup)
     │   ├── ConfigCookies             config.cookies          500  (a cookies file or browser)
     │   └── ConfigTemplate            config.template         400  (a --name template)
@@ -84,6 +89,11 @@ __all__ = [
     "FetchTimeout",
     "FormatUnavailable",
     "InternalError",
+    "JobConflict",
+    "JobError",
+    "JobNotFound",
+    "JobsDisabled",
+    "JobsQuota",
     "LimitError",
     "LinkError",
     "LinkForbidden",
@@ -358,6 +368,40 @@ class ServerBusy(LimitError):
     code = "server.busy"
     status = 503
     default_message = "This server is serving as many downloads as it can. Try again shortly."
+
+
+class JobError(MediadlError):
+    code = "jobs.not_found"
+    status = 404
+
+
+class JobsDisabled(JobError):
+    code = "jobs.disabled"
+    status = 404
+    default_message = (
+        "This server doesn't keep downloads. Its operator can turn jobs on (MEDIADL_JOBS=true)."
+    )
+
+
+class JobNotFound(JobError):
+    code = "jobs.not_found"
+    status = 404
+    default_message = "There is no such job. It may have been removed or expired."
+
+
+class JobConflict(JobError):
+    code = "jobs.conflict"
+    status = 409
+    default_message = "The job can't do that in its present state. Reload it and try again."
+
+
+class JobsQuota(JobError):
+    code = "jobs.quota"
+    status = 507
+    default_message = (
+        "The server's downloads folder is full. Remove finished jobs, or ask its operator to "
+        "raise MEDIADL_DOWNLOAD_QUOTA."
+    )
 
 
 class ConfigError(MediadlError):

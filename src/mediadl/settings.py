@@ -302,8 +302,8 @@ class Settings(BaseSettings):
     event_stream_idle: float = Field(
         default=60.0,
         gt=0,
-        description="Seconds a tunnel's progress stream stays open without an event; then it "
-        "ends and the page subscribes again.",
+        description="Seconds a tunnel's or a job's progress stream stays open without an "
+        "event; then it ends and the page subscribes again.",
     )
     max_connections: int = Field(
         default=1000,
@@ -366,6 +366,72 @@ class Settings(BaseSettings):
         "bench/cobalt_local_bench.py).",
     )
 
+    # --- jobs: downloads kept on the server ------------------------------------------------------
+    jobs: bool = Field(
+        default=False,
+        description="Offer jobs: downloads the server runs and keeps in download_dir (they "
+        "store files on the server, so they are off unless turned on).",
+    )
+    jobs_open: bool = Field(
+        default=False,
+        description="Let anyone use jobs without an API key (then everyone sees every job). "
+        "Otherwise jobs need one of api_keys, and each key sees only its own jobs.",
+    )
+    download_dir: Path | None = Field(
+        default=None,
+        description="Folder where jobs publish their files, one folder per job (all replicas "
+        "and workers must mount the same one). Work in progress is kept in its hidden "
+        ".mediadl-work folder. Default: downloads/ in the data directory.",
+    )
+    queue: str = Field(
+        default="sqlite",
+        description="Where jobs wait and their state lives: sqlite (jobs.db and queue.db in the "
+        "data directory; mediadl serve runs them itself) or redis://host:port/db (shared by "
+        "every replica and `mediadl worker`; use a Redis that persists, e.g. appendonly).",
+    )
+    job_workers: int = Field(
+        default=2,
+        ge=0,
+        le=64,
+        description="Jobs one process runs at once: mediadl worker, or mediadl serve with the "
+        "sqlite queue (with a redis:// queue, see serve_job_workers).",
+    )
+    serve_job_workers: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="With a redis:// queue: jobs each mediadl serve replica runs itself "
+        "besides the mediadl worker processes (default none).",
+    )
+    job_max_running: int = Field(
+        default=8,
+        ge=1,
+        description="Jobs running at once on all workers together.",
+    )
+    job_max_per_site: int = Field(
+        default=2,
+        ge=1,
+        description="Jobs running at once on all workers together for one site (host name).",
+    )
+    job_lease: float = Field(
+        default=30.0,
+        ge=1.0,
+        description="Seconds a running job's worker must renew its lease within (it does every "
+        "third of it); a job whose worker died is run again, from what is on disk, after this.",
+    )
+    job_ttl: float = Field(
+        default=7 * 86400.0,
+        ge=0,
+        description="Seconds a finished, failed or cancelled job and its files are kept; 0 "
+        "keeps them until removed.",
+    )
+    download_quota: int | None = Field(
+        default=None,
+        ge=0,
+        description="Bytes the downloads folder may hold; past it new jobs are refused "
+        "(jobs.quota). Default: no limit.",
+    )
+
     @field_validator(
         "api_keys",
         "cors_origins",
@@ -421,6 +487,13 @@ class Settings(BaseSettings):
     def _check_js_runtime(cls, value: str) -> str:
         """``NAME`` or ``NAME:PATH``, known to yt-dlp and found; kept as ``NAME:PATH``."""
         return check_js_runtime(value)
+
+    @field_validator("queue")
+    @classmethod
+    def _check_queue(cls, value: str) -> str:
+        if value != "sqlite" and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("use sqlite or a redis://host:port/db URL")
+        return value
 
     @field_validator("rate_limit", "rate_limit_media", "rate_limit_keyed")
     @classmethod

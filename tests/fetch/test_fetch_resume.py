@@ -11,6 +11,7 @@ import pytest
 
 from mediadl import errors
 from mediadl.engine.fetch import FetchItem, fetch_formats
+from mediadl.engine.fetch.base import FetchProgress
 from mediadl.engine.fetch.output import part_path
 from mediadl.engine.fetch.resume import Journal, Ranges
 from mediadl.models import CancelToken, Format
@@ -133,6 +134,48 @@ def test_a_cancelled_stream_resumes_after_its_last_whole_segment(
     assert events[-1][0] == len(expected)
     fetched = sum(n for path, n in site.stats.requests.items() if path.endswith(".ts"))
     assert fetched == segments - kept.parts
+
+
+def test_an_interrupted_progressive_part_keeps_its_record(
+    site: FixtureSite, format_for: FormatFor, fast: Settings, tmp_path: Path
+) -> None:
+    source = site.media["progressive"].read_bytes()
+    dest = tmp_path / "video.mp4"
+    stop = CancelToken()
+
+    def progress(done: int, total: int | None, estimate: bool) -> None:
+        if Journal(part_path(dest)).ranges:  # some bytes are recorded: interrupt the run now
+            stop.cancel()
+
+    slow = format_for("progressive", total_rate=MiB)  # about 3 s in all
+    with pytest.raises(errors.Cancelled):
+        _fetch_with(slow, dest, fast, progress, stop)
+    assert not dest.exists()
+    spans = Journal(part_path(dest)).ranges.spans()
+    assert spans  # ranges were recorded …
+    data = part_path(dest).read_bytes()
+    for start, end in spans:  # … and hold the source's bytes
+        assert data[start:end] == source[start:end]
+
+
+def _fetch_with(
+    fmt: Format, dest: Path, settings: Settings, progress: FetchProgress, cancel: CancelToken
+) -> None:
+    item = FetchItem(fmt, dest, progress, resume=True)
+    fetch_formats([item], settings=settings, cancel=cancel)
+
+
+def test_a_part_whole_but_not_renamed_is_not_fetched_again(
+    site: FixtureSite, format_for: FormatFor, fast: Settings, tmp_path: Path
+) -> None:
+    source = site.media["progressive"].read_bytes()
+    dest = tmp_path / "video.mp4"  # the run ended between its last write and the rename
+    _kept(dest, source, [(0, len(source))], total=len(source))
+    site.reset_counters()
+    _fetch(format_for("progressive"), dest, fast)
+    assert dest.read_bytes() == source
+    assert [r for r in site.stats.log if r.path == "/media/progressive.mp4"] == []
+    assert list(tmp_path.iterdir()) == [dest]
 
 
 def test_ranges_merge_and_answer_where_holes_are() -> None:

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from mediadl.cli import doctor, get, info, serve, sites
+from mediadl.cli import doctor, get, info, jobs, serve, sites, worker
 from mediadl.cli.helptext import SETTINGS_EPILOG, HelpCommand, HelpGroup
 
 __all__ = ["app", "main"]
@@ -64,6 +64,7 @@ _COMMANDS = {
     "get": (get, "Download one or more links."),
     "info": (info, "Show what a link holds and the choices it offers."),
     "serve": (serve, "Start the web page and the JSON APIs."),
+    "worker": (worker, "Run jobs from a shared Redis queue beside the servers."),
     "sites": (sites, "The sites mediadl names, and which extractor takes a link."),
     "doctor": (doctor, "Check this installation."),
 }
@@ -71,6 +72,9 @@ for _name, (_module, _summary) in _COMMANDS.items():
     app.command(
         _name, cls=HelpCommand, help=_module.__doc__, short_help=_summary, epilog=SETTINGS_EPILOG
     )(_module.command)
+app.add_typer(
+    jobs.app, name="jobs", short_help="Add, list, cancel and retry jobs on a mediadl server."
+)
 
 
 def main() -> None:

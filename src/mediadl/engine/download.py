@@ -8,6 +8,10 @@ A resumable download (the command line's) works in ``<name>.part/`` beside its t
 and keeps it when it stops: the next run of the same plan goes on from the formats and bytes
 already there (:mod:`~mediadl.engine.fetch.resume`). The folder records which item and formats
 it holds; a different plan for the same name starts it afresh.
+
+:func:`produce` is the same resumable run for a caller that keeps its own work folder (jobs): it
+makes the finished file inside that folder and leaves publishing, and removing the folder, to
+the caller.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from mediadl.engine.thumbnail import fetch_cover
 from mediadl.models import CancelToken, Plan, Progress, ProgressHook, Stage
 from mediadl.settings import Settings
 
-__all__ = ["PART_SUFFIX", "WORK_PREFIX", "download", "publish", "work_folder"]
+__all__ = ["PART_SUFFIX", "WORK_PREFIX", "download", "produce", "publish", "work_folder"]
 
 WORK_PREFIX = ".mediadl-"
 PART_SUFFIX = ".part"
@@ -67,6 +71,30 @@ def download(
         return _download_in(plan, out_dir, work, settings, progress, cancel, resume, replace)
 
 
+def produce(
+    plan: Plan,
+    work: Path,
+    *,
+    settings: Settings,
+    progress: ProgressHook | None = None,
+    cancel: CancelToken | None = None,
+) -> Path:
+    """Make ``plan``'s file inside ``work`` and return its path there, resuming an earlier run.
+
+    The run is :func:`download`'s resumable one: finished formats are kept, a ``.part`` goes on
+    from its journal (a changed source starts over), a finished mux is not done again, and a
+    folder that holds another plan's work is emptied first. The caller publishes the file and
+    removes ``work``; on an error ``work`` stays as it is. A run still holding ``work`` (a job
+    taken over before its earlier process stopped) is waited for, not failed.
+    """
+    _check_size(plan, settings)
+    work.mkdir(parents=True, exist_ok=True)
+    with _claimed(work, wait=True):
+        _prepare(plan, work)
+        made, _subtitles = _tracked_run(plan, work, settings, progress, cancel, resume=True)
+    return made
+
+
 def _download_in(  # noqa: PLR0917 - download's own arguments, passed on
     plan: Plan,
     out_dir: Path,
@@ -77,25 +105,15 @@ def _download_in(  # noqa: PLR0917 - download's own arguments, passed on
     resume: bool,
     replace: bool,
 ) -> Path:
-    inner = CancelToken()
-    unlink = cancel.on_cancel(inner.cancel) if cancel else (lambda: None)
-    tracker = ProgressTracker(
-        progress, len(plan.formats), limit=settings.max_filesize, on_exceed=inner.cancel
-    )
     finished = False
     try:
-        result, subtitles = _run(plan, work, settings, tracker, inner, resume=resume)
+        result, subtitles = _tracked_run(plan, work, settings, progress, cancel, resume=resume)
         final = publish(result, out_dir, plan.filename, replace=replace)
         if plan.choice.write_subtitles:
             for lang, path in subtitles:
                 publish(path, out_dir, f"{final.stem}.{lang}{path.suffix}", replace=replace)
         finished = True
-    except errors.Cancelled:
-        if tracker.exceeded.is_set():
-            raise _too_large(settings) from None
-        raise
     finally:
-        unlink()
         if finished or not resume or not _holds_bytes(work):
             shutil.rmtree(work, ignore_errors=True)
     if progress:
@@ -105,20 +123,46 @@ def _download_in(  # noqa: PLR0917 - download's own arguments, passed on
     return final
 
 
+def _tracked_run(
+    plan: Plan,
+    work: Path,
+    settings: Settings,
+    progress: ProgressHook | None,
+    cancel: CancelToken | None,
+    *,
+    resume: bool,
+) -> tuple[Path, list[tuple[str, Path]]]:
+    """:func:`_run` with the size limit on bytes received: passing it stops the run."""
+    inner = CancelToken()
+    unlink = cancel.on_cancel(inner.cancel) if cancel else (lambda: None)
+    tracker = ProgressTracker(
+        progress, len(plan.formats), limit=settings.max_filesize, on_exceed=inner.cancel
+    )
+    try:
+        return _run(plan, work, settings, tracker, inner, resume=resume)
+    except errors.Cancelled:
+        if tracker.exceeded.is_set():
+            raise _too_large(settings) from None
+        raise
+    finally:
+        unlink()
+
+
 def work_folder(plan: Plan, out_dir: Path) -> Path:
     """Where a resumable download of ``plan`` into ``out_dir`` keeps its work."""
     return out_dir / (plan.filename + PART_SUFFIX)
 
 
 @contextlib.contextmanager
-def _claimed(work: Path) -> Iterator[None]:
+def _claimed(work: Path, *, wait: bool = False) -> Iterator[None]:
     """Hold ``work`` for this process (an advisory lock on the folder itself), so two runs of
-    the same download into the same folder can't write the same files."""
+    the same download into the same folder can't write the same files. Held by another run:
+    :class:`~mediadl.errors.DownloadBusy`, or with ``wait`` block until that run ends."""
     work.mkdir(exist_ok=True)
     fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             raise errors.DownloadBusy() from None
         yield
@@ -186,17 +230,21 @@ def _run(
     if not plan.needs_ffmpeg:
         return parts[0], subtitles
     out = work / f"output.{plan.ext}"
+    if resume and out.exists():  # muxed by an earlier run that stopped before publishing
+        return out, subtitles
+    muxing = work / f"muxing.{plan.ext}"  # renamed once ffmpeg is done: never a half output
     tracker.stage(Stage.MUX, 0.0)
     mux(
         plan,
         parts,
-        out,
+        muxing,
         thumbnail=cover,
         subtitles=subtitles if plan.choice.embed_subtitles else (),
         ffmpeg=settings.ffmpeg,
         cancel=cancel,
         progress=lambda f: tracker.stage(Stage.MUX, f),
     )
+    muxing.replace(out)
     return out, subtitles
 
 

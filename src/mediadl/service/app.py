@@ -7,6 +7,7 @@ logged ``500 internal``), :class:`BodyLimit` (1 KiB at ``POST /``, as cobalt), t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -18,7 +19,8 @@ from mediadl import errors, sites
 from mediadl.engine import Engine
 from mediadl.engine.cookies import configured_cookies
 from mediadl.engine.sandbox import ExtractorPool
-from mediadl.service import cobalt, home, native, thumbs, tunnel
+from mediadl.jobs import JobQueue, Jobs, Worker, open_store
+from mediadl.service import cobalt, home, jobs_api, native, thumbs, tunnel
 from mediadl.service.auth import BodyLimit
 from mediadl.service.context import ServiceContext, mediadl_version
 from mediadl.service.docs import mount_docs
@@ -33,6 +35,8 @@ from mediadl.service.tokens import Signer
 from mediadl.settings import Settings
 
 __all__ = ["COBALT_BODY_LIMIT", "check_cookies", "create_app"]
+
+log = logging.getLogger("mediadl.service")
 
 COBALT_BODY_LIMIT = 1024
 EXPOSED_HEADERS = (
@@ -76,6 +80,7 @@ def create_app(
         ),
         feeder=Feeder(settings, opener),
     )
+    _add_jobs(ctx, settings)
 
     slots = stream_slots(settings)
 
@@ -99,11 +104,29 @@ def create_app(
     mount_docs(app)
     app.state.mediadl = ctx
     install_handlers(app)
-    for module in (native, tunnel, thumbs, cobalt, home):
+    for module in (native, jobs_api, tunnel, thumbs, cobalt, home):
         app.include_router(module.router)
     app.include_router(native.health_router)
     _add_middleware(app, settings, slots)
     return app
+
+
+def _add_jobs(ctx: ServiceContext, settings: Settings) -> None:
+    """Jobs when turned on: with the embedded queue this process runs them too (nothing else to
+    start); with Redis, ``mediadl worker`` processes do, unless ``serve_job_workers`` is set."""
+    if not settings.jobs:
+        return
+    if not settings.jobs_open and not settings.api_keys:
+        log.warning(
+            "jobs are on but need an API key and none is set: set MEDIADL_API_KEYS, or "
+            "MEDIADL_JOBS_OPEN=true to let anyone use them"
+        )
+    threads = settings.job_workers if settings.queue == "sqlite" else settings.serve_job_workers
+    if threads:
+        ctx.job_worker = Worker(settings, threads)
+        ctx.jobs = ctx.job_worker.jobs
+    else:
+        ctx.jobs = Jobs(settings, open_store(settings), JobQueue(settings).push)
 
 
 def check_cookies(settings: Settings) -> None:
@@ -129,7 +152,7 @@ def _add_middleware(app: FastAPI, settings: Settings, slots: StreamSlots) -> Non
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_methods=["GET", "HEAD", "POST", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "Accept", "Range", "If-Range"],
         expose_headers=EXPOSED_HEADERS,
         max_age=600,

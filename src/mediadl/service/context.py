@@ -18,6 +18,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from mediadl.engine import Engine
+from mediadl.jobs import Jobs, Worker
 from mediadl.service.feeder import Feeder
 from mediadl.service.progress import ProgressHub
 from mediadl.service.resolver import Resolver
@@ -42,6 +43,10 @@ class ServiceContext:
     hub: ProgressHub = field(default_factory=ProgressHub)
     started_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     warm: asyncio.Future[None] | None = None
+    jobs: Jobs | None = None
+    """Jobs, when the operator turned them on."""
+    job_worker: Worker | None = None
+    """The workers this process runs itself (the embedded queue, or serve_job_workers)."""
 
     @property
     def is_warm(self) -> bool:
@@ -52,8 +57,14 @@ class ServiceContext:
         await self.feeder.start()
         loop = asyncio.get_running_loop()
         self.warm = loop.run_in_executor(self.executor, self._warm_up)
+        if self.job_worker is not None:
+            self.job_worker.start()
 
     async def close(self) -> None:
+        if self.job_worker is not None:
+            await asyncio.to_thread(self.job_worker.stop)
+        elif self.jobs is not None:
+            self.jobs.store.close()
         await self.resolver.close()
         await self.feeder.close()
         if self.warm is not None and not self.warm.done():

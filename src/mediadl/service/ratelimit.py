@@ -1,9 +1,10 @@
 """Rate limits per client and download slots per client and in total (ASGI middleware).
 
 Requests that read a link (``POST /api/v1/resolve``, ``/resolve/events``, ``/download``,
-cobalt's ``POST /``) count against ``rate_limit`` (``rate_limit_keyed`` per valid API key);
-tunnels, thumbnails and progress streams against ``rate_limit_media``. Everything else (the page,
-``/healthz``, ``/api/v1/info``, the OpenAPI document) is free. Counters live in memory, or in
+``POST /api/v1/jobs``, cobalt's ``POST /``) count against ``rate_limit`` (``rate_limit_keyed``
+per valid API key); tunnels, thumbnails, progress streams and jobs' saved files against
+``rate_limit_media``. Everything else (the page, ``/healthz``, ``/api/v1/info``, the OpenAPI
+document, reading jobs' state) is free. Counters live in memory, or in
 Redis (``rate_limit_storage``) so replicas share them; the moving-window strategy of the
 ``limits`` library counts them.
 
@@ -70,9 +71,9 @@ def kind_of(scope: Scope) -> Kind | None:
     method, path = scope["method"], scope["path"]
     if method == "OPTIONS":
         return None
-    if path in _LINK_PATHS or (path == "/" and method == "POST"):
+    if path in _LINK_PATHS or (path in ("/", "/api/v1/jobs") and method == "POST"):
         return "link"
-    if path in _MEDIA_PATHS:
+    if path in _MEDIA_PATHS or (path.startswith("/api/v1/jobs/") and "/files/" in path):
         return "media"
     return None
 

@@ -1,0 +1,154 @@
+"""What the API and housekeeping do to a job: add, cancel, retry, remove, expire, put back.
+
+Each change that writes a job's record first takes its lease (``Claim.OK`` means no worker is
+running it), so a record is never written by two at once; a job a worker holds is asked to stop
+through its cancel flag, which the worker reads several times a second.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from mediadl import errors
+from mediadl.jobs.files import download_dir, folder_size, remove_job_files, work_dir
+from mediadl.jobs.model import FINAL_STATES, Job, JobState
+from mediadl.jobs.store import Claim, JobStore
+from mediadl.settings import Settings
+
+__all__ = ["Jobs"]
+
+_HELD_WAIT = 5.0
+"""Seconds ``remove`` waits for the worker of a running job to stop it."""
+
+
+class Jobs:
+    """The jobs of one store and queue, as the faces and housekeeping change them."""
+
+    def __init__(self, settings: Settings, store: JobStore, push: Callable[[str], None]) -> None:
+        self.settings, self.store, self.push = settings, store, push
+        self.me = f"api:{secrets.token_hex(6)}"
+
+    @contextmanager
+    def _holding(self, job_id: str) -> Iterator[bool]:
+        """Whether this process took the job's lease (then it is released at the end)."""
+        site = ""
+        job = self.store.get(job_id)
+        if job is not None:
+            site = job.site
+        got = self.store.claim(job_id, self.me, self.settings.job_lease, site=site, limits=None)
+        try:
+            yield got is Claim.OK
+        finally:
+            if got is Claim.OK:
+                self.store.release(job_id, self.me)
+
+    def add(self, job: Job) -> Job:
+        quota = self.settings.download_quota
+        if quota is not None and folder_size(download_dir(self.settings)) >= quota:
+            raise errors.JobsQuota()
+        self.store.add(job)
+        self.push(job.id)
+        return job
+
+    def get(self, job_id: str, owner: str | None) -> Job:
+        job = self.store.get(job_id)
+        if job is None or (owner is not None and job.owner != owner):
+            raise errors.JobNotFound()
+        return job
+
+    def cancel(self, job_id: str, owner: str | None) -> Job:
+        job = self.get(job_id, owner)
+        if job.state in FINAL_STATES:
+            return job
+        self.store.request_cancel(job_id)
+        with self._holding(job_id) as held:
+            if held:  # nobody runs it: queued, or its worker is gone
+                return self.finish_cancelled(job_id) or job
+        return self.get(job_id, owner)
+
+    def finish_cancelled(self, job_id: str) -> Job | None:
+        """Mark a job cancelled and remove its work (the caller holds the lease)."""
+        job = self.store.get(job_id)
+        if job is None:
+            return None
+        remove_work(self.settings, job_id)
+        for item in job.items:
+            if item.state in (JobState.QUEUED, JobState.RUNNING):
+                item.state = JobState.CANCELLED
+                item.speed = None
+        job.state = JobState.CANCELLED
+        job.finish()
+        self.store.save(job)
+        self.store.clear_cancel(job_id)
+        return job
+
+    def retry(self, job_id: str, owner: str | None) -> Job:
+        """Run again what failed or was cancelled; what was saved stays."""
+        job = self.get(job_id, owner)
+        with self._holding(job_id) as held:
+            job = self.get(job_id, owner)
+            if not held or job.state not in (JobState.FAILED, JobState.CANCELLED):
+                raise errors.JobConflict("Only a failed or cancelled job can be retried.")
+            if job.error is not None:
+                job.error, job.resolved, job.items = None, False, []
+            for item in job.items:
+                if item.state is not JobState.DONE:
+                    item.reset()
+            job.state, job.finished, job.updated = JobState.QUEUED, None, time.time()
+            self.store.clear_cancel(job_id)
+            self.store.save(job)
+        self.push(job_id)
+        return job
+
+    def remove(self, job_id: str, owner: str | None) -> None:
+        """Stop the job if it runs, then remove its files and its record."""
+        self.get(job_id, owner)
+        self.store.request_cancel(job_id)
+        deadline = time.monotonic() + _HELD_WAIT
+        while True:
+            with self._holding(job_id) as held:
+                if held:
+                    remove_job_files(self.settings, job_id)
+                    self.store.delete(job_id)
+                    return
+            if time.monotonic() > deadline:
+                raise errors.JobConflict("The job is still stopping. Try again in a moment.")
+            time.sleep(0.1)
+
+    def requeue_orphans(self) -> list[str]:
+        """Jobs whose worker died: back on the queue (or cancelled, if that was asked)."""
+        moved = []
+        for job_id in self.store.orphans():
+            with self._holding(job_id) as held:
+                job = self.store.get(job_id)
+                if not held or job is None or job.state is not JobState.RUNNING:
+                    continue
+                if self.store.cancel_requested(job_id):
+                    self.finish_cancelled(job_id)
+                    continue
+                job.state, job.updated = JobState.QUEUED, time.time()
+                self.store.save(job)
+            self.push(job_id)
+            moved.append(job_id)
+        return moved
+
+    def expire(self) -> list[str]:
+        """Finished jobs older than ``job_ttl``: their files and records go."""
+        if not self.settings.job_ttl:
+            return []
+        gone = []
+        for job_id in self.store.finished_before(time.time() - self.settings.job_ttl):
+            with self._holding(job_id) as held:
+                if held:
+                    remove_job_files(self.settings, job_id)
+                    self.store.delete(job_id)
+                    gone.append(job_id)
+        return gone
+
+
+def remove_work(settings: Settings, job_id: str) -> None:
+    shutil.rmtree(work_dir(settings, job_id), ignore_errors=True)

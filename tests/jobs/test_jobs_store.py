@@ -1,0 +1,86 @@
+"""The job stores' leases: one holder at a time, limits across holders, expiry, on SQLite and a
+real Redis alike."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mediadl.jobs import Job, JobState, new_job_id
+from mediadl.jobs.redis_store import RedisStore
+from mediadl.jobs.store import Claim, JobStore, SqliteStore
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
+    made: JobStore
+    if request.param == "sqlite":
+        made = SqliteStore(tmp_path / "jobs.db")
+    else:
+        made = RedisStore(request.getfixturevalue("redis_url"))
+    yield made
+    made.close()
+
+
+def _job(store: JobStore, site: str = "a.example") -> Job:
+    job = Job(new_job_id(), "", f"https://{site}/v", {})
+    store.add(job)
+    return job
+
+
+def test_one_holder_at_a_time(store: JobStore) -> None:
+    job = _job(store)
+    assert store.claim(job.id, "w1", 30, site=job.site, limits=None) is Claim.OK
+    assert store.claim(job.id, "w2", 30, site=job.site, limits=None) is Claim.HELD
+    assert store.renew(job.id, "w1", 30)
+    assert not store.renew(job.id, "w2", 30)
+    store.release(job.id, "w2")  # not w2's to give back
+    assert store.claim(job.id, "w2", 30, site=job.site, limits=None) is Claim.HELD
+    store.release(job.id, "w1")
+    assert store.claim(job.id, "w2", 30, site=job.site, limits=None) is Claim.OK
+
+
+def test_an_expired_lease_makes_a_running_job_an_orphan(store: JobStore) -> None:
+    job = _job(store)
+    assert store.claim(job.id, "w1", 1, site=job.site, limits=None) is Claim.OK
+    job.state = JobState.RUNNING
+    store.save(job)
+    assert store.orphans() == []
+    deadline = time.monotonic() + 30
+    while not store.orphans() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert store.orphans() == [job.id]
+    assert not store.renew(job.id, "w1", 1)
+    assert store.claim(job.id, "w2", 30, site=job.site, limits=None) is Claim.OK
+    assert store.orphans() == []
+
+
+def test_limits_count_every_holder(store: JobStore) -> None:
+    first, second, third = _job(store), _job(store), _job(store, "b.example")
+    limits = (2, 1)  # two in all, one per site
+    assert store.claim(first.id, "w1", 30, site=first.site, limits=limits) is Claim.OK
+    assert store.claim(second.id, "w2", 30, site=second.site, limits=limits) is Claim.BUSY
+    assert store.claim(third.id, "w2", 30, site=third.site, limits=limits) is Claim.OK
+    fourth = _job(store, "c.example")
+    assert store.claim(fourth.id, "w3", 30, site=fourth.site, limits=limits) is Claim.BUSY
+    store.release(first.id, "w1")
+    assert store.claim(second.id, "w2", 30, site=second.site, limits=limits) is Claim.OK
+
+
+def test_pages_newest_first_by_owner_and_state(store: JobStore) -> None:
+    jobs = [Job(new_job_id(), "k1" if n % 2 else "k2", "https://a/v", {}) for n in range(5)]
+    for n, job in enumerate(jobs):
+        job.created = 1000.0 + n
+        store.add(job)
+    jobs[3].state = JobState.DONE
+    store.save(jobs[3])
+    page, total = store.page("k1", None, 0, 1)
+    assert ([j.id for j in page], total) == ([jobs[3].id], 2)
+    page, total = store.page(None, JobState.QUEUED, 1, 2)
+    assert ([j.id for j in page], total) == ([jobs[2].id, jobs[1].id], 4)
+    store.delete(jobs[3].id)
+    assert store.get(jobs[3].id) is None
+    assert store.page("k1", None, 0, 10)[1] == 1
