@@ -69,8 +69,10 @@ class Settings(BaseSettings):
         ge=1,
         le=256,
         description="Most connections open to one host at once, for everything this process "
-        "downloads from it together (all downloads, tunnels and streams). CDNs answer more with "
-        "429s, throttling or a ban; aria2c allows at most 16 per server too.",
+        "downloads from it together (every file it downloads). CDNs answer more with 429s, "
+        "throttling or a ban; aria2c allows at most 16 per server too. Each stream of a tunnel "
+        "is capped on its own (its video and audio feed one ffmpeg together, so a shared cap "
+        "would let tunnels wait on each other).",
     )
     fetch_retries: int = Field(
         default=10,

@@ -8,7 +8,9 @@ setting, connections tunnel through it to the checked address (:mod:`mediadl.eng
 
 Connections to one host are capped for the whole process (``host_connections``, see
 :mod:`~mediadl.engine.fetch.hostgate`); a connection whose place another request waits for is
-closed after its response instead of kept alive.
+closed after its response instead of kept alive. A stream read as it arrives (a tunnel's) is
+capped on its own pool only (``shared_host_cap=False``): the streams of one tunnel feed one
+ffmpeg together, so a shared cap would let tunnels hold places while waiting on each other.
 
 Statuses and transport failures become :class:`RequestFailed`, which says whether trying again can
 help and which ``fetch.*`` error the person sees if it never does. A site that answers slowly on
@@ -187,10 +189,13 @@ class HttpClient:
         *,
         connector_factory: ConnectorFactory | None = None,
         resolver: AbstractResolver | None = None,
+        shared_host_cap: bool = True,
         peer_check: PeerCheck | None = None,
     ) -> None:
         self.settings = settings
         self._connector_factory = connector_factory
+        self._host_limit = settings.host_connections if shared_host_cap else None
+        """The process-wide cap per host (``None``: this pool's own ``limit_per_host`` only)."""
         self._resolver = resolver
         self._peer_check = peer_check or EgressPolicy.from_settings(settings).check_peer
         self._session: aiohttp.ClientSession | None = None
@@ -218,9 +223,9 @@ class HttpClient:
         if proxy is not None:
             policy = EgressPolicy.from_settings(self.settings)
             return ProxiedConnector(
-                self._peer_check, proxy, policy, host_limit=options["limit_per_host"], **options
+                self._peer_check, proxy, policy, host_limit=self._host_limit, **options
             )
-        return GuardedConnector(self._peer_check, host_limit=options["limit_per_host"], **options)
+        return GuardedConnector(self._peer_check, host_limit=self._host_limit, **options)
 
     async def __aenter__(self) -> HttpClient:
         self._connector_made = self._connector()
@@ -275,7 +280,10 @@ class HttpClient:
             reply.speed = Speed(first_by, settings.fetch_min_speed, settings.read_timeout)
             yield reply
         finally:
-            wanted = gate_for(response.url.host or "", self.settings.host_connections).wanted
+            wanted = (
+                self._host_limit is not None
+                and gate_for(response.url.host or "", self._host_limit).wanted
+            )
             if reply is not None and reply.reusable and response.content.at_eof() and not wanted:
                 response.release()
             else:

@@ -185,14 +185,14 @@ class NativeFetcher:
             async for chunk in fallback:
                 yield chunk
 
-    def _client(self) -> HttpClient:
-        return HttpClient(self.settings, **self._network)
+    def _client(self, *, shared_host_cap: bool = True) -> HttpClient:
+        return HttpClient(self.settings, shared_host_cap=shared_host_cap, **self._network)
 
     async def _native_stream(
         self, fmt: Format, start: int, cancel: CancelToken | None, progress: FetchProgress | None
     ) -> AsyncGenerator[bytes, None]:
         loop = asyncio.get_running_loop()
-        async with self._client() as client:
+        async with self._client(shared_host_cap=False) as client:  # see HttpClient
             job = Job(self.settings, client, fmt, progress, _concurrency(self.settings))
             order = InOrder(
                 first_key=start if job.progressive else 0,
