@@ -62,7 +62,8 @@ def test_per_site_limit_holds_across_workers(
     site: FixtureSite,
     redis_url: str,
 ) -> None:
-    env = {"MEDIADL_QUEUE": redis_url, "MEDIADL_JOB_MAX_PER_SITE": "1"}
+    # a lease that can't lapse here: the limit counts live leases, and expiry has its own tests
+    env = {"MEDIADL_QUEUE": redis_url, "MEDIADL_JOB_MAX_PER_SITE": "1", "MEDIADL_JOB_LEASE": "120"}
     server = launch("limits", **env)
     launch_worker("l1", **env)
     launch_worker("l2", **env)
