@@ -135,8 +135,10 @@ def test_work_stops_when_the_client_leaves(
     assert eventually(lambda: not ffmpeg_children(server.proc.pid)), ffmpeg_children(
         server.proc.pid
     )
-    asked = media_requests(site)
     assert eventually(lambda: slots_free(server, hostile.url("/plain-video")))
+    # counted only now: a request already on its way when the client left may be logged late
+    asked = media_requests(site)
+    assert slots_free(server, hostile.url("/plain-video"))  # the server goes on working
     if upstream == "trickle":
         assert media_requests(site) == asked  # nothing more asked for nobody
 
