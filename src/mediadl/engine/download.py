@@ -28,6 +28,7 @@ from pathlib import Path
 
 from mediadl import errors
 from mediadl.engine.fetch import FetchItem, fetch_formats
+from mediadl.engine.filenames import numbered
 from mediadl.engine.mux import THUMBNAIL_EXTS, mux
 from mediadl.engine.probe import preload
 from mediadl.engine.progress import ProgressTracker
@@ -269,11 +270,7 @@ def publish(source: Path, out_dir: Path, filename: str, *, replace: bool = False
         target = out_dir / filename
         source.replace(target)
         return target
-    stem, dot, ext = filename.rpartition(".")
-    if not dot:
-        stem, ext = filename, ""
-    for n in range(1, 1000):
-        name = filename if n == 1 else f"{stem} ({n}){dot}{ext}"
+    for name in numbered(filename):
         target = out_dir / name
         try:
             os.link(source, target)

@@ -17,7 +17,7 @@ import contextlib
 import re
 import string
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from mediadl.models import MediaInfo
@@ -28,6 +28,7 @@ __all__ = [
     "NameTemplate",
     "TemplateError",
     "name_fields",
+    "numbered",
     "render_name",
     "safe_name",
 ]
@@ -277,3 +278,13 @@ def _cut(text: str, budget: int) -> str:
     if len(data) <= budget:
         return text
     return data[:budget].decode("utf-8", "ignore")
+
+
+def numbered(filename: str, most: int = 999) -> Iterator[str]:
+    """``filename``, then ``name (2).ext``, ``name (3).ext`` … up to ``most`` names: the names to
+    try, in turn, for a file that must not replace another."""
+    stem, dot, ext = filename.rpartition(".")
+    if not dot:
+        stem, ext = filename, ""
+    for n in range(1, most + 1):
+        yield filename if n == 1 else f"{stem} ({n}){dot}{ext}"

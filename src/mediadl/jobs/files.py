@@ -16,6 +16,7 @@ import os
 import shutil
 from pathlib import Path
 
+from mediadl.engine.filenames import numbered
 from mediadl.settings import Settings
 
 __all__ = [
@@ -56,11 +57,7 @@ def publish_once(source: Path, folder: Path, filename: str, work: Path) -> Path:
         with contextlib.suppress(FileNotFoundError):
             if done.samefile(source):
                 return done
-    stem, dot, ext = filename.rpartition(".")
-    if not dot:
-        stem, ext = filename, ""
-    for n in range(1, 1000):
-        name = filename if n == 1 else f"{stem} ({n}){dot}{ext}"
+    for name in numbered(filename):
         target = folder / name
         if target.exists():
             continue
