@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import socket
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +16,7 @@ import pytest
 
 from mediadl import errors
 from mediadl.engine.fetch import native, stream_format
-from mediadl.engine.fetch.scratch import DiskBound
+from mediadl.engine.fetch.scratch import DiskBound, stream_temp_dir, temp_prefix
 from mediadl.models import CancelToken, Format
 from mediadl.settings import Settings
 from mediadl_fixtures.knobs import Knobs
@@ -180,3 +183,34 @@ def test_the_folder_check_catches_downloaders_that_report_nothing(tmp_path: Path
     (tmp_path / "b").write_bytes(b"x" * 600)
     with pytest.raises(errors.ContentTooLarge):
         bound.check()
+
+
+_DIES_HOLDING_A_FOLDER = """
+import os, signal, sys, tempfile
+from mediadl.engine.fetch.scratch import temp_prefix
+folder = tempfile.mkdtemp(prefix=temp_prefix(), dir=sys.argv[1])
+open(os.path.join(folder, "media.mp4"), "wb").write(b"x" * 4096)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_folders_of_a_killed_process_go_when_the_next_one_streams(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """SIGKILL leaves a stream's copy behind; the next process's first stream removes it, and
+    leaves a live process's folder and another host's alone."""
+    settings = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    tmp = settings.data_dir / "tmp"
+    tmp.mkdir(parents=True)
+    killed = subprocess.run([sys.executable, "-c", _DIES_HOLDING_A_FOLDER, str(tmp)], check=False)
+    assert killed.returncode == -9
+    (left,) = tmp.iterdir()
+    assert files_in(left)
+    dead_pid = int(left.name.removeprefix(f"stream-{socket.gethostname()}-").split("-")[0])
+    live = tmp / f"{temp_prefix()}abcd1234"
+    elsewhere = tmp / f"stream-another-host-{dead_pid}-abcd1234"
+    live.mkdir()
+    elsewhere.mkdir()
+
+    assert stream_temp_dir(settings) == tmp
+    assert sorted(tmp.iterdir()) == sorted([live, elsewhere])

@@ -29,7 +29,7 @@ from mediadl.engine.fetch.job import SEGMENT_MEMORY, STREAM_WINDOW, Job, consume
 from mediadl.engine.fetch.ordering import InOrder
 from mediadl.engine.fetch.output import PartFile
 from mediadl.engine.fetch.resume import Journal, Stale
-from mediadl.engine.fetch.scratch import DiskBound, stream_temp_dir
+from mediadl.engine.fetch.scratch import DiskBound, stream_temp_dir, temp_prefix
 from mediadl.engine.fetch.ytdlp import YtdlpFetcher
 from mediadl.models import CancelToken, Format
 from mediadl.settings import Settings
@@ -223,7 +223,7 @@ class NativeFetcher:
         and is removed when the stream ends, fails or is closed.
         """
         parent = stream_temp_dir(self.settings)
-        with tempfile.TemporaryDirectory(prefix="stream-", dir=parent) as tmp:
+        with tempfile.TemporaryDirectory(prefix=temp_prefix(), dir=parent) as tmp:
             dest = Path(tmp) / f"media.{fmt.ext or 'bin'}"
             bound = DiskBound(Path(tmp), self.settings.stream_disk_max)
             await _in_thread(

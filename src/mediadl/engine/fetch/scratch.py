@@ -4,24 +4,68 @@ A stream (a tunnel) writes to disk only what it can't hold in memory: segments t
 of their turn (:mod:`~mediadl.engine.fetch.ordering` spills them to unlinked files) and the whole
 copy of a format only yt-dlp's downloaders fetch. Both go under ``data_dir/tmp`` and count against
 ``stream_disk_max``, so an operator knows where they are and how big they get.
+
+A process that dies (SIGKILL, a power cut) can't remove its folders. Their names carry the host
+and the process id (:func:`temp_prefix`), so the first stream of a later process on the same host
+removes those whose process is gone; a folder of a live process, or of another host sharing the
+data directory, is left alone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import re
+import shutil
+import socket
 from pathlib import Path
 
 from mediadl import errors
 from mediadl.settings import Settings
 
-__all__ = ["DiskBound", "stream_temp_dir"]
+__all__ = ["DiskBound", "stream_temp_dir", "sweep_leftovers", "temp_prefix"]
+
+_OWNED = re.compile(r"stream-(?P<host>.+)-(?P<pid>\d+)-[^-]+")
+_swept: set[Path] = set()
 
 
 def stream_temp_dir(settings: Settings) -> Path:
-    """``data_dir/tmp``: where streams keep what they can't hold in memory (owner-only)."""
+    """``data_dir/tmp``: where streams keep what they can't hold in memory (owner-only).
+
+    The first call of a process for a folder clears what dead processes left in it."""
     folder = settings.data_dir / "tmp"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder not in _swept:
+        _swept.add(folder)
+        sweep_leftovers(folder)
     return folder
+
+
+def temp_prefix() -> str:
+    """The start of a stream folder's name: whose it is, so a later process can tell."""
+    return f"stream-{socket.gethostname()}-{os.getpid()}-"
+
+
+def sweep_leftovers(folder: Path) -> list[Path]:
+    """Remove the stream folders of processes of this host that no longer run."""
+    host, removed = socket.gethostname(), []
+    for path in folder.glob("stream-*"):
+        owner = _OWNED.fullmatch(path.name)
+        if owner is None or owner["host"] != host or _alive(int(owner["pid"])):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 class DiskBound:
