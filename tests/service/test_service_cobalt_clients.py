@@ -275,6 +275,38 @@ async def test_local_processing_only_where_the_server_allows_it(
         assert (await post(client, ask)).json()["status"] == "tunnel"
 
 
+async def test_forced_local_processing_hands_a_single_file_over_as_proxy(
+    make_app: Callable[..., FastAPI],
+    client_for: Callable[[FastAPI], httpx.AsyncClient],
+    site: FixtureSite,
+) -> None:
+    """cobalt: ``forced`` answers ``local-processing`` for every non-HLS file, type ``proxy``
+    for one passed through, and never a redirect."""
+    app = make_app(cobalt_local_processing=True, cobalt_redirect=True)
+    async with app.router.lifespan_context(app), client_for(app) as client:
+        body = (
+            await post(client, {"url": site.pages["video"], "localProcessing": "forced"})
+        ).json()
+        assert (body["status"], body["type"], body["service"]) == (
+            "local-processing",
+            "proxy",
+            HOST,
+        )
+        assert body["output"] == {
+            "type": "video/mp4",
+            "filename": f"{TITLE.replace(':', '_')}.mp4",
+            "metadata": {"title": TITLE},
+        }
+        (tunnel,) = body["tunnel"]
+        r = await client.get(tunnel, headers={"Origin": ORIGIN})
+        assert r.status_code == 200
+        assert r.content == site.media["progressive"].read_bytes()
+        hls = await post(client, {"url": site.pages["hls"], "localProcessing": "forced"})
+        assert hls.json()["status"] == "tunnel", "HLS is joined on the server, as cobalt does"
+        preferred = await post(client, {"url": site.pages["video"], "localProcessing": "preferred"})
+        assert preferred.json()["status"] == "redirect", "preferred: nothing to do in the browser"
+
+
 def browser_remux(folder: Path, filename: str) -> Path:
     """What cobalt's web app does with a ``merge``: audio and video in, ``-c copy`` out."""
     out = folder / filename

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from mediadl import errors
 from mediadl.models import MediaInfo
 from mediadl.service.auth import check_key, key_allowed
-from mediadl.service.cobalt_local import local_merge
+from mediadl.service.cobalt_local import local_merge, local_proxy
 from mediadl.service.cobalt_names import service_name, service_of_link
 from mediadl.service.cobalt_schema import (
     CobaltRequest,
@@ -169,21 +169,22 @@ async def _answer(ctx: ServiceContext, request: Request, req: CobaltRequest) -> 
     except Exception as exc:  # noqa: BLE001 - a bug still gets cobalt's shape; logged
         service_log.error("unexpected error in POST /", exc_info=exc)
         return _error("error.api.generic", status=500)
-    fmt = plan.formats[0]
+    fmt, passthrough = plan.formats[0], delivery_mode(plan) == "passthrough"
+    local = ctx.settings.cobalt_local_processing and req.localProcessing != "disabled"
+    forced = local and req.localProcessing == "forced"
     if (
         ctx.settings.cobalt_redirect
         and not req.alwaysProxy
-        and delivery_mode(plan) == "passthrough"
+        and not forced  # cobalt: "forced" always goes through the server
+        and passthrough
         and fmt.protocol in ("http", "https")
     ):
         return JSONResponse({"status": "redirect", "url": fmt.url, "filename": plan.filename})
-    if (
-        ctx.settings.cobalt_local_processing
-        and req.localProcessing != "disabled"
-        and (merge := local_merge(ctx, request, req.url, choice, plan, service=service))
-    ):
+    if local and (merge := local_merge(ctx, request, req.url, choice, plan, service=service)):
         return JSONResponse(merge)
     tunnel, _events = tunnel_links(ctx, request, req.url, choice, None)
+    if forced and passthrough and (proxy := local_proxy(tunnel, choice, plan, service=service)):
+        return JSONResponse(proxy)
     return JSONResponse({"status": "tunnel", "url": tunnel, "filename": plan.filename})
 
 

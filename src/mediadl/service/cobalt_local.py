@@ -8,6 +8,11 @@ its tags). cobalt's web app fetches both tunnels and remuxes them with ``-c copy
 browser, so the server only relays bytes and runs no ffmpeg. Behind the
 ``cobalt_local_processing`` setting.
 
+With ``"forced"`` cobalt answers ``local-processing`` for a single file too: type ``proxy``, one
+tunnel, which the web app saves as it comes. mediadl does the same where the file is passed
+through as the site sends it (not HLS); a file the server must remux or convert keeps ``tunnel``,
+as the browser would get nothing it could use from the raw pieces.
+
 Each stream's tunnel is the page's tunnel with a ``part`` (the stream's place in the plan): it
 is served by passthrough, the stream's own bytes as the site sends them (``Range`` works when its
 size is known), under a media type and name of its own (``… .video.mp4``, ``… .audio.m4a``).
@@ -24,7 +29,7 @@ from mediadl.models import Choice, Plan
 from mediadl.service.context import ServiceContext
 from mediadl.service.headers import media_type
 
-__all__ = ["local_merge", "part_link", "stream_part"]
+__all__ = ["local_merge", "local_proxy", "part_link", "stream_part"]
 
 WHOLE_FILES = frozenset({"http", "https", "http_dash_segments"})
 """Protocols whose bytes, as fetched, are a file of the format's type: a progressive file, or
@@ -56,10 +61,6 @@ def local_merge(
         or not all(f.protocol in WHOLE_FILES for f in plan.formats)
     ):
         return None
-    output: dict[str, Any] = {"type": media_type(plan.ext), "filename": plan.filename}
-    tags = {"title": plan.info.title, "artist": plan.info.uploader}
-    if choice.metadata and any(tags.values()):
-        output["metadata"] = {key: value for key, value in tags.items() if value}
     return {
         "status": "local-processing",
         "type": "merge",
@@ -68,8 +69,30 @@ def local_merge(
             part_link(ctx, request, url, choice, plan.formats.index(s.source))
             for s in (video, audio)
         ],
-        "output": output,
+        "output": _output(choice, plan),
     }
+
+
+def local_proxy(tunnel: str, choice: Choice, plan: Plan, *, service: str) -> dict[str, Any] | None:
+    """``forced``'s answer for one file passed through as it is (``tunnel``), else ``None``."""
+    if len(plan.formats) != 1 or plan.formats[0].protocol not in WHOLE_FILES:
+        return None
+    return {
+        "status": "local-processing",
+        "type": "proxy",
+        "service": service,
+        "tunnel": [tunnel],
+        "output": _output(choice, plan),
+    }
+
+
+def _output(choice: Choice, plan: Plan) -> dict[str, Any]:
+    """What the browser's file is: media type, name and (unless turned off) its tags."""
+    output: dict[str, Any] = {"type": media_type(plan.ext), "filename": plan.filename}
+    tags = {"title": plan.info.title, "artist": plan.info.uploader}
+    if choice.metadata and any(tags.values()):
+        output["metadata"] = {key: value for key, value in tags.items() if value}
+    return output
 
 
 def part_link(ctx: ServiceContext, request: Request, url: str, choice: Choice, part: int) -> str:
