@@ -223,7 +223,7 @@ async function perform(request) {
   try {
     await withKey(request);
   } catch (err) {
-    problem(err);
+    if (err.name !== 'AbortError') problem(err); // AbortError: no key given, nothing to say
   }
   await refresh();
 }

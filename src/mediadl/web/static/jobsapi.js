@@ -31,7 +31,7 @@ export function forgetKey() {
 /** Words for an error of the API: its code's message, else a general one. */
 export function explain(err) {
   if (typeof err === 'string') return err;
-  const code = err instanceof ApiError ? err.code : (err && err.code) || '';
+  const code = err instanceof ApiError || typeof err?.code === 'string' ? err.code : '';
   return code && has(`error.${code}`) ? t(`error.${code}`) : t('error.generic');
 }
 
