@@ -253,3 +253,32 @@ async def test_the_list_of_every_site(client: httpx.AsyncClient) -> None:
     assert {"BluTV", "MX TakaTak", "Gaana"} <= set(own_titles)
     assert len(own_titles) == len(sites.extractors())
     assert "YouTube" in re.findall(r'<span class="site-title">([^<]+)</span>', theirs)
+
+
+@pytest.mark.parametrize(("open_", "mode"), [(False, "key"), (True, "open")])
+async def test_with_jobs_on_the_page_carries_its_jobs_view(
+    settings: Settings, open_: bool, mode: str
+) -> None:
+    keyed = settings.model_copy(
+        update={
+            "jobs": True,
+            "jobs_open": open_,
+            "api_keys": ["6f1c3a52-3c1e-4b5e-9a43-1d2b4f6a7c88"],
+            "job_workers": 0,
+        }
+    )
+    transport = httpx.ASGITransport(app=create_app(keyed))
+    async with httpx.AsyncClient(transport=transport, base_url="http://mediadl.test") as client:
+        r = await page(client, **{"Accept-Language": "tr"})
+    tr = catalog("tr")
+    assert f'data-key="{mode}"' in r.text
+    assert escape(tr("jobs.title")) in r.text
+    assert '<a href="#jobs-title">' in r.text
+    assert '"jobs.save":' in r.text  # the scripts' words for the button
+
+
+async def test_with_jobs_off_the_page_has_no_trace_of_them(client: httpx.AsyncClient) -> None:
+    r = await page(client)
+    assert 'id="jobs"' not in r.text
+    assert 'id="key-dialog"' not in r.text
+    assert '"jobs.' not in r.text

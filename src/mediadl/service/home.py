@@ -41,7 +41,10 @@ def prefers_html(request: Request) -> bool:
 def render_page(ctx: ServiceContext, request: Request) -> Response:
     """The web page, in the request's language."""
     base = ctx.settings.base_url
-    return web.page_response(request, api_origins=[base.rstrip("/")] if base else [])
+    jobs: web.JobsMode = "off"
+    if ctx.jobs is not None:
+        jobs = "open" if ctx.settings.jobs_open else "key"
+    return web.page_response(request, api_origins=[base.rstrip("/")] if base else [], jobs=jobs)
 
 
 @router.get("/", responses={200: {"content": {"application/json": {}, "text/html": {}}}})

@@ -11,7 +11,15 @@ message catalogs in English and Turkish, and a few routes to serve them:
 from __future__ import annotations
 
 from mediadl.web.i18n import LANGUAGES, catalog, pick_language
-from mediadl.web.pages import page_response, sites_response
+from mediadl.web.pages import JobsMode, page_response, sites_response
 from mediadl.web.routes import router
 
-__all__ = ["LANGUAGES", "catalog", "page_response", "pick_language", "router", "sites_response"]
+__all__ = [
+    "LANGUAGES",
+    "JobsMode",
+    "catalog",
+    "page_response",
+    "pick_language",
+    "router",
+    "sites_response",
+]

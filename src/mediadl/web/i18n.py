@@ -49,9 +49,11 @@ class Catalog:
         # English and Turkish both say "one" for exactly 1 (Turkish never changes the noun).
         return "one" if count == 1 else "other"
 
-    def to_json(self) -> str:
-        """The catalog for the page's scripts, safe inside ``<script type=application/json>``."""
-        text = json.dumps(self.messages, ensure_ascii=False, separators=(",", ":"))
+    def to_json(self, *, skip: tuple[str, ...] = ()) -> str:
+        """The catalog for the page's scripts, safe inside ``<script type=application/json>``;
+        without the messages whose keys start with one of ``skip`` (words it never shows)."""
+        messages = {k: v for k, v in self.messages.items() if not skip or not k.startswith(skip)}
+        text = json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
         return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from typing import Literal
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -20,7 +21,7 @@ from mediadl.web.i18n import COOKIE, LANGUAGES, catalog, pick_language, supporte
 from mediadl.web.sites import extractor_sites, own_sites
 from mediadl.web.template import escape, load_template, render
 
-__all__ = ["page_response", "sites_response"]
+__all__ = ["JobsMode", "page_response", "sites_response"]
 
 PAGE_CACHE = "private, no-cache"
 """Revalidate each time (the ETag makes that cheap): the language may come from a cookie."""
@@ -28,14 +29,22 @@ COOKIE_MAX_AGE = 365 * 86400
 HTML = "text/html; charset=utf-8"
 
 
-def page_response(request: Request, *, api_origins: Iterable[str] = ()) -> Response:
+JobsMode = Literal["off", "open", "key"]
+"""Whether the page offers jobs: not at all, to everyone, or to those who give an API key."""
+
+
+def page_response(
+    request: Request, *, api_origins: Iterable[str] = (), jobs: JobsMode = "off"
+) -> Response:
     """The downloader page in the request's language.
 
     ``api_origins``: origins besides this one that the API's links may point at (a configured
     public ``base_url``), allowed for pictures and progress in the page's security policy.
+    ``jobs``: with jobs on, the page carries its Jobs view (and so offers "Save on the server");
+    with them off it is the page without them, byte for byte.
     """
     lang = _language(request)
-    return _html(request, _index(lang), lang, api_origins)
+    return _html(request, _index(lang, jobs), lang, api_origins)
 
 
 async def sites_response(request: Request) -> Response:
@@ -82,8 +91,14 @@ def _policy(api_origins: Iterable[str]) -> str:
 
 
 @functools.cache
-def _index(lang: str) -> Asset:
-    return _page("index.html", lang, {"featured": chips(CATALOG, catalog(lang))})
+def _index(lang: str, jobs: JobsMode = "off") -> Asset:
+    slots = {"featured": chips(CATALOG, catalog(lang)), "jobs": "", "jobs_link": ""}
+    if jobs != "off":
+        t = catalog(lang)
+        mode = {"mode": jobs}
+        slots["jobs"] = render(load_template("jobs.html"), t, mode)
+        slots["jobs_link"] = render(load_template("jobs_link.html"), t, mode)
+    return _page("index.html", lang, slots, skip=() if jobs != "off" else ("jobs.",))
 
 
 @functools.cache
@@ -112,13 +127,13 @@ def _item(title: str, names: tuple[str, ...]) -> str:
     )
 
 
-def _page(name: str, lang: str, slots: dict[str, str]) -> Asset:
+def _page(name: str, lang: str, slots: dict[str, str], skip: tuple[str, ...] = ()) -> Asset:
     t = catalog(lang)
     static = bundle().base
     common = {
         "lang": lang,
         "static": static,
-        "messages": t.to_json(),
+        "messages": t.to_json(skip=skip),
         "languages": _switcher(lang),
     }
     common["header"] = render(load_template("header.html"), t, common)

@@ -23,7 +23,8 @@ function fromBody(error, wait = 0) {
     String(context.reason || ''));
 }
 
-async function call(url, init = {}) {
+/** `fetch`, with an ApiError for a network failure or an error answer. */
+export async function call(url, init = {}) {
   let response;
   try {
     response = await fetch(url, init);

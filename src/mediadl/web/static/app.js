@@ -3,6 +3,7 @@ import { keepLink, linkInAddress } from './address.js';
 import { ApiError, resolve } from './api.js';
 import { $, plain } from './dom.js';
 import { has, t } from './i18n.js';
+import { announceWith } from './jobs.js';
 import { renderList } from './list.js';
 import { renderMedia } from './media.js';
 import './chips.js';
@@ -57,6 +58,8 @@ const ui = {
     again = null;
   },
 };
+
+announceWith(ui.announce);
 
 /** The link in what was pasted: share sheets often add words around it. */
 function cleanLink(text) {

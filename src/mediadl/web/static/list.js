@@ -2,6 +2,7 @@
 import { prepare } from './api.js';
 import { h, plain } from './dom.js';
 import { bytes, duration, t } from './i18n.js';
+import { saveButton, saveOnServer } from './jobs.js';
 import { thumbnail } from './media.js';
 import { save } from './saver.js';
 import { naming, settings } from './settings.js';
@@ -72,12 +73,33 @@ export function renderList(media, { url, ui }) {
   const format = formatSelect();
   const button = h('button', { class: 'primary wide', type: 'submit' });
   const transfer = transferView();
+  let keeping = false;
+  const keep = async () => {
+    if (keeping) return;
+    const indexes = chosen().map((r) => r.entry.index);
+    ui.clear();
+    if (!indexes.length) {
+      ui.fail(t('list.none'));
+      return;
+    }
+    keeping = true;
+    try {
+      await saveOnServer({ url, items: indexes, ...requestFor(format.value), ...naming() });
+      ui.announce(t('jobs.added', { title: plain(media.title) }));
+    } catch (err) {
+      ui.fail(err, keep);
+    } finally {
+      keeping = false;
+    }
+  };
+  const server = saveButton('', keep);
   const form = h('form', { class: 'list-form' },
     h('div', { class: 'list-bar' },
       h('label', { class: 'check' }, all, h('span', {}, t('list.select_all'))),
       h('label', { class: 'select' }, h('span', {}, t('list.format')), format)),
     h('ul', { class: 'entries' }, rows.map((r) => r.root)),
     button,
+    server,
     h('p', { class: 'hint note' }, t('list.note')));
 
   const chosen = () => rows.filter((r) => r.box.checked);
@@ -86,6 +108,7 @@ export function renderList(media, { url, ui }) {
     all.checked = count === rows.length;
     all.indeterminate = count > 0 && count < rows.length;
     button.textContent = t('list.download', { count });
+    if (server) server.textContent = t('jobs.save_list', { count });
   };
   all.addEventListener('change', () => {
     for (const r of rows) r.box.checked = all.checked;

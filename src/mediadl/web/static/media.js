@@ -3,6 +3,7 @@ import { rememberChoice, rememberedChoice } from './address.js';
 import { prepare } from './api.js';
 import { h, plain } from './dom.js';
 import { bytes, duration, t } from './i18n.js';
+import { saveButton, saveOnServer } from './jobs.js';
 import { save } from './saver.js';
 import { naming, settings } from './settings.js';
 import { activity, transferView } from './transfer.js';
@@ -158,10 +159,26 @@ export function renderMedia(media, { url, item = null, ui }) {
     return h('article', { class: 'card' }, head, h('p', { class: 'hint' }, t('choice.none')));
   }
   const button = h('button', { class: 'primary wide', type: 'submit' });
+  let keeping = false;
+  const keep = async () => {
+    if (keeping) return;
+    keeping = true;
+    ui.clear();
+    try {
+      const chosen = selection(form, choices, initial);
+      await saveOnServer({ url, item, ...chosen.body, ...naming() });
+      ui.announce(t('jobs.added', { title: name }));
+    } catch (err) {
+      ui.fail(err, keep);
+    } finally {
+      keeping = false;
+    }
+  };
   const groups = [];
   if (choices.video.length) groups.push(videoFieldset(choices, initial, Boolean(remembered?.mute)));
   if (choices.audio.length) groups.push(audioFieldset(choices, initial));
-  const form = h('form', { class: 'choices', 'aria-label': t('choice.legend') }, groups, button);
+  const form = h('form', { class: 'choices', 'aria-label': t('choice.legend') }, groups, button,
+    saveButton(t('jobs.save'), keep));
   const transfer = transferView();
 
   const refresh = () => {

@@ -1,6 +1,7 @@
 // The person's defaults, kept in this browser (localStorage): the quality and audio format picked
-// first, the file name style and whether tags go into the file.
+// first, the file name style and whether tags go into the file; and the API key for server jobs.
 const KEY = 'mediadl.settings';
+const API_KEY = 'mediadl.apiKey';
 const DEFAULTS = { quality: 'auto', audio: 'mp3', name: 'quality', metadata: true };
 
 /** File name templates the server fills ({title}, {quality}, …; empty brackets are dropped). */
@@ -32,6 +33,25 @@ export function naming(title = null) {
     template = template.replace('{title}', literal);
   }
   return { filename: template, metadata: chosen.metadata !== false };
+}
+
+/** The API key that server jobs go with ('' when none was given). */
+export function apiKey() {
+  try {
+    return localStorage.getItem(API_KEY) || '';
+  } catch {
+    return '';
+  }
+}
+
+/** Keep `key` for the next visits ('' forgets it). */
+export function keepApiKey(key) {
+  try {
+    if (key) localStorage.setItem(API_KEY, key);
+    else localStorage.removeItem(API_KEY);
+  } catch {
+    // storage refused: the page asks again next time
+  }
 }
 
 const form = document.getElementById('settings-form');
