@@ -249,3 +249,23 @@ def test_no_jobs_when_they_are_off(open_page: OpenPage, site: FixtureSite) -> No
         ).count("jobs.save")
         == 0
     )
+
+
+def test_a_full_downloads_folder_is_said_without_try_again(
+    open_page: OpenPage, site: FixtureSite, tmp_path: Path
+) -> None:
+    """The quota refuses the job; trying the same again can't help, so no "Try again"."""
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    (folder / "kept.bin").write_bytes(b"x" * 4096)
+    with serving(
+        tmp_path, jobs="true", jobs_open="true", download_dir=str(folder), download_quota="1024"
+    ) as full:
+        page = open_page(server=full)
+        paste(page, site.pages["video"])
+        wait_for_preview(page)
+        save_on_server(page)
+        problem = page.locator("#problem")
+        expect(problem.locator("#problem-text")).to_have_text(EN("error.jobs.quota"))
+        expect(problem.get_by_role("button", name=EN("error.retry"))).to_be_hidden()
+        assert [p.name for p in folder.iterdir()] == ["kept.bin"]

@@ -22,7 +22,7 @@ const clearButton = $('clear');
 const pasteButton = $('paste-link');
 
 /** Errors that the same request, made again, can't get past: no "Try again" for them. */
-const HOPELESS = /^(link\.|content\.(unavailable|no_media|private|region|drm|live|too_long|too_large|too_many_items|unfetchable)$|site\.|auth\.|config\.|format\.unavailable$|request\.too_large$|proxy\.(auth|forbidden)$)/;
+const HOPELESS = /^(link\.|content\.(unavailable|no_media|private|region|drm|live|too_long|too_large|too_many_items|unfetchable)$|site\.|auth\.|config\.|format\.unavailable$|request\.too_large$|proxy\.(auth|forbidden)$|jobs\.)/;
 
 let again = null;
 let lookup = null;
