@@ -130,6 +130,18 @@ def test_embedded_jobs_log_json_and_count_their_worker(
     lines = story(server.log, rid)
     loggers = {r["logger"] for r in lines}
     assert {"uvicorn.access", "mediadl.jobs.runner", "mediadl.jobs.child"} <= loggers, lines
+
+    # a link read in the server's own extraction process: its lines are JSON and name the request
+    read = secrets.token_hex(8)
+    missing = httpx.post(
+        f"{server.base}/api/v1/resolve",
+        json={"url": site.url("/pages/missing.html")},
+        headers={"X-Request-ID": read},
+        timeout=60,
+    )
+    assert missing.json()["error"]["code"] == "content.unavailable"
+    extracting = [r for r in story(server.log, read) if r["logger"] == "mediadl.ytdl"]
+    assert any("404" in r["message"] for r in extracting), story(server.log, read)
     assert not story(server.log, insane)
     assert [r["path"] for r in story(server.log, made)] == ["/healthz"]
     seen = job_series(server)
