@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -45,7 +47,9 @@ def requests(samples: Samples, route: str, method: str, status: int) -> float:
 
 @pytest.mark.slow
 def test_counters_follow_real_traffic(launch: Callable[..., Server], site: FixtureSite) -> None:
-    server = launch("metrics", MEDIADL_METRICS="true", MEDIADL_METRICS_OPEN="true")
+    server = launch(
+        "metrics", MEDIADL_METRICS="true", MEDIADL_METRICS_OPEN="true", MEDIADL_LOG_FORMAT="json"
+    )
     before = scrape(server)
     source = site.media["progressive"].read_bytes()
 
@@ -85,6 +89,15 @@ def test_counters_follow_real_traffic(launch: Callable[..., Server], site: Fixtu
     assert value(after, "mediadl_extraction_seconds_bucket", le="+Inf") == 2
     assert moved("mediadl_extraction_seconds_sum") > 0
     assert ("mediadl_jobs", (("state", "queued"),)) not in after  # jobs are off here
+
+    # the same traffic in the JSON log: one object per line; the tunnel's token stays out
+    lines = [json.loads(line) for line in server.log.read_text().splitlines()]
+    rid = pulled.headers["x-request-id"]
+    [tunnel] = [r for r in lines if r["request_id"] == rid and r["logger"] == "uvicorn.access"]
+    assert (tunnel["method"], tunnel["status"]) == ("GET", 200)
+    assert tunnel["path"].startswith("/api/v1/tunnel?")
+    token = parse_qs(urlsplit(answer.json()["tunnel"]).query)["t"][0]
+    assert token not in json.dumps(lines)
 
 
 @pytest.mark.slow
