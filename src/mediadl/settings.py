@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field, SecretStr, field_validator
@@ -434,6 +434,31 @@ class Settings(BaseSettings):
         "(jobs.quota). Default: no limit.",
     )
 
+    # --- operations: metrics and logs ------------------------------------------------------------
+    metrics: bool = Field(
+        default=False,
+        description="Answer GET /metrics in Prometheus's text format (requests, tunnels, bytes "
+        "streamed, extractions, jobs, queue length, workers). Off by default: it tells about "
+        "the server's traffic. When on it needs metrics_key unless metrics_open is set.",
+    )
+    metrics_key: SecretStr | None = Field(
+        default=None,
+        description="The key a scraper sends as `Authorization: Bearer <key>` (Prometheus's "
+        "authorization.credentials) or `Api-Key <key>`. A key of its own, not one of "
+        "api_keys: a scraper's key creates no jobs, and an API user reads no metrics.",
+    )
+    metrics_open: bool = Field(
+        default=False,
+        description="Let anyone read /metrics without a key (a server only a private network "
+        "reaches, or one behind a proxy that guards /metrics).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log lines of mediadl serve, mediadl worker and the jobs' processes: text "
+        "(one readable line each) or json (one JSON object per line: time, level, logger, "
+        "message, request_id, and the access log's client, method, path, status).",
+    )
+
     @field_validator(
         "api_keys",
         "cors_origins",
@@ -489,6 +514,13 @@ class Settings(BaseSettings):
     def _check_js_runtime(cls, value: str) -> str:
         """``NAME`` or ``NAME:PATH``, known to yt-dlp and found; kept as ``NAME:PATH``."""
         return check_js_runtime(value)
+
+    @field_validator("metrics_key")
+    @classmethod
+    def _check_metrics_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < 16:
+            raise ValueError("use at least 16 characters (e.g. `openssl rand -hex 16`)")
+        return value
 
     @field_validator("queue")
     @classmethod

@@ -4,7 +4,9 @@ On a public server, set at least: MEDIADL_SECRET (signs tunnels; the same on eve
 MEDIADL_BASE_URL (the address people reach it at), MEDIADL_TRUSTED_PROXIES (the reverse proxy
 in front, so clients are told apart by X-Forwarded-For), the rate limits (MEDIADL_RATE_LIMIT,
 MEDIADL_RATE_LIMIT_MEDIA, MEDIADL_RATE_LIMIT_STORAGE=redis://… for several replicas) and, for
-a private API, MEDIADL_API_KEYS with MEDIADL_API_KEY_REQUIRED. Every setting: docs/settings.md.
+a private API, MEDIADL_API_KEYS with MEDIADL_API_KEY_REQUIRED. For a log collector:
+MEDIADL_LOG_FORMAT=json; for Prometheus: MEDIADL_METRICS with MEDIADL_METRICS_KEY. Every setting:
+docs/settings.md.
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ if TYPE_CHECKING:
     from mediadl.settings import Settings
 
 __all__ = ["command", "startup_lines"]
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def command(
@@ -46,6 +46,7 @@ def command(
     log_level: str = typer.Option("info", metavar="LEVEL", help="debug, info, warning or error."),
 ) -> None:
     from mediadl.engine.proxy import check_proxy
+    from mediadl.logsetup import configure
     from mediadl.service import create_app
     from mediadl.service.logs import install_log_filters
     from mediadl.settings import Settings
@@ -67,7 +68,7 @@ def command(
     except (errors.ProxyError, errors.ConfigError) as exc:
         stderr.print(f"mediadl serve: {exc.code}: {exc.message}", markup=False, highlight=False)
         raise typer.Exit(2) from exc
-    logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
+    configure(settings.log_format, log_level)
     install_log_filters()
     _run(app, settings, host=host, port=port, log_level=log_level)
 
@@ -76,6 +77,7 @@ def _run(app: Any, settings: Settings, *, host: str, port: int, log_level: str) 
     """uvicorn with the connection limits: heads on time, idle keep-alives closed, connections
     bounded per client and in all, and as many descriptors as the system lets this process have."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from mediadl.engine.egress import parse_networks
     from mediadl.service.connections import guarded_protocol, raise_descriptor_limit
@@ -101,6 +103,8 @@ def _run(app: Any, settings: Settings, *, host: str, port: int, log_level: str) 
         http=protocol,  # request heads on time, connections per client bounded
         timeout_keep_alive=max(1, round(settings.keep_alive_timeout)),
         limit_concurrency=settings.max_connections,
+        # JSON lines: uvicorn's lines go through the root handler (its own config is text)
+        log_config=None if settings.log_format == "json" else LOGGING_CONFIG,
     )
 
 

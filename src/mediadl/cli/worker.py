@@ -8,7 +8,6 @@ jobs' leases expire (MEDIADL_JOB_LEASE) and they run again elsewhere, from what 
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from typing import Any
@@ -18,8 +17,6 @@ import typer
 from mediadl.cli.common import stderr
 
 __all__ = ["command"]
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def command(
@@ -36,6 +33,7 @@ def command(
     log_level: str = typer.Option("info", help="debug, info, warning or error."),
 ) -> None:
     from mediadl.jobs import Worker
+    from mediadl.logsetup import configure
     from mediadl.settings import Settings
 
     try:
@@ -55,7 +53,7 @@ def command(
             highlight=False,
         )
         raise typer.Exit(2)
-    logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
+    configure(settings.log_format, log_level)
     worker = Worker(settings, threads if threads is not None else settings.job_workers)
     done = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -46,6 +46,7 @@ from yt_dlp.extractor.common import InfoExtractor
 
 from mediadl import errors
 from mediadl.engine.cookies import configured_cookies, remember_cookies
+from mediadl.logsetup import bind_request_id, configure, current_request_id
 from mediadl.models import CookieRecord, MediaInfo
 from mediadl.settings import Settings
 
@@ -90,7 +91,13 @@ class ExtractorPool:
     async def _run(self, url: str, playlist: bool) -> MediaInfo:
         receive, send = self._mp.Pipe(duplex=False)
         args = (send, self.settings, self.extractors)
-        kwargs = {"url": url, "playlist": playlist, "cookies": self.cookies}
+        kwargs = {
+            "url": url,
+            "playlist": playlist,
+            "cookies": self.cookies,
+            "request_id": current_request_id(),  # its lines name the request, in this format
+            "log_level": logging.getLogger().getEffectiveLevel(),
+        }
         proc = self._mp.Process(
             target=_child, args=args, kwargs=kwargs, daemon=True, name="mediadl-extract"
         )
@@ -173,9 +180,13 @@ def _child(
     url: str,
     playlist: bool,
     cookies: tuple[CookieRecord, ...],
+    request_id: str | None = None,
+    log_level: int = logging.WARNING,
 ) -> None:
     """In the child: own process group, capped data, one extraction, one message back."""
     os.setsid()
+    configure(settings.log_format, log_level)  # on the server's stderr, like its own lines
+    bind_request_id(request_id)
     limit = settings.extract_memory
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     from mediadl.engine.extract import resolve

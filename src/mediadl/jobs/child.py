@@ -19,6 +19,7 @@ when it will run again.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import sys
@@ -31,10 +32,13 @@ from mediadl.engine import Engine
 from mediadl.engine.download import produce
 from mediadl.jobs.files import job_dir, publish_once, work_dir
 from mediadl.jobs.model import Item, Job, JobState
+from mediadl.logsetup import bind_request_id, configure
 from mediadl.models import CancelToken, Choice, MediaInfo, Progress
 from mediadl.settings import Settings
 
 __all__ = ["choice_of", "main"]
+
+log = logging.getLogger("mediadl.jobs.child")  # not __main__: it runs with -m
 
 _PROGRESS_EVERY = 0.3
 
@@ -66,6 +70,7 @@ class Run:
         try:
             info = self.engine.resolve(self.job.url, playlist=True)
         except errors.MediadlError as exc:
+            log.warning("job %s: %s: %s", self.job.id, exc.code, exc.message)
             emit("error", error=exc.to_dict())
             return
         if not self.job.resolved:
@@ -92,8 +97,10 @@ class Run:
         except errors.Cancelled:
             raise
         except errors.MediadlError as exc:
+            log.warning("job %s item %d: %s: %s", self.job.id, item.index, exc.code, exc.message)
             emit("failed", index=item.index, error=exc.to_dict())
             return
+        log.info("job %s item %d: saved %s", self.job.id, item.index, saved.name)
         emit("saved", index=item.index, file=saved.name, size=saved.stat().st_size)
 
 
@@ -157,6 +164,9 @@ def main() -> int:
     spec = json.loads(sys.stdin.buffer.readline())
     settings = Settings(**spec["settings"])
     job = Job.from_json(spec["job"])
+    configure(settings.log_format, spec.get("log_level", logging.WARNING))  # on the worker's stderr
+    bind_request_id(job.request_id)
+    log.info("job %s: started in process %d", job.id, os.getpid())
     cancel = CancelToken()
     _watch(cancel)
     try:

@@ -87,6 +87,9 @@ class Job:
     """Times a worker started it (a crash, a retry or a lost worker start it again)."""
     worker: str | None = None
     """The worker that runs it, or ran it last (``host:pid:…``)."""
+    request_id: str | None = None
+    """The id of the request that made it: the worker and the job's process name it in their
+    log lines, so the job's story can be found across every replica and worker."""
 
     @property
     def site(self) -> str:

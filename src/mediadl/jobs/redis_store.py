@@ -4,8 +4,10 @@ Keys (prefix ``mediadl:jobs:``): ``doc:<id>`` the record as JSON; ``all`` and ``
 sorted sets of ids by creation time; ``running`` the ids in state running; ``finished`` ids by
 when they ended; ``cancel:<id>`` a cancel request; ``lease:<id>`` the worker holding the job
 (``worker|site``, expiring after ``job_lease``); ``alive`` and ``site:<host>`` sorted sets of
-leased ids by lease expiry, which the limits count. Each lease change is one Lua script, so two
-workers never both take a job nor pass a limit together; Redis's own clock decides expiry.
+leased ids by lease expiry, which the limits count; ``state:<state>`` the ids in each state and
+``workers`` the workers by heartbeat expiry, which the metrics count. Each lease change is one
+Lua script, so two workers never both take a job nor pass a limit together; Redis's own clock
+decides expiry.
 """
 
 from __future__ import annotations
@@ -66,18 +68,36 @@ return 1
 """
 
 
+_BEAT = f"""
+{_NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+return 1
+"""
+
+_ALIVE = f"""
+{_NOW}
+return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
+"""
+
+_STATES = [s.value for s in JobState]
+
+
 class RedisStore:
     def __init__(self, url: str) -> None:
         self._r: Any = redis.Redis.from_url(url, decode_responses=True)
         self._claim = self._r.register_script(_CLAIM)
         self._renew = self._r.register_script(_RENEW)
         self._release = self._r.register_script(_RELEASE)
+        self._beat = self._r.register_script(_BEAT)
+        self._alive = self._r.register_script(_ALIVE)
 
     def add(self, job: Job) -> None:
         with self._r.pipeline() as tx:
             tx.set(f"{P}doc:{job.id}", _dump(job))
             tx.zadd(f"{P}all", {job.id: job.created})
             tx.zadd(f"{P}owner:{job.owner}", {job.id: job.created})
+            tx.sadd(f"{P}state:{job.state}", job.id)
             tx.execute()
 
     def get(self, job_id: str) -> Job | None:
@@ -87,6 +107,8 @@ class RedisStore:
     def save(self, job: Job) -> None:
         with self._r.pipeline() as tx:
             tx.set(f"{P}doc:{job.id}", _dump(job))
+            for state in _STATES:
+                (tx.sadd if state == job.state else tx.srem)(f"{P}state:{state}", job.id)
             if job.state is JobState.RUNNING:
                 tx.sadd(f"{P}running", job.id)
             else:
@@ -106,6 +128,8 @@ class RedisStore:
                 tx.zrem(f"{P}owner:{job.owner}", job_id)
             tx.srem(f"{P}running", job_id)
             tx.zrem(f"{P}finished", job_id)
+            for state in _STATES:
+                tx.srem(f"{P}state:{state}", job_id)
             tx.execute()
 
     def page(
@@ -160,6 +184,19 @@ class RedisStore:
 
     def finished_before(self, when: float) -> list[str]:
         return list(self._r.zrangebyscore(f"{P}finished", "-inf", when))
+
+    def state_counts(self) -> dict[str, int]:
+        with self._r.pipeline(transaction=False) as tx:
+            for state in _STATES:
+                tx.scard(f"{P}state:{state}")
+            counts = tx.execute()
+        return {state: int(n) for state, n in zip(_STATES, counts, strict=True)}
+
+    def beat(self, worker: str, ttl: float) -> None:
+        self._beat(keys=[f"{P}workers"], args=[worker, int(ttl * 1000)])
+
+    def workers_alive(self) -> int:
+        return int(self._alive(keys=[f"{P}workers"]))
 
     def close(self) -> None:
         self._r.close()

@@ -27,6 +27,7 @@ from mediadl.jobs.control import Jobs
 from mediadl.jobs.files import work_dir
 from mediadl.jobs.model import FINAL_STATES, Item, Job, JobState
 from mediadl.jobs.store import Claim
+from mediadl.logsetup import bind_request_id, reset_request_id
 from mediadl.settings import Settings
 
 __all__ = ["CHECK_EVERY", "JobRun", "Outcome", "child_settings"]
@@ -53,7 +54,7 @@ class Outcome(StrEnum):
 
 def child_settings(settings: Settings) -> dict[str, Any]:
     """The settings a child needs, as JSON (no secret: a child signs nothing)."""
-    return settings.model_dump(mode="json", exclude={"secret", "api_keys"})
+    return settings.model_dump(mode="json", exclude={"secret", "api_keys", "metrics_key"})
 
 
 class JobRun:
@@ -68,6 +69,13 @@ class JobRun:
         job = self.store.get(self.job_id)
         if job is None or job.state in FINAL_STATES:
             return
+        token = bind_request_id(job.request_id)  # this thread's lines name the job's request
+        try:
+            self._run(job)
+        finally:
+            reset_request_id(token)
+
+    def _run(self, job: Job) -> None:
         limits = (self.settings.job_max_running, self.settings.job_max_per_site)
         claim = self.store.claim(
             self.job_id, self.worker, self.settings.job_lease, site=job.site, limits=limits
@@ -97,6 +105,7 @@ class JobRun:
         job.state, job.attempts, job.updated = JobState.RUNNING, job.attempts + 1, time.time()
         job.worker, job.started = self.worker, job.updated
         self.store.save(job)
+        log.info("job %s: running on %s (attempt %d)", job.id, self.worker, job.attempts)
         outcome = self._follow(job)
         if outcome is Outcome.CANCELLED:
             self.jobs.finish_cancelled(self.job_id)
@@ -107,6 +116,8 @@ class JobRun:
             job.settle()
             self.store.save(job)
             shutil.rmtree(work_dir(self.settings, self.job_id), ignore_errors=True)
+        ended = job.state.value if outcome is Outcome.FINISHED else outcome.value
+        log.info("job %s: %s", job.id, ended)
         return outcome
 
     def _follow(self, job: Job) -> Outcome:
@@ -118,7 +129,11 @@ class JobRun:
         )
         assert proc.stdin is not None
         assert proc.stdout is not None
-        spec = {"settings": child_settings(self.settings), "job": job.to_json()}
+        spec = {
+            "settings": child_settings(self.settings),
+            "job": job.to_json(),
+            "log_level": logging.getLogger().getEffectiveLevel(),
+        }
         proc.stdin.write(json.dumps(spec).encode() + b"\n")
         proc.stdin.flush()
         watcher = threading.Thread(target=self._watch, args=(proc,), daemon=True)

@@ -7,7 +7,8 @@ Only the holder of a job's lease writes its record (a worker running it, or an A
 took the lease because nobody runs it); everyone else asks through the cancel flag. The lease
 is also the worker's heartbeat: a lease not renewed within ``job_lease`` seconds means its
 worker died, and the job may run again. Taking a lease counts the leases alive, so the total and
-per-site limits hold across every worker.
+per-site limits hold across every worker. Workers also beat (``beat``) while idle, so the
+metrics can count the workers alive.
 """
 
 from __future__ import annotations
@@ -76,6 +77,16 @@ class JobStore(Protocol):
 
     def finished_before(self, when: float) -> list[str]: ...
 
+    def state_counts(self) -> dict[str, int]:
+        """How many jobs are in each state (for the metrics: one cheap read)."""
+        ...
+
+    def beat(self, worker: str, ttl: float) -> None:
+        """The worker is alive for ``ttl`` more seconds (0: it stopped)."""
+        ...
+
+    def workers_alive(self) -> int: ...
+
     def close(self) -> None: ...
 
 
@@ -94,6 +105,7 @@ create table if not exists jobs (
 );
 create index if not exists jobs_owner_created on jobs (owner, created);
 create index if not exists jobs_state on jobs (state);
+create table if not exists workers (name text primary key, until real not null);
 """
 
 
@@ -234,6 +246,24 @@ class SqliteStore:
                 "select id from jobs where finished is not null and finished < ?", (when,)
             ).fetchall()
         return [r[0] for r in rows]
+
+    def state_counts(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute("select state, count(*) from jobs group by state").fetchall()
+        return {r[0]: int(r[1]) for r in rows}
+
+    def beat(self, worker: str, ttl: float) -> None:
+        now = time.time()
+        with self._tx() as db:
+            db.execute("delete from workers where until < ?", (now - ttl,))
+            db.execute("insert or replace into workers values (?, ?)", (worker, now + ttl))
+
+    def workers_alive(self) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "select count(*) from workers where until > ?", (time.time(),)
+            ).fetchone()
+        return int(row[0])
 
     def close(self) -> None:
         with self._lock:

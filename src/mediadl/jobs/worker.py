@@ -45,6 +45,7 @@ class Worker:
 
     def start(self) -> None:
         log.info("worker %s: %d job threads", self.name, len(self._threads) - 1)
+        self._beat()
         for thread in self._threads:
             thread.start()
 
@@ -54,7 +55,15 @@ class Worker:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        self._beat(0.0)
         self.store.close()
+
+    def _beat(self, ttl: float | None = None) -> None:
+        """Say this worker is alive for one ``job_lease`` (the metrics count the workers)."""
+        try:
+            self.store.beat(self.name, self.settings.job_lease if ttl is None else ttl)
+        except Exception:  # noqa: BLE001 - a missed beat only makes the count late
+            log.warning("worker %s: its heartbeat couldn't be written", self.name)
 
     def _execute(self, job_id: str) -> None:
         JobRun(self.jobs, self.name, job_id, self.stopping).run()
@@ -77,6 +86,7 @@ class Worker:
         expire_every = min(EXPIRE_EVERY, max(1.0, self.settings.job_ttl / 2))
         last_expire = 0.0
         while not self.stopping.wait(every):
+            self._beat()
             try:
                 for job_id in self.jobs.requeue_orphans():
                     log.warning("job %s: its worker is gone; it runs again", job_id)

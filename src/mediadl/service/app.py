@@ -2,7 +2,8 @@
 
 Middleware, outermost first: CORS (every answer carries ``Access-Control-Allow-Origin``, errors
 included — cobalt's client takes a bare error for a dead server), :class:`ErrorGuard` (a bug is a
-logged ``500 internal``), :class:`BodyLimit` (1 KiB at ``POST /``, as cobalt), then the routes.
+logged ``500 internal``; every answer gets a request id and is counted for ``/metrics``), the rate
+limits, :class:`BodyLimit` (1 KiB at ``POST /``, as cobalt), then the routes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from mediadl.service.auth import BodyLimit
 from mediadl.service.context import ServiceContext, mediadl_version
 from mediadl.service.docs import mount_docs
 from mediadl.service.feeder import Feeder
+from mediadl.service.metrics import Metrics, install_metrics
 from mediadl.service.problems import ErrorGuard, install_handlers
 from mediadl.service.ratelimit import RATE_HEADERS, RateLimits
 from mediadl.service.resolver import Resolver
@@ -67,6 +69,7 @@ def create_app(
     check_cookies(settings)
     engine = engine or Engine(settings, sites.extractors())
     executor = ThreadPoolExecutor(settings.resolve_workers, thread_name_prefix="extract")
+    metrics = Metrics()
     ctx = ServiceContext(
         settings=settings,
         engine=engine,
@@ -77,8 +80,10 @@ def create_app(
             engine,
             executor,
             pool=ExtractorPool(settings, engine.extractors, workers=settings.resolve_workers),
+            metrics=metrics,
         ),
         feeder=Feeder(settings, opener),
+        metrics=metrics,
     )
     _add_jobs(ctx, settings)
 
@@ -104,10 +109,11 @@ def create_app(
     mount_docs(app)
     app.state.mediadl = ctx
     install_handlers(app)
+    install_metrics(app, settings, metrics)
     for module in (native, jobs_api, tunnel, thumbs, cobalt, home):
         app.include_router(module.router)
     app.include_router(native.health_router)
-    _add_middleware(app, settings, slots)
+    _add_middleware(app, settings, slots, metrics)
     return app
 
 
@@ -124,9 +130,11 @@ def _add_jobs(ctx: ServiceContext, settings: Settings) -> None:
     threads = settings.job_workers if settings.queue == "sqlite" else settings.serve_job_workers
     if threads:
         ctx.job_worker = Worker(settings, threads)
-        ctx.jobs = ctx.job_worker.jobs
+        ctx.jobs, queue = ctx.job_worker.jobs, ctx.job_worker.queue
     else:
-        ctx.jobs = Jobs(settings, open_store(settings), JobQueue(settings).push)
+        queue = JobQueue(settings)
+        ctx.jobs = Jobs(settings, open_store(settings), queue.push)
+    ctx.metrics.watch_jobs(ctx.jobs.store, queue.__len__)
 
 
 def check_cookies(settings: Settings) -> None:
@@ -144,11 +152,12 @@ def check_cookies(settings: Settings) -> None:
     configured_cookies(settings)
 
 
-def _add_middleware(app: FastAPI, settings: Settings, slots: StreamSlots) -> None:
-    """The last added runs first: CORS, the error guard, rate limits, then the body limit."""
+def _add_middleware(app: FastAPI, settings: Settings, slots: StreamSlots, metrics: Metrics) -> None:
+    """The last added runs first: CORS, the error guard, rate limits, then the body limit (so a
+    refusal by the rate limits carries a request id and is counted too)."""
     app.add_middleware(BodyLimit, default=settings.max_request_body, root=COBALT_BODY_LIMIT)
-    app.add_middleware(ErrorGuard)
     app.add_middleware(RateLimits, settings=settings, slots=slots)
+    app.add_middleware(ErrorGuard, answered=metrics.answered)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

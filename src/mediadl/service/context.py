@@ -20,6 +20,7 @@ from fastapi import Depends, Request
 from mediadl.engine import Engine
 from mediadl.jobs import Jobs, Worker
 from mediadl.service.feeder import Feeder
+from mediadl.service.metrics import Metrics
 from mediadl.service.progress import ProgressHub
 from mediadl.service.resolver import Resolver
 from mediadl.service.source import Opener
@@ -47,6 +48,7 @@ class ServiceContext:
     """Jobs, when the operator turned them on."""
     job_worker: Worker | None = None
     """The workers this process runs itself (the embedded queue, or serve_job_workers)."""
+    metrics: Metrics = field(default_factory=Metrics)
 
     @property
     def is_warm(self) -> bool:

@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 from mediadl import errors
 from mediadl.models import Plan
 from mediadl.service.headers import ByteRange, content_disposition, media_type, parse_range
+from mediadl.service.metrics import metrics_of
 from mediadl.service.problems import RangeNotSatisfiable, error_body, error_response
 from mediadl.service.progress import Reporter
 from mediadl.service.source import Opener
@@ -45,7 +46,8 @@ CROSS_ORIGIN = {"Cross-Origin-Resource-Policy": "cross-origin"}
 class ClosingStream(StreamingResponse):
     """A streamed body whose source is closed however the response ends — even when the client
     left before the first byte and the body was never iterated (ffmpeg is never left running).
-    A response that ends without a final state (the client left) tells its followers so."""
+    A response that ends without a final state (the client left) tells its followers so. It is
+    an open tunnel for the metrics while it sends, and adds its bytes to them when it ends."""
 
     def __init__(
         self,
@@ -60,9 +62,15 @@ class ClosingStream(StreamingResponse):
         self._reporter = reporter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        metrics = metrics_of(scope)
+        if metrics is not None:
+            metrics.tunnels_open.inc()
         try:
             await super().__call__(scope, receive, send)
         finally:
+            if metrics is not None:  # once per tunnel: nothing added to the path of a chunk
+                metrics.tunnels_open.dec()
+                metrics.streamed.inc(self._reporter.bytes)
             self._reporter.left()
             await self._close()
 

@@ -30,6 +30,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from mediadl import errors
 from mediadl.jobs import FINAL_STATES, Job, Jobs, JobState, new_job_id
 from mediadl.jobs.files import job_dir
+from mediadl.logsetup import current_request_id
 from mediadl.service.auth import KeyCheck, check_key
 from mediadl.service.context import Context, ServiceContext
 from mediadl.service.headers import content_disposition
@@ -99,7 +100,14 @@ async def add_job(
     wanted = None if body.items == "all" else sorted(set(body.items))
     if body.item is not None:
         wanted = [body.item]
-    job = Job(new_job_id(), owner or "", body.url, choice, items_wanted=wanted)
+    job = Job(
+        new_job_id(),
+        owner or "",
+        body.url,
+        choice,
+        items_wanted=wanted,
+        request_id=current_request_id(),  # the worker and the job's process log it again
+    )
     await asyncio.to_thread(_jobs(ctx).add, job)
     out = job_out(ctx, request, job)
     response.headers["Location"] = out.url

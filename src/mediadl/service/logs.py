@@ -5,18 +5,20 @@ values) and drops the rest: user info, and every query value longer than a few c
 tunnel token ``t=``, an API key ``key=``, a site's signature). :class:`RedactingFilter` applies it
 to uvicorn's access log, whose lines carry the full request target.
 
-Each request gets an id (:func:`start_request`, sent back as ``X-Request-Id``) that its log lines
-name. A stream cut by an expected error is logged once, by the service, in one line;
-:class:`CutFilter` keeps uvicorn from adding its own line about the unfinished response.
+Each request gets an id (:func:`start_request`: a sane incoming ``X-Request-ID``, else a new one;
+sent back as ``X-Request-Id``) that its log lines name (:mod:`mediadl.logsetup`). A stream cut
+by an expected error is logged once, by the service, in one line; :class:`CutFilter` keeps uvicorn
+from adding its own line about the unfinished response.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from mediadl.logsetup import accept_request_id, current_request_id
 
 __all__ = [
     "UNFINISHED",
@@ -46,17 +48,17 @@ class _Request:
 _current: ContextVar[_Request | None] = ContextVar("mediadl_request", default=None)
 
 
-def start_request() -> str:
-    """A new id for the request this task serves (the task's context carries it)."""
-    request = _Request(secrets.token_hex(6))
+def start_request(incoming: str | None = None) -> str:
+    """The id of the request this task serves (the task's context carries it): ``incoming``
+    (the client's ``X-Request-ID``) when sane, else a new one."""
+    request = _Request(accept_request_id(incoming))
     _current.set(request)
     return request.id
 
 
 def request_id() -> str:
     """The id of the request being served, ``-`` outside one."""
-    request = _current.get()
-    return request.id if request is not None else "-"
+    return current_request_id() or "-"
 
 
 def note_cut() -> None:

@@ -11,6 +11,7 @@ The engine's tree (``mediadl.errors``) covers links, content and fetching; these
         ├── RangeNotSatisfiable   request.range          416
         ├── AuthMissing           auth.missing           401
         ├── AuthInvalid           auth.invalid           401
+        ├── MetricsKeyNeeded      auth.metrics           401  (GET /metrics without its key)
         ├── TunnelInvalid         tunnel.invalid         403  (tampered or not ours)
         └── TunnelExpired         tunnel.expired         410
 
@@ -21,6 +22,7 @@ that escapes a handler is a bug: logged with its traceback, answered ``500 inter
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
@@ -40,6 +42,7 @@ __all__ = [
     "AuthMissing",
     "ErrorGuard",
     "MethodNotAllowed",
+    "MetricsKeyNeeded",
     "RangeNotSatisfiable",
     "RequestInvalid",
     "RequestTooLarge",
@@ -106,6 +109,15 @@ class AuthInvalid(ServiceError):
     code = "auth.invalid"
     status = 401
     default_message = "This API key isn't valid on this server."
+
+
+class MetricsKeyNeeded(ServiceError):
+    code = "auth.metrics"
+    status = 401
+    default_message = (
+        "Reading the metrics needs the server's metrics key: send "
+        "'Authorization: Bearer <key>' with the key set in MEDIADL_METRICS_KEY."
+    )
 
 
 class TunnelInvalid(ServiceError):
@@ -225,25 +237,30 @@ class ErrorGuard:
 
     An exception that escapes the routes becomes ``500 internal`` if no byte was sent yet;
     after that the connection is cut, so a client never takes a truncated body for a whole one.
-    Every answer carries the request's id (``X-Request-Id``), which its log lines name; a cut by
+    Every answer carries the request's id (``X-Request-Id``: the client's when sane, else a new
+    one), which its log lines name, and is counted (``answered``) once it started; a cut by
     an expected error (the site refused a segment mid-way) is one warning line, since a stranger
     can cause it at will; only a bug is logged with its traceback.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, *, answered: Callable[[Scope, int], None] | None = None
+    ) -> None:
         self.app = app
+        self.answered = answered
+        """Told each answer's status once it started (the metrics count it)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-        rid = start_request()
+        status = 0
+        rid = start_request(_incoming_id(scope))
 
         async def tracking_send(message: Message) -> None:
-            nonlocal started
+            nonlocal status
             if message["type"] == "http.response.start":
-                started = True
+                status = message["status"]
                 headers = [*message.get("headers", ()), (b"x-request-id", rid.encode())]
                 message = {**message, "headers": headers}
             await send(message)
@@ -251,11 +268,22 @@ class ErrorGuard:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:  # noqa: BLE001 - the net itself: every escape is answered
-            if started:
+            if status:
                 _log_cut(exc)
                 return  # the server closes the connection: the client sees a cut, not an end
             err = exc if isinstance(exc, errors.MediadlError) else unexpected(exc)
             await error_response(err)(scope, receive, tracking_send)
+        finally:
+            if status and self.answered is not None:
+                self.answered(scope, status)
+
+
+def _incoming_id(scope: Scope) -> str | None:
+    """The client's (or its proxy's) ``X-Request-ID``; :func:`start_request` checks it."""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _log_cut(exc: Exception) -> None:

@@ -100,12 +100,15 @@ class Reporter:
         self._info: dict[str, Any] = {}
         self._started = time.monotonic()
         self._ended = False
+        self.bytes = 0
+        """Bytes sent so far (the last count given to ``sent`` or ``done``)."""
 
     def stage(self, stage: str, **info: Any) -> None:
         self._info.update(info)
         self._hub.publish(self._key, stage, **self._info)
 
     def sent(self, nbytes: int, *, force: bool = False) -> None:
+        self.bytes = nbytes
         now = time.monotonic()
         if not force and now - self._last < self._interval:
             return
@@ -116,6 +119,7 @@ class Reporter:
         )
 
     def done(self, nbytes: int) -> None:
+        self.bytes = nbytes
         self._ended = True
         self._hub.publish(self._key, "done", **self._info, sent=nbytes)
 

@@ -8,6 +8,7 @@ arriving together wait on one extraction (``async-lru`` shares the running task)
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from concurrent.futures import Executor
@@ -19,6 +20,7 @@ from mediadl.engine import Engine, normalize_url
 from mediadl.engine.sandbox import ExtractorPool
 from mediadl.models import MediaInfo
 from mediadl.service.logs import redact_url
+from mediadl.service.metrics import Metrics
 from mediadl.service.problems import said_less
 
 __all__ = ["Resolver"]
@@ -32,9 +34,15 @@ class Resolver:
     """``await resolver.resolve(url)``: a ``MediaInfo``, from the cache when fresh."""
 
     def __init__(
-        self, engine: Engine, executor: Executor, *, pool: ExtractorPool | None = None
+        self,
+        engine: Engine,
+        executor: Executor,
+        *,
+        pool: ExtractorPool | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.engine = engine
+        self._metrics = metrics
         self._executor = executor
         self._pool = pool
         """Where extractions run when given: killable child processes (the server's bound)."""
@@ -82,10 +90,24 @@ class Resolver:
         await self._cached.cache_close()
 
     async def _extract(self, url: str, playlist: bool) -> MediaInfo:
+        started, outcome = time.monotonic(), "ok"
         try:
             return await self._extract_here(url, playlist)
         except errors.LinkForbidden as exc:
+            outcome = exc.code
             raise said_less(exc, url) from None
+        except errors.MediadlError as exc:
+            outcome = exc.code
+            raise
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        except Exception:
+            outcome = "internal"
+            raise
+        finally:
+            if self._metrics is not None:
+                self._metrics.extracted(outcome, time.monotonic() - started)
 
     async def _extract_here(self, url: str, playlist: bool) -> MediaInfo:
         loop = asyncio.get_running_loop()
@@ -94,8 +116,9 @@ class Resolver:
             info = await self._pool.resolve(url, playlist=playlist)
             log.info("resolved %s in %.2f s", redact_url(url), time.monotonic() - started)
             return info
+        context = contextvars.copy_context()  # the request's id, in the thread's log lines
         job = loop.run_in_executor(
-            self._executor, lambda: self.engine.resolve(url, playlist=playlist)
+            self._executor, lambda: context.run(self.engine.resolve, url, playlist=playlist)
         )
         try:
             info = await asyncio.wait_for(job, self.engine.settings.extract_timeout)
