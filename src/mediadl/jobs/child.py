@@ -62,6 +62,9 @@ class Fence:
 
     def check(self) -> None:
         if not self.store.fence_holds(self.job_id, self.fence):
+            # on the worker's log (stderr is its), even while the worker itself is paused
+            sys.stderr.write(f"job {self.job_id}: another worker took its lease; this run stops\n")
+            sys.stderr.flush()
             raise LeaseLost()
 
 
