@@ -34,17 +34,19 @@ class Jobs:
 
     @contextmanager
     def _holding(self, job_id: str) -> Iterator[bool]:
-        """Whether this process took the job's lease (then it is released at the end)."""
+        """Whether this call took the job's lease (then it is released at the end). Each call
+        has a name of its own: two requests of one process never both hold a job."""
         site = ""
         job = self.store.get(job_id)
         if job is not None:
             site = job.site
-        got = self.store.claim(job_id, self.me, self.settings.job_lease, site=site, limits=None)
+        me = f"{self.me}#{secrets.token_hex(4)}"
+        got = self.store.claim(job_id, me, self.settings.job_lease, site=site, limits=None)
         try:
             yield got is Claim.OK
         finally:
             if got is Claim.OK:
-                self.store.release(job_id, self.me)
+                self.store.release(job_id, me)
 
     def add(self, job: Job) -> Job:
         quota = self.settings.download_quota
