@@ -133,3 +133,20 @@ def test_a_queued_job_whose_message_was_lost_runs_anyway(
         "progressive"
     ].read_bytes()
     assert "queued with no message waiting; pushed again" in server.log.read_text()
+
+
+def test_a_file_grown_past_the_size_limit_by_its_tags_is_not_published(
+    launch: Callable[..., Server], site: FixtureSite, downloads: Path
+) -> None:
+    # the tags written into the file make it a few kB larger than the bytes fetched: every
+    # byte received is under the limit, and the finished file is over it
+    source = site.media["progressive"].stat().st_size
+    limit = source + 1000
+    server = launch("grown", MEDIADL_MAX_FILESIZE=str(limit))
+    job_id = _add(server, site.url("video"), metadata=True)
+    job = wait_for(server, job_id, lambda j: j["state"] in FINAL, "the job to end")
+    [item] = job["items"]
+    assert (job["state"], item["error"]["code"]) == ("failed", "content.too_large"), job
+    assert site.stats.bytes_sent >= source  # it was fetched whole, then refused
+    assert not (downloads / job_id).exists() or not list((downloads / job_id).iterdir())
+    assert not (downloads / ".mediadl-work" / job_id).exists()
