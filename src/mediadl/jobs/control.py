@@ -76,8 +76,11 @@ class Jobs:
         """Mark a job cancelled and remove its work (the caller holds the lease, of generation
         ``fence`` if given: ``None`` when another took it since, and nothing is changed)."""
         job = self.store.get(job_id)
-        if job is None:
+        if job is None or (fence is not None and not self.store.fence_holds(job_id, fence)):
             return None
+        # the work goes before the state says cancelled (who reads "cancelled" finds it gone); a
+        # run that took the job since would find the cancel request and stop too
+        remove_work(self.settings, job_id)
         for item in job.items:
             if item.state in (JobState.QUEUED, JobState.RUNNING):
                 item.state = JobState.CANCELLED
@@ -86,7 +89,6 @@ class Jobs:
         job.finish()
         if not self.store.save(job, fence):
             return None
-        remove_work(self.settings, job_id)
         self.store.clear_cancel(job_id)
         return job
 
