@@ -99,8 +99,9 @@ class Jobs:
             job = self.get(job_id, owner)
             if not held or job.state not in (JobState.FAILED, JobState.CANCELLED):
                 raise errors.JobConflict("Only a failed or cancelled job can be retried.")
-            if job.error is not None:
-                job.error, job.resolved, job.items = None, False, []
+            job.error = None
+            if not job.resolved:  # items known stay: their saved files must not be made twice
+                job.items = []
             for item in job.items:
                 if item.state is not JobState.DONE:
                     item.reset()
@@ -127,6 +128,7 @@ class Jobs:
                 raise errors.JobConflict(f"Item {index} is saved already; only a failed or "
                                          "cancelled item can be retried.")  # fmt: skip
             item.reset()
+            job.error = None  # known items: an error of the job's own was about this run
             job.state, job.finished, job.updated = JobState.QUEUED, None, time.time()
             self.store.clear_cancel(job_id)
             self.store.save(job)

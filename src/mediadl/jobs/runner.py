@@ -124,7 +124,7 @@ class JobRun:
         if not self._save(job):
             return Outcome.LOST
         if self._quota_full():  # filled since the job was added: fail before writing
-            job.error = errors.JobsQuota().to_dict()
+            _refuse(job, errors.JobsQuota().to_dict())
             outcome = Outcome.FINISHED
         else:
             outcome = self._follow(job)
@@ -257,6 +257,17 @@ class JobRun:
             item.downloaded, item.speed, item.stage = event["size"], None, "done"
         elif kind == "failed":
             item.state, item.error, item.speed = JobState.FAILED, event["error"], None
+
+
+def _refuse(job: Job, error: dict[str, Any]) -> None:
+    """Fail what this run would have made: its items (a retry runs them alone, beside the
+    saved ones), or the whole job while its items aren't known yet."""
+    if not job.resolved:
+        job.error = error
+        return
+    for item in job.items:
+        if item.state in (JobState.QUEUED, JobState.RUNNING):
+            item.state, item.error = JobState.FAILED, error
 
 
 def _item(job: Job, event: dict[str, Any]) -> Item:
