@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mediadl.jobs import Job, new_job_id
+from mediadl.jobs import Item, Job, JobState, new_job_id
 from mediadl.jobs.store import SqliteStore
 from mediadl_fixtures.server import FixtureSite
 from support.jobs import fraction_fetched, wait_for
@@ -99,10 +99,11 @@ def test_an_item_that_would_pass_the_quota_fails_unpublished(
     assert not (downloads / ".mediadl-work" / job_id).exists()
 
 
-def _queued_without_message(tmp_path: Path, data: str, url: str) -> Job:
-    """A job saved as `POST` saves it, whose queue message never made it (no push)."""
+def _queued_without_message(tmp_path: Path, data: str, url: str, *items: Item) -> Job:
+    """A job saved as `POST` saves it (or as a retry leaves it, with ``items`` known), whose
+    queue message never made it (no push)."""
     store = SqliteStore(tmp_path / f"{data}-data" / "jobs" / "jobs.db")
-    job = Job(new_job_id(), "", url, {"metadata": False})
+    job = Job(new_job_id(), "", url, {"metadata": False}, items=list(items), resolved=bool(items))
     store.add(job)
     store.close()
     return job
@@ -118,6 +119,25 @@ def test_a_job_over_the_quota_when_it_starts_fails_before_writing(
     assert (found["state"], found["error"]["code"], found["items"]) == ("failed", "jobs.quota", [])
     assert not (downloads / job.id).exists()
     assert not (downloads / ".mediadl-work" / job.id).exists()
+    assert site.stats.bytes_sent == 0
+
+
+def test_a_quota_full_at_start_fails_only_the_items_still_to_make(
+    launch: Callable[..., Server], site: FixtureSite, downloads: Path, tmp_path: Path
+) -> None:
+    saved = Item(1, site.url("clip1"), state=JobState.DONE, file="saved.mp4", size=4096)
+    job = _queued_without_message(
+        tmp_path, "full-items", site.url("post"), saved, Item(2, site.url("clip2"))
+    )
+    (downloads / job.id).mkdir()
+    (downloads / job.id / "saved.mp4").write_bytes(b"x" * 4096)  # its first file, kept
+    server = launch("full-items", data="full-items", MEDIADL_DOWNLOAD_QUOTA="4096")
+    found = wait_for(server, job.id, lambda j: j["state"] in FINAL, "the job to end")
+    assert (found["state"], found["error"]) == ("failed", None)
+    first, second = found["items"]
+    assert (first["state"], first["file"]) == ("done", "saved.mp4")
+    assert (second["state"], second["error"]["code"]) == ("failed", "jobs.quota")
+    assert [p.name for p in (downloads / job.id).iterdir()] == ["saved.mp4"]
     assert site.stats.bytes_sent == 0
 
 
