@@ -73,3 +73,20 @@ def test_serve_says_where_the_page_docs_networks_and_data_are(tmp_path: Path) ->
     assert f"API docs: http://127.0.0.1:{port}/docs" in log
     assert "links may reach: public addresses and 127.0.0.2/32" in log
     assert f"data directory: {tmp_path / 'startup-data'}" in log
+
+
+@pytest.mark.parametrize("command", ["add", "list", "show", "cancel", "retry", "rm"])
+def test_jobs_commands_help_like_the_others(command: str) -> None:
+    done = run_mediadl("jobs", command, "--help", env={"COLUMNS": "100", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    assert text.startswith(f"Usage: mediadl jobs {command} [OPTIONS]")
+    assert not PYTHON_TYPE.findall(text), PYTHON_TYPE.findall(text)
+    assert "--server URL" in text
+    assert "--key KEY" in text
+
+
+def test_jobs_retry_names_the_item() -> None:
+    text = run_mediadl("jobs", "retry", "--help").stdout
+    assert text.splitlines()[0] == "Usage: mediadl jobs retry [OPTIONS] ID"
+    assert re.search(r"^  --item N  +Run only this failed or cancelled item again", text, re.M)

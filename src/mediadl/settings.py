@@ -419,7 +419,8 @@ class Settings(BaseSettings):
         default=30.0,
         ge=1.0,
         description="Seconds a running job's worker must renew its lease within (it does every "
-        "third of it); a job whose worker died is run again, from what is on disk, after this.",
+        "third of it); a job whose worker died is run again, from what is on disk, after this, "
+        "and a queued job whose queue message was lost is queued again.",
     )
     job_ttl: float = Field(
         default=7 * 86400.0,
@@ -431,7 +432,8 @@ class Settings(BaseSettings):
         default=None,
         ge=0,
         description="Bytes the downloads folder may hold; past it new jobs are refused "
-        "(jobs.quota). Default: no limit.",
+        "(jobs.quota), and a job that would pass it fails (jobs.quota) before publishing a "
+        "file. Default: no limit.",
     )
 
     # --- operations: metrics and logs ------------------------------------------------------------

@@ -41,6 +41,9 @@ def test_the_jobs_command(
     assert f"/api/v1/jobs/{job_id}/files/1" in shown.stdout
     listed = _jobs(server, "list", "--state", "done", "--json")
     assert [j["id"] for j in json.loads(listed.stdout)["jobs"]] == [job_id]
+    saved = _jobs(server, "retry", job_id, "--item", "1")
+    assert saved.returncode == 1
+    assert "jobs.conflict" in saved.stderr and "saved already" in saved.stderr
     removed = _jobs(server, "rm", job_id)
     assert removed.returncode == 0
     assert not (downloads / job_id).exists()

@@ -84,3 +84,42 @@ def test_pages_newest_first_by_owner_and_state(store: JobStore) -> None:
     store.delete(jobs[3].id)
     assert store.get(jobs[3].id) is None
     assert store.page("k1", None, 0, 10)[1] == 1
+
+
+def test_a_lease_taken_since_fences_the_old_holder_out(store: JobStore) -> None:
+    job = _job(store)
+    assert store.claim(job.id, "w1", 30, site=job.site, limits=None) is Claim.OK
+    first = store.fence(job.id, "w1")
+    assert first is not None
+    assert store.fence(job.id, "w2") is None
+    job.title = "by w1"
+    assert store.save(job, first)
+    store.release(job.id, "w1")
+    assert store.fence_holds(job.id, first)  # given back, taken by nobody: still w1's last
+    assert store.claim(job.id, "w2", 30, site=job.site, limits=None) is Claim.OK
+    second = store.fence(job.id, "w2")
+    assert second is not None and second != first
+    assert not store.fence_holds(job.id, first)
+    job.title = "by w1, late"
+    assert not store.save(job, first)
+    stored = store.get(job.id)
+    assert stored is not None and stored.title == "by w1"
+    job.title = "by w2"
+    assert store.save(job, second)
+    stored = store.get(job.id)
+    assert stored is not None and stored.title == "by w2"
+
+
+def test_queued_jobs_nobody_holds_are_idle_once_unchanged(store: JobStore) -> None:
+    waiting, held, running = _job(store), _job(store), _job(store)
+    for job in (waiting, held, running):
+        job.updated = 1000.0
+    running.state = JobState.RUNNING
+    for job in (waiting, held, running):
+        store.save(job)
+    assert store.claim(held.id, "w1", 30, site=held.site, limits=None) is Claim.OK
+    assert store.queued_idle(2000.0) == [waiting.id]
+    assert store.queued_idle(500.0) == []
+    waiting.state = JobState.DONE
+    store.save(waiting)
+    assert store.queued_idle(2000.0) == []

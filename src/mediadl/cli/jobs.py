@@ -17,17 +17,23 @@ from rich.console import Console
 from rich.table import Table
 
 from mediadl.cli.common import EXIT_FAILED, print_json, stderr
+from mediadl.cli.helptext import HelpCommand, HelpGroup
 from mediadl.models import AUDIO_FORMATS, CONTAINERS
 
 __all__ = ["app"]
 
-app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+app = typer.Typer(help=__doc__, cls=HelpGroup, no_args_is_help=True, add_completion=False)
 
 SERVER = typer.Option(
-    "http://127.0.0.1:8000", "--server", envvar="MEDIADL_SERVER", help="The server's address."
+    "http://127.0.0.1:8000",
+    "--server",
+    envvar="MEDIADL_SERVER",
+    metavar="URL",
+    help="The server's address.",
 )
-KEY = typer.Option(None, "--key", envvar="MEDIADL_API_KEY", help="API key (a UUID).")
+KEY = typer.Option(None, "--key", envvar="MEDIADL_API_KEY", metavar="KEY", help="API key (a UUID).")
 JSON = typer.Option(False, "--json", help="Print the server's JSON answer.")
+JOB_ID = typer.Argument(..., metavar="ID", help="The job's id.")
 
 
 def _call(
@@ -81,14 +87,20 @@ def _show(job: dict[str, Any]) -> None:
             out.print(f"       {item['download']}", markup=False, highlight=False)
 
 
-@app.command("add")
+@app.command("add", cls=HelpCommand)
 def add(  # noqa: PLR0917 - one parameter per flag is how typer declares them
-    url: str = typer.Argument(..., help="The page's link."),
-    quality: str = typer.Option("best", "-q", "--quality", help="best or a height."),
-    audio: str | None = typer.Option(None, "-a", "--audio", help=", ".join(AUDIO_FORMATS)),
-    container: str = typer.Option("mp4", "--container", help=", ".join(CONTAINERS)),
+    url: str = typer.Argument(..., metavar="URL", help="The page's link."),
+    quality: str = typer.Option(
+        "best", "-q", "--quality", metavar="HEIGHT", help="best or a height."
+    ),
+    audio: str | None = typer.Option(
+        None, "-a", "--audio", metavar="FORMAT", help=", ".join(AUDIO_FORMATS)
+    ),
+    container: str = typer.Option("mp4", "--container", metavar="EXT", help=", ".join(CONTAINERS)),
     mute: bool = typer.Option(False, "--mute", help="Video without sound."),
-    items: str = typer.Option("all", "--items", help="Playlist items: all, or 1,3,5."),
+    items: str = typer.Option(
+        "all", "--items", metavar="ITEMS", help="Playlist items: all, or 1,3,5."
+    ),
     server: str = SERVER,
     key: str | None = KEY,
     as_json: bool = JSON,
@@ -104,10 +116,12 @@ def add(  # noqa: PLR0917 - one parameter per flag is how typer declares them
     print_json(job) if as_json else _show(job)
 
 
-@app.command("list")
+@app.command("list", cls=HelpCommand)
 def list_jobs(
-    state: str | None = typer.Option(None, "--state", help="queued, running, done, failed…"),
-    limit: int = typer.Option(50, "--limit"),
+    state: str | None = typer.Option(
+        None, "--state", metavar="STATE", help="queued, running, done, failed or cancelled."
+    ),
+    limit: int = typer.Option(50, "--limit", metavar="N", help="Jobs shown at most."),
     server: str = SERVER,
     key: str | None = KEY,
     as_json: bool = JSON,
@@ -127,27 +141,37 @@ def list_jobs(
         stderr.print(f"{len(page['jobs'])} of {page['total']}", highlight=False)
 
 
-@app.command("show")
-def show(job_id: str, server: str = SERVER, key: str | None = KEY, as_json: bool = JSON) -> None:
+@app.command("show", cls=HelpCommand)
+def show(
+    job_id: str = JOB_ID, server: str = SERVER, key: str | None = KEY, as_json: bool = JSON
+) -> None:
     """One job, its items and their download links."""
     job = _call("GET", server, key, f"/{job_id}")
     print_json(job) if as_json else _show(job)
 
 
-@app.command("cancel")
-def cancel(job_id: str, server: str = SERVER, key: str | None = KEY) -> None:
+@app.command("cancel", cls=HelpCommand)
+def cancel(job_id: str = JOB_ID, server: str = SERVER, key: str | None = KEY) -> None:
     """Stop a job (files already saved stay)."""
     _show(_call("POST", server, key, f"/{job_id}/cancel"))
 
 
-@app.command("retry")
-def retry(job_id: str, server: str = SERVER, key: str | None = KEY) -> None:
-    """Run a failed or cancelled job again."""
-    _show(_call("POST", server, key, f"/{job_id}/retry"))
+@app.command("retry", cls=HelpCommand)
+def retry(
+    job_id: str = JOB_ID,
+    item: int | None = typer.Option(
+        None, "--item", min=1, metavar="N", help="Run only this failed or cancelled item again."
+    ),
+    server: str = SERVER,
+    key: str | None = KEY,
+) -> None:
+    """Run a failed or cancelled job again (or only one of its items)."""
+    path = f"/{job_id}/retry" if item is None else f"/{job_id}/items/{item}/retry"
+    _show(_call("POST", server, key, path))
 
 
-@app.command("rm")
-def remove(job_id: str, server: str = SERVER, key: str | None = KEY) -> None:
+@app.command("rm", cls=HelpCommand)
+def remove(job_id: str = JOB_ID, server: str = SERVER, key: str | None = KEY) -> None:
     """Remove a job and its files from the server."""
     _call("DELETE", server, key, f"/{job_id}")
     sys.stdout.write(f"removed {job_id}\n")

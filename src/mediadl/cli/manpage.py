@@ -7,8 +7,10 @@ laid out as man(7) sections; ``make man`` writes it to docs/mediadl.1 (``man ./d
 from __future__ import annotations
 
 from importlib import metadata
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from mediadl.cli import app
 
@@ -33,13 +35,24 @@ def manpage() -> str:
         ".SH SYNOPSIS",
         _block(group.get_help(root)),
     ]
-    for name in group.list_commands(root):  # type: ignore[attr-defined]
-        command = group.get_command(root, name)  # type: ignore[attr-defined]
-        ctx = typer.Context(
-            command, info_name=name, parent=root, max_content_width=WIDTH, terminal_width=WIDTH
-        )
-        lines += [f".SH {name.upper()}", _block(command.get_help(ctx))]
+    lines += _sections(group, root, [])
     return "\n".join(lines) + "\n"
+
+
+def _sections(group: Any, parent: typer.Context, path: list[str]) -> list[str]:
+    """A section for each command, and one for each command of a group of commands
+    (``JOBS``, then ``JOBS ADD``…)."""
+    lines = []
+    for name in group.list_commands(parent):
+        command = group.get_command(parent, name)
+        ctx = typer.Context(
+            command, info_name=name, parent=parent, max_content_width=WIDTH, terminal_width=WIDTH
+        )
+        title = " ".join([*path, name]).upper()
+        lines += [f".SH {title}", _block(command.get_help(ctx))]
+        if isinstance(command, TyperGroup):
+            lines += _sections(command, ctx, [*path, name])
+    return lines
 
 
 def _block(text: str) -> str:

@@ -14,6 +14,12 @@ run left) and publishes it once, telling the worker what happens as JSON lines o
 SIGTERM, or stdin closing (the worker died), cancels: the fetcher stops, ffmpeg is killed, and
 the process exits; the worker removes the work folder when the job was cancelled and keeps it
 when it will run again.
+
+The child also guards the lease's fence itself (its worker may be the one that is paused): it
+looks a few times a second, and once more, under the item's work-folder lock, right before it
+publishes. When another worker took the job, it stops at once (status ``LOST_EXIT``) and
+publishes nothing. A file that would pass ``max_filesize`` or the downloads folder's quota fails
+the item before it is published (and its work is removed).
 """
 
 from __future__ import annotations
@@ -30,8 +36,11 @@ from typing import Any
 from mediadl import errors, sites
 from mediadl.engine import Engine
 from mediadl.engine.download import produce
-from mediadl.jobs.files import job_dir, publish_once, work_dir
+from mediadl.jobs.files import check_room, job_dir, locked, publish_once, work_dir
 from mediadl.jobs.model import Item, Job, JobState
+from mediadl.jobs.queue import open_store
+from mediadl.jobs.runner import LOST_EXIT
+from mediadl.jobs.store import JobStore
 from mediadl.logsetup import bind_request_id, configure
 from mediadl.models import CancelToken, Choice, MediaInfo, Progress
 from mediadl.settings import Settings
@@ -41,6 +50,25 @@ __all__ = ["choice_of", "main"]
 log = logging.getLogger("mediadl.jobs.child")  # not __main__: it runs with -m
 
 _PROGRESS_EVERY = 0.3
+FENCE_EVERY = 0.5
+"""Seconds between two looks at the lease's fence."""
+
+
+class LeaseLost(Exception):
+    """Another worker took this job: this run must neither publish nor go on."""
+
+
+class Fence:
+    """The generation of the lease this run's worker took, checked against the store."""
+
+    def __init__(self, store: JobStore, job_id: str, fence: int) -> None:
+        self.store, self.job_id, self.fence = store, job_id, fence
+
+    def check(self) -> None:
+        if not self.store.fence_holds(self.job_id, self.fence):
+            # on the worker's log (stderr is its), even while the worker itself is paused
+            log.warning("job %s: another worker took its lease; this run stops", self.job_id)
+            raise LeaseLost()
 
 
 def choice_of(data: dict[str, Any]) -> Choice:
@@ -61,8 +89,8 @@ def emit(event: str, **fields: Any) -> None:
 
 
 class Run:
-    def __init__(self, settings: Settings, job: Job, cancel: CancelToken) -> None:
-        self.settings, self.job, self.cancel = settings, job, cancel
+    def __init__(self, settings: Settings, job: Job, cancel: CancelToken, fence: Fence) -> None:
+        self.settings, self.job, self.cancel, self.fence = settings, job, cancel, fence
         self.engine = Engine(settings, sites.extractors())
         self.choice = choice_of(job.choice)
 
@@ -85,6 +113,7 @@ class Run:
     def _item(self, info: MediaInfo, item: Item) -> None:
         emit("item", index=item.index, title=item.title)
         try:
+            check_room(self.settings, 0)  # a folder filled since the job was added
             if info.is_playlist:
                 info = self.engine.resolve_entry(info.entries[item.index - 1])
             plan = self.engine.plan(info, self.choice)
@@ -93,7 +122,10 @@ class Run:
                 plan, work, settings=self.settings, progress=_reporter(item.index),
                 cancel=self.cancel,
             )  # fmt: skip
-            saved = publish_once(made, job_dir(self.settings, self.job.id), plan.filename, work)
+            with locked(work):  # the fence's look and the link, one run at a time
+                self.fence.check()
+                check_room(self.settings, made.stat().st_size, made)
+                saved = publish_once(made, job_dir(self.settings, self.job.id), plan.filename, work)
         except errors.Cancelled:
             raise
         except errors.MediadlError as exc:
@@ -160,6 +192,24 @@ def _watch(cancel: CancelToken) -> None:
     threading.Thread(target=read_until_closed, name="parent-watch", daemon=True).start()
 
 
+def _guard(fence: Fence, cancel: CancelToken) -> None:
+    """Stop at once when another worker took the job, even if this one's worker is paused."""
+
+    def look() -> None:
+        while True:
+            time.sleep(FENCE_EVERY)
+            try:
+                fence.check()
+            except LeaseLost:
+                cancel.cancel()
+                sys.stdout.flush()
+                os._exit(LOST_EXIT)
+            except Exception:  # noqa: BLE001, S112 - the store unreachable a moment: look again
+                continue
+
+    threading.Thread(target=look, name="fence-watch", daemon=True).start()
+
+
 def main() -> int:
     spec = json.loads(sys.stdin.buffer.readline())
     settings = Settings(**spec["settings"])
@@ -169,10 +219,14 @@ def main() -> int:
     log.info("job %s: started in process %d", job.id, os.getpid())
     cancel = CancelToken()
     _watch(cancel)
+    fence = Fence(open_store(settings), job.id, int(spec["fence"]))
+    _guard(fence, cancel)
     try:
-        Run(settings, job, cancel).run()
+        Run(settings, job, cancel, fence).run()
     except errors.Cancelled:
         return 2
+    except LeaseLost:
+        return LOST_EXIT
     return 0
 
 

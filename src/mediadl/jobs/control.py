@@ -34,17 +34,19 @@ class Jobs:
 
     @contextmanager
     def _holding(self, job_id: str) -> Iterator[bool]:
-        """Whether this process took the job's lease (then it is released at the end)."""
+        """Whether this call took the job's lease (then it is released at the end). Each call
+        has a name of its own: two requests of one process never both hold a job."""
         site = ""
         job = self.store.get(job_id)
         if job is not None:
             site = job.site
-        got = self.store.claim(job_id, self.me, self.settings.job_lease, site=site, limits=None)
+        me = f"{self.me}#{secrets.token_hex(4)}"
+        got = self.store.claim(job_id, me, self.settings.job_lease, site=site, limits=None)
         try:
             yield got is Claim.OK
         finally:
             if got is Claim.OK:
-                self.store.release(job_id, self.me)
+                self.store.release(job_id, me)
 
     def add(self, job: Job) -> Job:
         quota = self.settings.download_quota
@@ -70,11 +72,14 @@ class Jobs:
                 return self.finish_cancelled(job_id) or job
         return self.get(job_id, owner)
 
-    def finish_cancelled(self, job_id: str) -> Job | None:
-        """Mark a job cancelled and remove its work (the caller holds the lease)."""
+    def finish_cancelled(self, job_id: str, fence: int | None = None) -> Job | None:
+        """Mark a job cancelled and remove its work (the caller holds the lease, of generation
+        ``fence`` if given: ``None`` when another took it since, and nothing is changed)."""
         job = self.store.get(job_id)
-        if job is None:
+        if job is None or (fence is not None and not self.store.fence_holds(job_id, fence)):
             return None
+        # the work goes before the state says cancelled (who reads "cancelled" finds it gone); a
+        # run that took the job since would find the cancel request and stop too
         remove_work(self.settings, job_id)
         for item in job.items:
             if item.state in (JobState.QUEUED, JobState.RUNNING):
@@ -82,7 +87,8 @@ class Jobs:
                 item.speed = None
         job.state = JobState.CANCELLED
         job.finish()
-        self.store.save(job)
+        if not self.store.save(job, fence):
+            return None
         self.store.clear_cancel(job_id)
         return job
 
@@ -93,11 +99,36 @@ class Jobs:
             job = self.get(job_id, owner)
             if not held or job.state not in (JobState.FAILED, JobState.CANCELLED):
                 raise errors.JobConflict("Only a failed or cancelled job can be retried.")
-            if job.error is not None:
-                job.error, job.resolved, job.items = None, False, []
+            job.error = None
+            if not job.resolved:  # items known stay: their saved files must not be made twice
+                job.items = []
             for item in job.items:
                 if item.state is not JobState.DONE:
                     item.reset()
+            job.state, job.finished, job.updated = JobState.QUEUED, None, time.time()
+            self.store.clear_cancel(job_id)
+            self.store.save(job)
+        self.push(job_id)
+        return job
+
+    def retry_item(self, job_id: str, index: int, owner: str | None) -> Job:
+        """Run one failed or cancelled item again, and only it: the job's other items stay as
+        they are (saved files untouched, other failures left failed)."""
+        job = self.get(job_id, owner)
+        with self._holding(job_id) as held:
+            job = self.get(job_id, owner)
+            if not held or job.state not in FINAL_STATES:
+                raise errors.JobConflict(
+                    "The job is queued or running; retry an item once the job has ended."
+                )
+            item = next((i for i in job.items if i.index == index), None)
+            if item is None:
+                raise errors.JobNotFound(f"This job has no item {index}.")
+            if item.state not in (JobState.FAILED, JobState.CANCELLED):
+                raise errors.JobConflict(f"Item {index} is saved already; only a failed or "
+                                         "cancelled item can be retried.")  # fmt: skip
+            item.reset()
+            job.error = None  # known items: an error of the job's own was about this run
             job.state, job.finished, job.updated = JobState.QUEUED, None, time.time()
             self.store.clear_cancel(job_id)
             self.store.save(job)
@@ -131,6 +162,32 @@ class Jobs:
                     self.finish_cancelled(job_id)
                     continue
                 job.state, job.updated = JobState.QUEUED, time.time()
+                self.store.save(job)
+            self.push(job_id)
+            moved.append(job_id)
+        return moved
+
+    def requeue_unsent(self, pending: Callable[[], set[str]]) -> list[str]:
+        """Queued jobs with no message to run them (one lost: a Redis that restarted without
+        persistence, a process that died between saving a job and pushing it): pushed again.
+
+        A job counts once it sat queued, held by nobody, for ``job_lease`` seconds and its id
+        is in none of the ``pending`` messages (read after the store, so a message pushed in
+        between is seen). A message too many is harmless: the run finds the job held or ended.
+        """
+        idle = self.store.queued_idle(time.time() - self.settings.job_lease)
+        if not idle:
+            return []
+        waiting = pending()
+        moved = []
+        for job_id in idle:
+            if job_id in waiting:
+                continue
+            with self._holding(job_id) as held:
+                job = self.store.get(job_id)
+                if not held or job is None or job.state is not JobState.QUEUED:
+                    continue
+                job.updated = time.time()  # pushed now: not again before another lease
                 self.store.save(job)
             self.push(job_id)
             moved.append(job_id)

@@ -12,18 +12,23 @@ process dies between the link and the record of it.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+from mediadl import errors
 from mediadl.engine.filenames import numbered
 from mediadl.settings import Settings
 
 __all__ = [
     "WORK_FOLDER",
+    "check_room",
     "download_dir",
     "folder_size",
     "job_dir",
+    "locked",
     "publish_once",
     "remove_job_files",
     "work_dir",
@@ -68,6 +73,34 @@ def publish_once(source: Path, folder: Path, filename: str, work: Path) -> Path:
             continue
         return target
     raise FileExistsError(f"too many files named {filename!r}")
+
+
+@contextlib.contextmanager
+def locked(work: Path) -> Iterator[None]:
+    """Hold ``work`` (an item's work folder) for this process: the lock the engine's
+    ``produce`` takes on it too, so one run at a time makes or publishes the item."""
+    fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def check_room(settings: Settings, size: int, made: Path | None = None) -> None:
+    """Refuse a file of ``size`` bytes past ``max_filesize``, or a downloads folder at or past
+    its quota (with ``made`` already inside it: past it once ``made`` is counted)."""
+    limit = settings.max_filesize
+    if limit is not None and size > limit:
+        raise errors.ContentTooLarge(
+            f"This file is larger than this server allows ({limit / 1e6:.0f} MB).", limit=limit
+        )
+    quota = settings.download_quota
+    if quota is None:
+        return
+    used = folder_size(download_dir(settings))  # counts ``made``: it is in the work folder
+    if used > quota or (made is None and used >= quota):
+        raise errors.JobsQuota()
 
 
 def remove_job_files(settings: Settings, job_id: str) -> None:

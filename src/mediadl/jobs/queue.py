@@ -5,7 +5,9 @@ free. It takes a message off the queue as it hands it out (Redis ``BRPOP``, SQLi
 a worker killed mid-task loses it. That is why the message carries only the job's id, and the
 job's lease in the store (see :mod:`mediadl.jobs.store`) is what makes a job run again, once at
 a time, after its worker died: the housekeeping of any worker finds the expired lease and puts
-the job back on the queue.
+the job back on the queue. A message lost before any worker took it (a Redis restarted without
+persistence) is made good the same way: housekeeping pushes again a job that sat queued for a
+lease's time with no message waiting for it.
 """
 
 from __future__ import annotations
@@ -64,6 +66,10 @@ class JobQueue:
 
     def execute(self, task: Task) -> None:
         self.huey.execute(task)
+
+    def pending_ids(self) -> set[str]:
+        """The job ids of the messages waiting in the queue."""
+        return {str(task.args[0]) for task in self.huey.pending() if task.args}
 
     def __len__(self) -> int:
         return int(self.huey.pending_count())

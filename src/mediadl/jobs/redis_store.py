@@ -4,10 +4,12 @@ Keys (prefix ``mediadl:jobs:``): ``doc:<id>`` the record as JSON; ``all`` and ``
 sorted sets of ids by creation time; ``running`` the ids in state running; ``finished`` ids by
 when they ended; ``cancel:<id>`` a cancel request; ``lease:<id>`` the worker holding the job
 (``worker|site``, expiring after ``job_lease``); ``alive`` and ``site:<host>`` sorted sets of
-leased ids by lease expiry, which the limits count; ``state:<state>`` the ids in each state and
-``workers`` the workers by heartbeat expiry, which the metrics count. Each lease change is one
-Lua script, so two workers never both take a job nor pass a limit together; Redis's own clock
-decides expiry.
+leased ids by lease expiry, which the limits count; ``gen:<id>`` the generation of the job's last
+lease (its fence), which a fenced save checks in the script that writes; ``state:<state>`` the
+ids in each state (the metrics count them, and ``state:queued`` is where lost messages are looked
+for) and ``workers`` the workers by heartbeat expiry, which the metrics count. Each lease change
+is one Lua script, so two workers never both take a job nor pass a limit together; Redis's own
+clock decides expiry.
 """
 
 from __future__ import annotations
@@ -43,7 +45,30 @@ if limited then
   redis.call('ZADD', site, now + ttl, id)
 end
 redis.call('SET', lease, worker .. '|' .. ARGV[7], 'PX', ttl)
+redis.call('INCR', KEYS[4])
 return 'ok'
+"""
+
+_FENCE = """
+local holder = redis.call('GET', KEYS[1])
+if not holder or string.match(holder, '^[^|]*') ~= ARGV[1] then return false end
+return tonumber(redis.call('GET', KEYS[2]) or '0')
+"""
+
+_SAVE = """
+if ARGV[3] ~= '' and tonumber(redis.call('GET', KEYS[4]) or '0') ~= tonumber(ARGV[3]) then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2])
+if ARGV[4] == 'running' then redis.call('SADD', KEYS[2], ARGV[1])
+else redis.call('SREM', KEYS[2], ARGV[1]) end
+if ARGV[5] ~= '' then redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
+else redis.call('ZREM', KEYS[3], ARGV[1]) end
+for i = 5, #KEYS do
+  if KEYS[i] == ARGV[6] then redis.call('SADD', KEYS[i], ARGV[1])
+  else redis.call('SREM', KEYS[i], ARGV[1]) end
+end
+return 1
 """
 
 _RENEW = f"""
@@ -91,6 +116,8 @@ class RedisStore:
         self._release = self._r.register_script(_RELEASE)
         self._beat = self._r.register_script(_BEAT)
         self._alive = self._r.register_script(_ALIVE)
+        self._fence = self._r.register_script(_FENCE)
+        self._save = self._r.register_script(_SAVE)
 
     def add(self, job: Job) -> None:
         with self._r.pipeline() as tx:
@@ -104,25 +131,20 @@ class RedisStore:
         raw = self._r.get(f"{P}doc:{job_id}")
         return Job.from_json(json.loads(raw)) if raw else None
 
-    def save(self, job: Job) -> None:
-        with self._r.pipeline() as tx:
-            tx.set(f"{P}doc:{job.id}", _dump(job))
-            for state in _STATES:
-                (tx.sadd if state == job.state else tx.srem)(f"{P}state:{state}", job.id)
-            if job.state is JobState.RUNNING:
-                tx.sadd(f"{P}running", job.id)
-            else:
-                tx.srem(f"{P}running", job.id)
-            if job.state in FINAL_STATES and job.finished is not None:
-                tx.zadd(f"{P}finished", {job.id: job.finished})
-            else:
-                tx.zrem(f"{P}finished", job.id)
-            tx.execute()
+    def save(self, job: Job, fence: int | None = None) -> bool:
+        states = [f"{P}state:{state}" for state in _STATES]
+        keys = [f"{P}doc:{job.id}", f"{P}running", f"{P}finished", f"{P}gen:{job.id}", *states]
+        done = job.state in FINAL_STATES and job.finished is not None
+        args = [
+            job.id, _dump(job), "" if fence is None else fence, job.state.value,
+            repr(job.finished) if done else "", f"{P}state:{job.state}",
+        ]  # fmt: skip
+        return bool(self._save(keys=keys, args=args))
 
     def delete(self, job_id: str) -> None:
         job = self.get(job_id)
         with self._r.pipeline() as tx:
-            tx.delete(f"{P}doc:{job_id}", f"{P}cancel:{job_id}")
+            tx.delete(f"{P}doc:{job_id}", f"{P}cancel:{job_id}", f"{P}gen:{job_id}")
             tx.zrem(f"{P}all", job_id)
             if job is not None:
                 tx.zrem(f"{P}owner:{job.owner}", job_id)
@@ -153,7 +175,7 @@ class RedisStore:
         self, job_id: str, worker: str, ttl: float, *, site: str, limits: tuple[int, int] | None
     ) -> Claim:
         total, per_site = limits or (0, 0)
-        keys = [f"{P}lease:{job_id}", f"{P}alive", f"{P}site:{site}"]
+        keys = [f"{P}lease:{job_id}", f"{P}alive", f"{P}site:{site}", f"{P}gen:{job_id}"]
         args: list[str | int] = [
             job_id, worker, int(ttl * 1000), int(limits is not None), total, per_site, site
         ]  # fmt: skip
@@ -162,6 +184,13 @@ class RedisStore:
     def renew(self, job_id: str, worker: str, ttl: float) -> bool:
         keys = [f"{P}lease:{job_id}", f"{P}alive"]
         return bool(self._renew(keys=keys, args=[job_id, worker, int(ttl * 1000)]))
+
+    def fence(self, job_id: str, worker: str) -> int | None:
+        found = self._fence(keys=[f"{P}lease:{job_id}", f"{P}gen:{job_id}"], args=[worker])
+        return None if found is None else int(found)
+
+    def fence_holds(self, job_id: str, fence: int) -> bool:
+        return int(self._r.get(f"{P}gen:{job_id}") or 0) == fence
 
     def release(self, job_id: str, worker: str) -> None:
         self._release(keys=[f"{P}lease:{job_id}", f"{P}alive"], args=[job_id, worker])
@@ -197,6 +226,11 @@ class RedisStore:
 
     def workers_alive(self) -> int:
         return int(self._alive(keys=[f"{P}workers"]))
+
+    def queued_idle(self, before: float) -> list[str]:
+        queued = sorted(cast("set[str]", self._r.smembers(f"{P}state:{JobState.QUEUED}")))
+        idle = [j for j in self._docs(queued) if j.state is JobState.QUEUED and j.updated < before]
+        return [j.id for j in idle if not self._r.exists(f"{P}lease:{j.id}")]
 
     def close(self) -> None:
         self._r.close()

@@ -9,6 +9,11 @@ is also the worker's heartbeat: a lease not renewed within ``job_lease`` seconds
 worker died, and the job may run again. Taking a lease counts the leases alive, so the total and
 per-site limits hold across every worker. Workers also beat (``beat``) while idle, so the
 metrics can count the workers alive.
+
+Each lease taken gets the next generation of the job (its *fence*). A worker writes its run's
+record with :meth:`JobStore.save` given its fence, and its child checks the fence before it
+publishes a file: a worker whose lease lapsed while it was paused (an overloaded machine, a
+stopped process) and was taken by another can no longer write, whatever its clock says.
 """
 
 from __future__ import annotations
@@ -41,8 +46,9 @@ class JobStore(Protocol):
 
     def get(self, job_id: str) -> Job | None: ...
 
-    def save(self, job: Job) -> None:
-        """Write the record (the lease holder only)."""
+    def save(self, job: Job, fence: int | None = None) -> bool:
+        """Write the record (the lease holder only). With ``fence``: only while no lease was
+        taken since the one of that generation (else nothing is written: ``False``)."""
         ...
 
     def delete(self, job_id: str) -> None: ...
@@ -61,6 +67,14 @@ class JobStore(Protocol):
 
     def renew(self, job_id: str, worker: str, ttl: float) -> bool:
         """Extend a lease this worker holds; ``False`` when it was lost."""
+        ...
+
+    def fence(self, job_id: str, worker: str) -> int | None:
+        """The generation of the lease ``worker`` took last, while it is the last one taken."""
+        ...
+
+    def fence_holds(self, job_id: str, fence: int) -> bool:
+        """Whether no lease was taken since the one of generation ``fence``."""
         ...
 
     def release(self, job_id: str, worker: str) -> None: ...
@@ -87,6 +101,10 @@ class JobStore(Protocol):
 
     def workers_alive(self) -> int: ...
 
+    def queued_idle(self, before: float) -> list[str]:
+        """Queued jobs nobody holds, unchanged since ``before``: maybe without a message."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -101,7 +119,8 @@ create table if not exists jobs (
     doc text not null,
     worker text,
     lease_until real not null default 0,
-    cancel integer not null default 0
+    cancel integer not null default 0,
+    gen integer not null default 0
 );
 create index if not exists jobs_owner_created on jobs (owner, created);
 create index if not exists jobs_state on jobs (state);
@@ -119,6 +138,9 @@ class SqliteStore:
         self._db.execute("pragma journal_mode=wal")
         self._db.execute("pragma synchronous=normal")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("pragma table_info(jobs)")}
+        if "gen" not in columns:  # a jobs.db from before fences
+            self._db.execute("alter table jobs add column gen integer not null default 0")
         self._lock = threading.Lock()
 
     @contextmanager
@@ -144,12 +166,14 @@ class SqliteStore:
             row = self._db.execute("select doc from jobs where id = ?", (job_id,)).fetchone()
         return Job.from_json(json.loads(row[0])) if row else None
 
-    def save(self, job: Job) -> None:
+    def save(self, job: Job, fence: int | None = None) -> bool:
+        query = "update jobs set state = ?, finished = ?, doc = ? where id = ?"
+        args: list[object] = [job.state, job.finished, _dump(job), job.id]
+        if fence is not None:
+            query += " and gen = ?"
+            args.append(fence)
         with self._tx() as db:
-            db.execute(
-                "update jobs set state = ?, finished = ?, doc = ? where id = ?",
-                (job.state, job.finished, _dump(job), job.id),
-            )
+            return db.execute(query, args).rowcount == 1
 
     def delete(self, job_id: str) -> None:
         with self._tx() as db:
@@ -198,7 +222,7 @@ class SqliteStore:
                 if on_site >= per_site:
                     return Claim.BUSY
             db.execute(
-                "update jobs set worker = ?, lease_until = ? where id = ?",
+                "update jobs set worker = ?, lease_until = ?, gen = gen + 1 where id = ?",
                 (worker, now + ttl, job_id),
             )
         return Claim.OK
@@ -211,6 +235,18 @@ class SqliteStore:
                 (now + ttl, job_id, worker, now),
             )
             return cursor.rowcount == 1
+
+    def fence(self, job_id: str, worker: str) -> int | None:
+        with self._lock:
+            row = self._db.execute(
+                "select gen from jobs where id = ? and worker = ?", (job_id, worker)
+            ).fetchone()
+        return int(row[0]) if row else None
+
+    def fence_holds(self, job_id: str, fence: int) -> bool:
+        with self._lock:
+            row = self._db.execute("select gen from jobs where id = ?", (job_id,)).fetchone()
+        return bool(row and row[0] == fence)
 
     def release(self, job_id: str, worker: str) -> None:
         with self._tx() as db:
@@ -264,6 +300,14 @@ class SqliteStore:
                 "select count(*) from workers where until > ?", (time.time(),)
             ).fetchone()
         return int(row[0])
+
+    def queued_idle(self, before: float) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "select id, doc from jobs where state = ? and lease_until < ?",
+                (JobState.QUEUED.value, time.time()),
+            ).fetchall()
+        return [r[0] for r in rows if json.loads(r[1])["updated"] < before]
 
     def close(self) -> None:
         with self._lock:

@@ -2,7 +2,8 @@
 
 ``mediadl worker`` runs one :class:`Worker` in the foreground; ``mediadl serve`` runs one in the
 background with the embedded (SQLite) queue. Housekeeping, in every worker, puts back jobs whose
-worker died (lease expired) and removes finished jobs past ``job_ttl``.
+worker died (lease expired), pushes again queued jobs whose message was lost (within about
+``job_lease`` and a third), and removes finished jobs past ``job_ttl``.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ class Worker:
             try:
                 for job_id in self.jobs.requeue_orphans():
                     log.warning("job %s: its worker is gone; it runs again", job_id)
+                for job_id in self.jobs.requeue_unsent(self.queue.pending_ids):
+                    log.warning("job %s: queued with no message waiting; pushed again", job_id)
                 if time.monotonic() - last_expire >= expire_every:
                     last_expire = time.monotonic()
                     self.jobs.expire()

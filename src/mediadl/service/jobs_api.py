@@ -6,6 +6,7 @@ GET    /api/v1/jobs/{id}                                        → the job and 
 GET    /api/v1/jobs/{id}/events                                 → SSE: `job` on every change
 POST   /api/v1/jobs/{id}/cancel                                 → 202 (stops within a second)
 POST   /api/v1/jobs/{id}/retry                                  → 202 what failed runs again
+POST   /api/v1/jobs/{id}/items/{index}/retry                    → 202 that item runs again
 DELETE /api/v1/jobs/{id}                                        → 204, its files removed too
 GET    /api/v1/jobs/{id}/files/{index}                          → the saved file (Range)
 
@@ -171,6 +172,20 @@ async def retry_job(job_id: str, request: Request, ctx: Context, owner: Owner) -
     """Queue a failed or cancelled job again: its items that aren't saved run again
     (`jobs.conflict`, 409, for a job in another state)."""
     job = await asyncio.to_thread(_jobs(ctx).retry, _checked_id(job_id), owner)
+    return job_out(ctx, request, job)
+
+
+@router.post(
+    "/{job_id}/items/{index}/retry", status_code=202, response_model=JobOut, responses=_ERRORS
+)
+async def retry_item(
+    job_id: str, index: int, request: Request, ctx: Context, owner: Owner
+) -> JobOut:
+    """Queue one failed or cancelled item of an ended job again; only it runs, the job's saved
+    files stay as they are. `jobs.conflict` (409) while the job is queued or running, or when
+    the item is saved already; `jobs.not_found` (404) when the job has no such item."""
+    retry = _jobs(ctx).retry_item
+    job = await asyncio.to_thread(retry, _checked_id(job_id), index, owner)
     return job_out(ctx, request, job)
 
 
