@@ -17,13 +17,8 @@ from mediadl import sites
 from mediadl.engine import extractor_for, urlindex
 from mediadl.engine.extract import resolve
 from mediadl.engine.lookup import IndexedYoutubeDL
-from mediadl.engine.urlindex import (
-    UrlIndex,
-    first_suitable,
-    fold,
-    needs_own_match,
-    required_literals,
-)
+from mediadl.engine.suitable import needs_own_match
+from mediadl.engine.urlindex import UrlIndex, first_suitable, fold, required_literals
 from mediadl.engine.ytdl import new_ydl
 from mediadl.settings import Settings
 from mediadl_fixtures.server import FixtureSite

@@ -10,9 +10,9 @@ necessary substrings, as clauses that must all hold, each satisfied by any of it
 alternative of ``(?:a|b)``). They are necessary, never sufficient: a link that has them still goes
 to the extractor's own ``suitable``, so :func:`first_suitable` answers exactly what yt-dlp's loop
 would, only sooner. An extractor with its own ``suitable`` is indexed too when that method can only
-say yes through the pattern's match (``False if OtherIE.suitable(url) else super().suitable(url)``,
-``not … and super().suitable(url)``: :func:`needs_own_match` reads its source); one with other
-logic, several patterns we can't read, or anything else unusual is always asked.
+say yes through the pattern's match (``False if OtherIE.suitable(url) else super().suitable(url)``;
+:mod:`mediadl.engine.suitable` reads its source); one with other logic, several patterns we can't
+read, or anything else unusual is always asked.
 
 The clauses of all extractors are cached on disk under a digest of every pattern, so a new yt-dlp
 rebuilds them once (about 0.15 s).
@@ -25,31 +25,20 @@ asked, as yt-dlp does.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import hashlib
-import inspect
 import json
 import logging
 import os
 import tempfile
-import textwrap
-import types
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from mediadl.engine.internals import declare
+from mediadl.engine.suitable import base_method, default_suitable, fingerprint, needs_own_match
 
-__all__ = [
-    "RE_PARSER",
-    "VALID_URL",
-    "UrlIndex",
-    "first_suitable",
-    "fold",
-    "needs_own_match",
-    "required_literals",
-]
+__all__ = ["RE_PARSER", "VALID_URL", "UrlIndex", "first_suitable", "fold", "required_literals"]
 
 log = logging.getLogger("mediadl.ytdl")
 
@@ -215,7 +204,7 @@ class UrlIndex:
         found: dict[str, Requirement] = {}
         for key, (own, _code) in patterns.items():
             with contextlib.suppress(Exception):  # unreadable: that extractor is always asked
-                if _default_suitable(ies[key]) or needs_own_match(ies[key]):
+                if default_suitable(ies[key]) or needs_own_match(ies[key]):
                     found[key] = tuple(_analysis(grammar, p) for p in own)
         return cls(found)
 
@@ -283,7 +272,7 @@ def _read_patterns(ies: Mapping[str, Any]) -> dict[str, Patterns]:
             raise AttributeError(f"yt-dlp's InfoExtractor has no {name}")
     found: dict[str, Patterns] = {}
     for key, ie in ies.items():
-        if not isinstance(ie, type) or not _base_method(ie, "_match_valid_url"):
+        if not isinstance(ie, type) or not base_method(ie, "_match_valid_url"):
             continue
         value = _own(ie, "_VALID_URL")
         patterns = (value,) if isinstance(value, str) else value
@@ -292,135 +281,12 @@ def _read_patterns(ies: Mapping[str, Any]) -> dict[str, Patterns]:
             and patterns
             and all(isinstance(p, str) for p in patterns)
         ):
-            found[key] = (tuple(patterns), _fingerprint(ie))
+            found[key] = (tuple(patterns), fingerprint(ie))
     return found
-
-
-def _fingerprint(ie: type) -> str:
-    """A digest of the code of ``ie``'s own ``suitable`` methods (``""``: only yt-dlp's)."""
-    codes = [getattr(getattr(m, "__func__", m), "__code__", None) for m in _own_suitables(ie)]
-    if not codes:
-        return ""
-    return hashlib.sha256(repr([_code_text(c) for c in codes]).encode()).hexdigest()[:16]
-
-
-def _code_text(code: object) -> object:
-    """What a code object does, the same in every process (a nested code object's repr names
-    its address, so it is replaced by its own text)."""
-    if not isinstance(code, types.CodeType):
-        return repr(code)
-    return (code.co_code, code.co_names, tuple(_code_text(c) for c in code.co_consts))
 
 
 _BASE_NAMES = ("_VALID_URL", "_match_valid_url", "suitable")
 """What yt-dlp's default ``suitable`` is made of: the base extractor must still define them."""
-
-
-_BASES = frozenset({"InfoExtractor", "LazyLoadExtractor"})
-
-
-def _default_suitable(ie: type) -> bool:
-    """Whether ``suitable`` and ``_match_valid_url`` are yt-dlp's (lazy or real) base versions."""
-    return _base_method(ie, "suitable") and _base_method(ie, "_match_valid_url")
-
-
-def _base_method(ie: type, name: str) -> bool:
-    owner = next((k for k in ie.__mro__ if name in k.__dict__), None)
-    return owner is not None and owner.__name__ in _BASES
-
-
-def _own_suitables(ie: type) -> list[object]:
-    """The ``suitable`` methods ``ie`` and its parents define above yt-dlp's base ones."""
-    found = []
-    for klass in ie.__mro__:
-        if klass.__name__ in _BASES:
-            break
-        if "suitable" in klass.__dict__:
-            found.append(klass.__dict__["suitable"])
-    return found
-
-
-def needs_own_match(ie: type) -> bool:
-    """Whether every ``suitable`` ``ie`` defines says yes only when ``ie``'s pattern matches.
-
-    Read from their source: each ``return`` must give something false, or an expression that is
-    true only with ``super().suitable(url)`` or ``cls._match_valid_url(url)`` (which reach yt-dlp's
-    base ``suitable``, the pattern's match, with ``cls`` still ``ie``), and neither ``cls`` nor
-    ``url`` is rebound. False for anything else, or when the source can't be read.
-    """
-    methods = _own_suitables(ie)
-    try:
-        return bool(methods) and all(_reads_match(m) for m in methods)
-    except (OSError, TypeError, SyntaxError, ValueError):
-        return False
-
-
-def _reads_match(method: object) -> bool:
-    func = getattr(method, "__func__", None)
-    if not isinstance(method, classmethod) or func is None:
-        return False
-    tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
-    definition = tree.body[0]
-    if not isinstance(definition, ast.FunctionDef) or len(definition.args.args) != 2:
-        return False
-    klass, url = (a.arg for a in definition.args.args)
-    for node in ast.walk(definition):
-        if isinstance(node, ast.Name) and node.id in (klass, url) and not _loaded(node):
-            return False  # rebinds cls or url
-        nested = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
-        if nested and node is not definition:
-            return False
-        if isinstance(node, ast.Return) and not _true_only_on_match(node.value, klass, url):
-            return False
-    return True
-
-
-def _loaded(node: ast.Name) -> bool:
-    return isinstance(node.ctx, ast.Load)
-
-
-def _true_only_on_match(expr: ast.expr | None, klass: str, url: str) -> bool:
-    """Whether ``expr`` is true only when the extractor's own pattern matches ``url``."""
-    if expr is None or (isinstance(expr, ast.Constant) and not expr.value):
-        return True  # never true
-    if isinstance(expr, ast.BoolOp):
-        parts = [_true_only_on_match(v, klass, url) for v in expr.values]
-        return any(parts) if isinstance(expr.op, ast.And) else all(parts)
-    if isinstance(expr, ast.IfExp):
-        body = _true_only_on_match(expr.body, klass, url)
-        return body and _true_only_on_match(expr.orelse, klass, url)
-    if (
-        isinstance(expr, ast.Compare)
-        and len(expr.ops) == 1
-        and isinstance(expr.ops[0], ast.IsNot)
-        and isinstance(expr.comparators[0], ast.Constant)
-        and expr.comparators[0].value is None
-    ):
-        return _match_call(expr.left, klass, url)
-    return _match_call(expr, klass, url)
-
-
-def _match_call(expr: ast.expr, klass: str, url: str) -> bool:
-    """``super().suitable(url)``, ``super(X, cls).suitable(url)`` or
-    ``cls._match_valid_url(url)``."""
-    if not (
-        isinstance(expr, ast.Call)
-        and isinstance(expr.func, ast.Attribute)
-        and len(expr.args) == 1
-        and not expr.keywords
-        and isinstance(expr.args[0], ast.Name)
-        and expr.args[0].id == url
-    ):
-        return False
-    owner, name = expr.func.value, expr.func.attr
-    if name == "_match_valid_url":
-        return isinstance(owner, ast.Name) and owner.id == klass
-    if name != "suitable" or not isinstance(owner, ast.Call) or owner.keywords:
-        return False
-    if not (isinstance(owner.func, ast.Name) and owner.func.id == "super"):
-        return False
-    args = owner.args
-    return not args or (len(args) == 2 and isinstance(args[1], ast.Name) and args[1].id == klass)
 
 
 def _own(ie: type, name: str) -> object:
