@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +79,67 @@ def test_an_invalid_runtime_setting_is_named_not_a_crash() -> None:
     assert done.returncode == 0, done.stderr
     assert "js runtime: invalid setting" in done.stdout
     assert "unknown JavaScript runtime 'rhino'" in done.stdout
+
+
+FAKE_RUNTIME = """#!/bin/sh
+echo "$@" >> "{marker}"
+echo "{answer}"
+"""
+ANSWERS = {"deno": "deno 9.8.7 (stable, release, x86_64-unknown-linux-gnu)", "node": "v9.8.7"}
+
+
+def _fake_runtime(folder: Path, name: str) -> tuple[Path, Path]:
+    """A runtime binary that answers ``--version`` as ``name`` does and notes each start."""
+    marker = folder / "started"
+    binary = folder / name
+    binary.write_text(FAKE_RUNTIME.format(marker=marker, answer=ANSWERS[name]))
+    binary.chmod(0o755)
+    return binary, marker
+
+
+@pytest.mark.parametrize("how", ["path", "on PATH"])
+def test_version_names_the_runtime_without_starting_it(tmp_path: Path, how: str) -> None:
+    name = "deno" if how == "path" else "node"
+    binary, marker = _fake_runtime(tmp_path, name)
+    env = {**os.environ, "COLUMNS": "100"}
+    if how == "path":
+        env["MEDIADL_JS_RUNTIME"] = f"deno:{binary}"
+    else:
+        env["MEDIADL_JS_RUNTIME"] = "node"
+        env["PATH"] = f"{tmp_path}{os.pathsep}{env['PATH']}"
+    for command in ([sys.executable, "-c", SHOW_MODULES, "--version"], _cli("--version")):
+        done = subprocess.run(
+            command, capture_output=True, text=True, env=env, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert f"js runtime: {name} at {binary} (mediadl doctor checks it)\n" in done.stdout
+    assert not marker.exists()
+    # doctor is where the runtime runs: it reports the version the binary gives
+    doctor = subprocess.run(
+        _cli("doctor", "--json"),
+        check=False,
+        capture_output=True,
+        text=True,
+        env={**env, "MEDIADL_DATA_DIR": str(tmp_path / "data")},
+        timeout=120,
+    )
+    runtime = next(c for c in json.loads(doctor.stdout)["components"] if c["name"] == "js-runtime")
+    assert runtime["version"] == "9.8.7"
+    assert runtime["path"] == str(binary)
+    assert "--version" in marker.read_text()
+
+
+def test_version_of_the_wheels_deno_is_what_the_binary_says() -> None:
+    """The wheel's version stands for its binary's: checked against the binary itself."""
+    from deno import find_deno_bin
+
+    said = subprocess.run(
+        [find_deno_bin(), "--version"], capture_output=True, text=True, timeout=60, check=True
+    ).stdout.split()[1]
+    done = _run(SHOW_MODULES, "--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[2] == f"js runtime: deno {said}"
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "mediadl", *args]

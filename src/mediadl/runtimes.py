@@ -10,7 +10,7 @@ import os
 import shutil
 from pathlib import Path
 
-__all__ = ["JS_RUNTIMES", "check_js_runtime", "find_js_runtime"]
+__all__ = ["JS_RUNTIMES", "check_js_runtime", "find_js_runtime", "wheel_deno"]
 
 JS_RUNTIMES = ("deno", "node", "bun", "quickjs")
 """The runtimes yt-dlp can solve challenges with; ``quickjs``'s binary is called ``qjs``."""
@@ -47,10 +47,17 @@ def find_js_runtime(name: str, path: str) -> str | None:
         ok = found is not None and os.path.isfile(found) and os.access(found, os.X_OK)  # noqa: PTH113
         return str(Path(found).absolute()) if ok and found else None
     if name == "deno":
-        try:
-            from deno import find_deno_bin
-
-            return str(find_deno_bin())
-        except (ImportError, FileNotFoundError):
-            pass
+        wheel = wheel_deno()
+        if wheel is not None:
+            return wheel
     return shutil.which("qjs" if name == "quickjs" else name)
+
+
+def wheel_deno() -> str | None:
+    """The binary of the ``deno`` wheel, if it is installed (its version is the wheel's)."""
+    try:
+        from deno import find_deno_bin
+
+        return str(find_deno_bin())
+    except (ImportError, FileNotFoundError):
+        return None

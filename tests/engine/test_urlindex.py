@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import re
 import string
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yt_dlp
+from yt_dlp.extractor.common import InfoExtractor
+from yt_dlp.extractor.generic import GenericIE
 
 from mediadl import sites
 from mediadl.engine import extractor_for, urlindex
 from mediadl.engine.extract import resolve
 from mediadl.engine.lookup import IndexedYoutubeDL
+from mediadl.engine.suitable import needs_own_match
 from mediadl.engine.urlindex import UrlIndex, first_suitable, fold, required_literals
 from mediadl.engine.ytdl import new_ydl
 from mediadl.settings import Settings
@@ -168,3 +172,120 @@ def test_extractor_for_is_the_engines_choice(url: str, settings: Settings) -> No
         expected = next(key for key, ie in ydl._ies.items() if ie.suitable(url))
     found = extractor_for(url, own, cache_dir=settings.data_dir)
     assert found is not None and found.ie_key() == expected
+
+
+class _Other(InfoExtractor):
+    _VALID_URL = r"https?://other\.example/(?P<id>\d+)"
+
+
+class _Excluding(InfoExtractor):
+    _VALID_URL = r"https?://site\.example/(?P<id>\w+)"
+
+    @classmethod
+    def suitable(cls, url: str) -> bool:
+        return False if _Other.suitable(url) else super().suitable(url)
+
+
+class _Conjunction(InfoExtractor):
+    _VALID_URL = r"https?://site\.example/(?P<id>\w+)"
+
+    @classmethod
+    def suitable(cls, url: str) -> bool:
+        if "skip" in url:
+            return False
+        return cls._match_valid_url(url) is not None and not _Other.suitable(url)
+
+
+class _ChildOfExcluding(_Excluding):
+    _VALID_URL = r"https?://child\.example/(?P<id>\w+)"
+
+    @classmethod
+    def suitable(cls, url: str) -> bool:
+        return not _Other.suitable(url) and super(_Excluding, cls).suitable(url)
+
+
+class _Widening(InfoExtractor):
+    _VALID_URL = r"https?://site\.example/(?P<id>\w+)"
+
+    @classmethod
+    def suitable(cls, url: str) -> bool:
+        return super().suitable(url) or url.endswith(".mp4")
+
+
+class _Rebinding(InfoExtractor):
+    _VALID_URL = r"https?://site\.example/(?P<id>\w+)"
+
+    @classmethod
+    def suitable(cls, url: str) -> bool:
+        url = url.replace("mirror.example", "site.example")
+        return super().suitable(url)
+
+
+class _Negating(InfoExtractor):
+    _VALID_URL = r"https?://site\.example/(?P<id>\w+)"
+
+    @classmethod
+    def suitable(cls, url: str) -> bool:
+        return not super().suitable(url)
+
+
+class _ChildOfWidening(_Widening):
+    @classmethod
+    def suitable(cls, url: str) -> bool:
+        return False if _Other.suitable(url) else super().suitable(url)
+
+
+@pytest.mark.parametrize(
+    ("ie", "indexed"),
+    [
+        (_Excluding, True),
+        (_Conjunction, True),
+        (_ChildOfExcluding, True),
+        (_Widening, False),
+        (_Rebinding, False),
+        (_Negating, False),
+        (_ChildOfWidening, False),  # its own is fine, its parent's is not
+    ],
+)
+def test_an_own_suitable_is_indexed_only_when_it_needs_the_pattern(
+    ie: type[InfoExtractor], indexed: bool
+) -> None:
+    assert needs_own_match(ie) is indexed
+    ies = {ie.ie_key(): ie, "Generic": GenericIE}
+    index = UrlIndex.build(ies)
+    assert (ie.ie_key() in index.requirements) is indexed
+    for link in ("https://site.example/x", "https://mirror.example/x", "https://a.example/v.mp4"):
+        theirs = next((key for key, e in ies.items() if e.suitable(link)), None)
+        assert first_suitable(ies, link, index) == theirs, link
+
+
+def test_a_page_on_an_unknown_site_asks_few_extractors(
+    ies: dict[str, object], index: UrlIndex
+) -> None:
+    """yt-dlp's extractors with their own ``suitable`` (YouTube's tabs, Twitch, BBC, …) are ruled
+    out by their patterns too: a generic page is offered to a handful, not to 235."""
+    link = fold("https://blog.example/2024/05/a-post-with-a-video.html")
+    asked = [key for key in ies if index.candidates(key, link)]
+    assert "YoutubeTab" not in asked
+    assert "TwitchStream" not in asked
+    assert asked[-1] == "Generic"
+    assert len(asked) < 40
+
+
+def test_the_cached_index_serves_the_next_process(tmp_path: Path) -> None:
+    """The digest names the same file in every process (code fingerprints hold no addresses),
+    so a second process reads the index the first one wrote instead of building it again."""
+    code = (
+        "import sys, yt_dlp\n"
+        "from pathlib import Path\n"
+        "from mediadl.engine.urlindex import UrlIndex\n"
+        "ydl = yt_dlp.YoutubeDL({'quiet': True}, auto_init=False)\n"
+        "ydl.add_default_info_extractors()\n"
+        "UrlIndex.load(dict(ydl._ies), Path(sys.argv[1]))\n"
+    )
+    written = []
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, timeout=120)
+        [cached] = tmp_path.glob("url-index-*.json")
+        written.append((cached.name, cached.stat().st_mtime_ns))
+    assert written[0] == written[1]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from mediadl.cli.common import EXIT_FAILED, cli_settings, print_json, stdout
-from mediadl.engine.diagnostics import Diagnosis, diagnose
+
+if TYPE_CHECKING:  # the checks are imported when doctor runs, not with every command
+    from mediadl.engine.diagnostics import Diagnosis
 
 __all__ = ["command"]
 
@@ -17,6 +21,8 @@ _OK, _BAD = "[green]ok[/]", "[bold red]broken[/]"
 def command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
+    from mediadl.engine.diagnostics import diagnose
+
     diagnosis = diagnose(cli_settings(check=False))
     if as_json:
         print_json(diagnosis.as_dict())

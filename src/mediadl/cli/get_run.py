@@ -29,7 +29,6 @@ from mediadl.cli.notes import entry_info, file_duration, note_text, plan_notes, 
 from mediadl.cli.progress_view import ItemStats, ProgressView
 from mediadl.cli.render import plain, saved_text
 from mediadl.engine import Engine
-from mediadl.engine.download import work_folder
 from mediadl.engine.filenames import NameTemplate, name_fields
 from mediadl.engine.scheme import with_scheme
 from mediadl.models import CancelToken, Choice, Entry, MediaInfo, Plan
@@ -202,6 +201,8 @@ class GetRun:
             result.stats = stats
             return path
         except BaseException as exc:
+            from mediadl.engine.download import work_folder  # loaded by the download already
+
             work = work_folder(plan, folder)
             if work.is_dir() and not isinstance(exc, errors.DownloadBusy):  # not ours
                 result.kept = work

@@ -30,7 +30,6 @@ from mediadl import errors
 from mediadl.engine.fetch import FetchItem, fetch_formats
 from mediadl.engine.filenames import numbered
 from mediadl.engine.mux import THUMBNAIL_EXTS, mux
-from mediadl.engine.probe import preload
 from mediadl.engine.progress import ProgressTracker
 from mediadl.engine.subtitles import fetch_subtitles, pick_tracks
 from mediadl.engine.thumbnail import fetch_cover
@@ -219,8 +218,6 @@ def _run(
         FetchItem(fmt, path, tracker.part(i), resume=resume)
         for i, (fmt, path) in enumerate(zip(plan.formats, parts, strict=True))
     ]
-    if plan.needs_ffmpeg:
-        preload()  # the probe before the mux
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch") as pool:
         job = pool.submit(fetch_formats, items, settings=settings, cancel=cancel)
         cover = _cover(plan, work, settings)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mediadl.engine.codecs import AUDIO_OUTPUTS, CONTAINER_RULES, LOSSLESS_ENCODERS, codec_family
 from mediadl.engine.ffmpeg import run_ffmpeg
-from mediadl.engine.probe import MediaProbe, probe
+from mediadl.engine.probe import MediaProbe, probe_apart
 from mediadl.models import CancelToken, Plan, StreamPlan
 
 __all__ = ["THUMBNAIL_EXTS", "build_args", "mux", "tag_value"]
@@ -56,8 +56,10 @@ def mux(
     progress: Callable[[float], None] | None = None,
 ) -> None:
     """Write ``out`` from the fetched ``parts`` (in ``plan.formats`` order), with
-    ``subtitles`` (language, file) as tracks when the container holds them."""
-    probes = [probe(p) for p in parts]
+    ``subtitles`` (language, file) as tracks when the container holds them. The parts are
+    probed in a process of their own (:func:`~mediadl.engine.probe.probe_apart`): PyAV's
+    memory stays out of the downloading process."""
+    probes = probe_apart(parts)
     refined = refine(plan, probes)
     args = build_args(refined, parts, out, thumbnail=thumbnail, subtitles=subtitles)
     duration = plan.info.duration or next((p.duration for p in probes if p.duration), None)

@@ -1,20 +1,23 @@
-"""What a media file really holds, read with PyAV (no ffprobe needed)."""
+"""What a media file really holds, read with PyAV (no ffprobe needed): in this process, or in a
+process of its own (:func:`probe_apart`) that keeps PyAV's memory out of a download's."""
 
 from __future__ import annotations
 
-import contextlib
+import json
+import subprocess
 import sys
-import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from mediadl import errors
+from mediadl.avprobe import describe
 
-if TYPE_CHECKING:
-    import av.stream
+__all__ = ["PROBE_TIMEOUT", "MediaProbe", "StreamProbe", "probe", "probe_apart"]
 
-__all__ = ["MediaProbe", "StreamProbe", "preload", "probe"]
+PROBE_TIMEOUT = 60.0
+"""Seconds the probe process may take (it reads headers only: well under one for any part)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,50 +46,45 @@ class MediaProbe:
         return next((s for s in self.streams if s.kind == "audio"), None)
 
 
-def preload() -> None:
-    """Start loading PyAV in a background thread, for a probe that is coming.
-
-    A download's fetch leaves the CPU mostly idle while its mux, later, waits for PyAV: loading it
-    during the fetch takes the ~40 ms off the wait.
-    """
-    if "av" not in sys.modules:
-        threading.Thread(target=_load, name="mediadl-preload", daemon=True).start()
-
-
-def _load() -> None:
-    with contextlib.suppress(ImportError):
-        import av  # noqa: F401
-
-
 def probe(path: Path) -> MediaProbe:
-    """Open ``path`` and describe its container, duration and streams."""
-    import av  # ~20 MB and a moment to load: only when a file is really probed
-
-    try:
-        # the decoders opened to read the streams' parameters decode no frame: a 1080p H.264
-        # frame decoded costs ~7 MB more peak memory and tells nothing the headers don't
-        with av.open(str(path), options={"skip_frame": "all"}) as container:
-            streams = tuple(_stream(s) for s in container.streams)
-            duration = container.duration / 1_000_000 if container.duration else None
-            tags = {str(k).lower(): str(v) for k, v in (container.metadata or {}).items()}
-            return MediaProbe(container.format.name, duration, streams, tags)
-    except (av.FFmpegError, OSError) as exc:
-        raise errors.ProcessingFailed(
-            "The downloaded file couldn't be read as media.", detail=str(exc)
-        ) from exc
-
-
-def _stream(stream: av.stream.Stream) -> StreamProbe:
+    """Open ``path`` and describe its container, duration and streams (PyAV, in this process)."""
     import av
 
-    codec_context = getattr(stream, "codec_context", None)
-    codec = getattr(codec_context, "name", None) or "unknown"
-    disposition = getattr(stream, "disposition", 0)
-    attached = bool(int(disposition) & int(av.stream.Disposition.attached_pic))
-    return StreamProbe(
-        kind=stream.type,
-        codec=codec,
-        width=getattr(codec_context, "width", None) or None,
-        height=getattr(codec_context, "height", None) or None,
-        attached_pic=attached,
-    )
+    try:
+        return _probe_of(describe(str(path)))
+    except (av.FFmpegError, OSError) as exc:
+        raise _unreadable(str(exc)) from exc
+
+
+def probe_apart(paths: Sequence[Path]) -> list[MediaProbe]:
+    """The probes of ``paths``, in order, read by PyAV in a short-lived process of its own
+    (:mod:`mediadl.avprobe`): PyAV's ~25 MB never join the calling process's memory, and are
+    gone before the mux's ffmpeg starts. ``ProcessingFailed`` for a file that isn't media."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "mediadl.avprobe"],
+            input=json.dumps([str(p) for p in paths]) + "\n",
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT,
+            check=False,
+        )
+        answers = json.loads(done.stdout or "null")
+    except (OSError, ValueError, subprocess.SubprocessError) as exc:
+        raise _unreadable(f"the probe process failed: {exc}") from exc
+    if not isinstance(answers, list) or len(answers) != len(paths):
+        detail = done.stderr.strip()[-300:] or f"status {done.returncode}"
+        raise _unreadable(f"the probe process failed: {detail}")
+    for answer in answers:
+        if "error" in answer:
+            raise _unreadable(str(answer["error"]))
+    return [_probe_of(answer) for answer in answers]
+
+
+def _probe_of(raw: dict[str, Any]) -> MediaProbe:
+    streams = tuple(StreamProbe(**stream) for stream in raw["streams"])
+    return MediaProbe(raw["container"], raw["duration"], streams, dict(raw["tags"]))
+
+
+def _unreadable(detail: str) -> errors.ProcessingFailed:
+    return errors.ProcessingFailed("The downloaded file couldn't be read as media.", detail=detail)

@@ -9,8 +9,10 @@ contains ``vimeo.com/``. :func:`required_literals` reads a pattern's parse tree 
 necessary substrings, as clauses that must all hold, each satisfied by any of its options (one per
 alternative of ``(?:a|b)``). They are necessary, never sufficient: a link that has them still goes
 to the extractor's own ``suitable``, so :func:`first_suitable` answers exactly what yt-dlp's loop
-would, only sooner. Extractors with their own ``suitable`` logic, several patterns we can't read,
-or anything else unusual are always asked.
+would, only sooner. An extractor with its own ``suitable`` is indexed too when that method can only
+say yes through the pattern's match (``False if OtherIE.suitable(url) else super().suitable(url)``;
+:mod:`mediadl.engine.suitable` reads its source); one with other logic, several patterns we can't
+read, or anything else unusual is always asked.
 
 The clauses of all extractors are cached on disk under a digest of every pattern, so a new yt-dlp
 rebuilds them once (about 0.15 s).
@@ -34,12 +36,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from mediadl.engine.internals import declare
+from mediadl.engine.suitable import base_method, default_suitable, fingerprint, needs_own_match
 
 __all__ = ["RE_PARSER", "VALID_URL", "UrlIndex", "first_suitable", "fold", "required_literals"]
 
 log = logging.getLogger("mediadl.ytdl")
 
-FORMAT = 1
+FORMAT = 2
 """Bump when the analysis changes: it is part of the cache's digest."""
 MIN_LITERAL = 3
 """Shorter substrings (``/``, ``.``) are in nearly every link: not worth a check."""
@@ -48,6 +51,8 @@ Clause = tuple[str, ...]
 """Any one of these substrings must be in the (folded) link."""
 Requirement = tuple[tuple[Clause, ...], ...]
 """One conjunction of clauses per pattern; the extractor may match if any pattern's holds."""
+Patterns = tuple[tuple[str, ...], str]
+"""An extractor's URL patterns and the fingerprint of its own ``suitable`` code (or ``""``)."""
 
 RE_PARSER = declare(
     "re._parser",
@@ -57,8 +62,8 @@ RE_PARSER = declare(
 )
 VALID_URL = declare(
     "yt_dlp.InfoExtractor._VALID_URL",
-    purpose="the URL patterns the URL index reads, of the extractors whose suitable() is only "
-    "that match",
+    purpose="the URL patterns the URL index reads, of the extractors whose suitable() is that "
+    "match (_match_valid_url), alone or with more conditions",
     fallback="no URL index: every extractor is asked in turn, as yt-dlp does",
 )
 
@@ -190,14 +195,17 @@ class UrlIndex:
     def build(cls, ies: Mapping[str, Any]) -> UrlIndex:
         """The index of ``ies``; empty (every extractor is asked) without the internals it reads."""
         grammar = _grammar()
-        return cls._analyse(grammar, _patterns(ies)) if grammar else cls({})
+        return cls._analyse(grammar, _patterns(ies), ies) if grammar else cls({})
 
     @classmethod
-    def _analyse(cls, grammar: _Grammar, patterns: Mapping[str, tuple[str, ...]]) -> UrlIndex:
+    def _analyse(
+        cls, grammar: _Grammar, patterns: Mapping[str, Patterns], ies: Mapping[str, Any]
+    ) -> UrlIndex:
         found: dict[str, Requirement] = {}
-        for key, own in patterns.items():
+        for key, (own, _code) in patterns.items():
             with contextlib.suppress(Exception):  # unreadable: that extractor is always asked
-                found[key] = tuple(_analysis(grammar, p) for p in own)
+                if default_suitable(ies[key]) or needs_own_match(ies[key]):
+                    found[key] = tuple(_analysis(grammar, p) for p in own)
         return cls(found)
 
     @classmethod
@@ -221,7 +229,7 @@ class UrlIndex:
         path = cache_dir / f"url-index-{digest[:16]}.json" if cache_dir else None
         index = _read(path) if path else None
         if index is None:
-            index = cls._analyse(grammar, patterns)
+            index = cls._analyse(grammar, patterns, ies)
             if path:
                 _write(path, index)
         _MEMO.clear()
@@ -246,23 +254,25 @@ def first_suitable(ies: Mapping[str, Any], url: str, index: UrlIndex) -> str | N
     return None
 
 
-def _patterns(ies: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
-    """The ``_VALID_URL`` patterns of the extractors whose ``suitable`` is only that match.
+def _patterns(ies: Mapping[str, Any]) -> dict[str, Patterns]:
+    """The ``_VALID_URL`` patterns of the extractors whose ``suitable`` may lean on that match,
+    each with a fingerprint of its own ``suitable`` methods' code (empty for yt-dlp's), so the
+    cache's digest changes with them (:meth:`UrlIndex._analyse` reads them).
 
     Empty when yt-dlp's base extractor no longer works that way: every extractor is asked.
     """
     return VALID_URL.run(lambda: _read_patterns(ies), dict)
 
 
-def _read_patterns(ies: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+def _read_patterns(ies: Mapping[str, Any]) -> dict[str, Patterns]:
     from yt_dlp.extractor.common import InfoExtractor
 
     for name in _BASE_NAMES:
         if name not in vars(InfoExtractor):
             raise AttributeError(f"yt-dlp's InfoExtractor has no {name}")
-    found: dict[str, tuple[str, ...]] = {}
+    found: dict[str, Patterns] = {}
     for key, ie in ies.items():
-        if not isinstance(ie, type) or not _default_suitable(ie):
+        if not isinstance(ie, type) or not base_method(ie, "_match_valid_url"):
             continue
         value = _own(ie, "_VALID_URL")
         patterns = (value,) if isinstance(value, str) else value
@@ -271,21 +281,12 @@ def _read_patterns(ies: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
             and patterns
             and all(isinstance(p, str) for p in patterns)
         ):
-            found[key] = tuple(patterns)
+            found[key] = (tuple(patterns), fingerprint(ie))
     return found
 
 
 _BASE_NAMES = ("_VALID_URL", "_match_valid_url", "suitable")
 """What yt-dlp's default ``suitable`` is made of: the base extractor must still define them."""
-
-
-def _default_suitable(ie: type) -> bool:
-    """Whether ``suitable`` and ``_match_valid_url`` are yt-dlp's (lazy or real) base versions."""
-    for name in ("suitable", "_match_valid_url"):
-        owner = next((k for k in ie.__mro__ if name in k.__dict__), None)
-        if owner is None or owner.__name__ not in {"InfoExtractor", "LazyLoadExtractor"}:
-            return False
-    return True
 
 
 def _own(ie: type, name: str) -> object:
@@ -296,7 +297,7 @@ def _own(ie: type, name: str) -> object:
     return None
 
 
-def _digest(patterns: Mapping[str, tuple[str, ...]]) -> str:
+def _digest(patterns: Mapping[str, Patterns]) -> str:
     text = json.dumps([FORMAT, MIN_LITERAL, sorted(patterns.items())], ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -155,7 +155,8 @@ class Job:
             text = body.decode("utf-8", "replace")
         check_media_playlist(text, self.settings)  # segments, live: before parsing
         parts = parse_media_playlist(text, url, _hls_options(raw))
-        if not crypto.available() and any(p.key is not None for p in parts):
+        # the cryptography package (~7 MB) is loaded only for a stream that is encrypted
+        if any(p.key is not None for p in parts) and not crypto.available():
             raise Unsupported("AES-128 without the cryptography package")
         return parts
 
