@@ -273,16 +273,23 @@ class Progressive:
         available = limit_end - self.frontier
         if available < min(MIN_PIECE, self.total - self.frontier):
             return None
-        size = min(available, self._piece_size(self.total - self.frontier))
+        size = min(available, self._piece_size())
         span = Span(self.frontier, self._piece_end(self.frontier, size))
         self.frontier = span.end or self.frontier
         return span
 
-    def _piece_size(self, remaining: int) -> int:
-        rate = self.pace.per_request_rate
-        target = int(rate * PIECE_SECONDS) if rate > 0 else DEFAULT_PIECE
-        share = -(-remaining // max(1, self.pace.limit))
-        return max(MIN_PIECE, min(self.max_piece, target, share))
+    def _piece_size(self) -> int:
+        """An equal share of everything not yet received for each request the level allows, so
+        the requests finish together after one request each (every request costs a latency;
+        the last bytes are shared by splitting the largest piece). While the level may still
+        grow, a piece lasts at most ``PIECE_SECONDS``, leaving work for the requests it adds."""
+        assert self.total is not None
+        running = sum(span.remaining or 0 for span in self._running)
+        share = -(-(self.total - self.frontier + running) // max(1, self.pace.limit))
+        if self.pace.limit < self.pace.maximum:
+            rate = self.pace.per_request_rate
+            share = min(share, int(rate * PIECE_SECONDS) if rate > 0 else DEFAULT_PIECE)
+        return max(MIN_PIECE, min(self.max_piece, share))
 
     def _steal(self) -> Span | None:
         """Half of the largest piece still running, when that is worth a new request."""
