@@ -3,9 +3,11 @@
 The first request asks for the first piece. Its answer says whether the server honours ``Range``
 (``206``) and how big the file is; a ``200`` means it doesn't, and that one response is read to the
 end on its own. Otherwise pieces are handed out from the front of the file to as many requests as
-:class:`AdaptiveConcurrency` allows. A piece lasts about two seconds at the measured per-request
-rate (so the request latency costs little) and shrinks near the end (so requests finish together);
-a request left without work takes the second half of the largest piece still running.
+:class:`AdaptiveConcurrency` allows. Each request costs a latency before its first byte, so a piece
+is an equal share of everything not yet received for each request the level allows (while the
+level may still grow, at most two seconds' worth, leaving work for the requests it adds): a file
+takes about one request per connection, and they finish together. A request left without work
+takes the second half of the largest piece still running.
 
 Pieces go to a :class:`SpanOutput`: positional writes into a file (no buffering at all), or the
 slots of an :class:`InOrder` stream, handed out only within a window ahead of the consumer so
