@@ -7,8 +7,10 @@ server capped at 10 MB/s ("server-wide"), or each connection capped and each cli
 each payload — a 100 MB progressive MP4, HLS 1080p (TS) + audio, DASH 1080p + audio — it runs every
 tool once per round, rounds interleaved, and reports the median wall time, CPU seconds (user +
 system, children included), peak RSS, the connections the server saw (opened in all, and open at
-once at most) and the time from starting the tool to the site's first request, with the ratio
-``mediadl / peer``, the physical limit and the issue's targets.
+once at most; in cdn mode also after the site's first 429), the time from starting the tool to the
+site's first request and from there to the tool's exit, with the ratio ``mediadl / peer``, the
+physical limit and the issue's targets. ``--baseline SRC`` adds "mediadl (before)", the ``mediadl``
+of another source tree, to the same interleaved rounds.
 
 mediadl and yt-dlp are given the page that embeds the media (end to end: read the page, find the
 media, resolve it, pick best video + audio, merge with ffmpeg); aria2c the MP4's own URL, curl the
@@ -86,6 +88,12 @@ class Sample:
     error: str = ""
     after_429: float = float("nan")
     """The most connections open at once after the site's first 429 (cdn mode)."""
+
+    @property
+    def after_first(self) -> float:
+        """Seconds from the site's first request to the tool's exit: what the tool does once it
+        has started (read the page, fetch, mux), without its own start."""
+        return self.wall - self.first_request
 
 
 @dataclass
@@ -341,8 +349,8 @@ def table(mode: str, results: Results) -> list[str]:
         "| payload | tool | wall s | CPU s | peak RSS MB | connections (at once"
         + ("; after the first 429" if mode == "cdn" else "")
         + ") "
-        "| first request s | 429s | limit / wall | mediadl / tool |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| first request s | after it s | 429s | limit / wall | mediadl / tool |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for (payload, tool), samples in results.items():
         ours = results.get((payload, "mediadl"))
@@ -358,7 +366,8 @@ def table(mode: str, results: Results) -> list[str]:
             f"| {payload} | {tool}{note} | {median(samples, 'wall'):.2f} | "
             f"{median(samples, 'cpu'):.2f} | {median(samples, 'rss_mb'):.0f} | "
             f"{median(samples, 'connections'):.0f} ({at_once}) | "
-            f"{median(samples, 'first_request'):.2f} | {median(samples, 'refused'):.0f} | "
+            f"{median(samples, 'first_request'):.2f} | {median(samples, 'after_first'):.2f} | "
+            f"{median(samples, 'refused'):.0f} | "
             f"{physical / median(samples, 'wall'):.2f} | "
             f"{'—' if tool == 'mediadl' else f'{ratio:.2f}'} |"
         )
