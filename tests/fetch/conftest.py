@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mediadl.engine.extract import resolve
-from mediadl.engine.fetch.hostgate import forget_pushback
 from mediadl.models import Format
 from mediadl.settings import Settings
 from mediadl_fixtures.knobs import Knobs
@@ -83,10 +82,3 @@ def dash_reference(fmt: Format, site: FixtureSite) -> bytes:
         url = fragment.get("url") or fmt.raw["fragment_base_url"] + fragment["path"]
         out += site.mediaset.file(url[len(site.base_url) :]).read_bytes()
     return bytes(out)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_host_gates() -> Iterator[None]:
-    """Pushback one test provoked (the process remembers it per host) doesn't slow the next."""
-    yield
-    forget_pushback()
