@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from mediadl.engine import Engine, internals
+from mediadl.engine.fetch.hostgate import forget_pushback
 from mediadl.settings import Settings
 from mediadl_fixtures.replicas import ReplicaSite, running_replicas
 from mediadl_fixtures.server import FixtureSite
@@ -41,6 +42,14 @@ def _fresh_counters(request: pytest.FixtureRequest) -> None:
     """Fault knobs count tries per path; each test starts from zero."""
     if "site" in request.fixturenames:
         request.getfixturevalue("site").reset_counters()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_host_gates() -> Iterator[None]:
+    """Pushback one test provoked (a 429 lowers the host's connections for the whole process)
+    doesn't slow the next."""
+    yield
+    forget_pushback()
 
 
 @pytest.fixture(autouse=True)

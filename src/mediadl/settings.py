@@ -72,7 +72,9 @@ class Settings(BaseSettings):
         "downloads from it together (every file it downloads). CDNs answer more with 429s, "
         "throttling or a ban; aria2c allows at most 16 per server too. Each stream of a tunnel "
         "is capped on its own (its video and audio feed one ffmpeg together, so a shared cap "
-        "would let tunnels wait on each other).",
+        "would let tunnels wait on each other). A host that pushes back (429, 503, resets) gets "
+        "half the connections open, then one more per round of good answers, and all of them "
+        "after a minute without pushback.",
     )
     fetch_retries: int = Field(
         default=10,

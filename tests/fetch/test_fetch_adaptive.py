@@ -171,3 +171,28 @@ async def test_retry_after_holds_every_new_request_back() -> None:
     clock.now += 2.0
     await asyncio.wait_for(waiting, 5)
     assert pace.active == 1
+
+
+async def test_a_step_spoiled_by_a_busy_moment_is_tried_again() -> None:
+    """For its first half second the site (or a starved machine) gives no more to more requests;
+    after that each connection keeps its rate. One bad look must not hold the level for long."""
+    clock = Clock()
+    pace = AdaptiveConcurrency(64, initial=2, clock=clock)
+
+    def rate_of(n: int) -> float:
+        return 2 * PER_CONNECTION if clock.now < 0.5 else n * PER_CONNECTION
+
+    await simulate(pace, clock, rate_of, 0.5)
+    assert pace.limit <= 3  # the first try at 4 didn't pay
+    await simulate(pace, clock, rate_of, 4.0)
+    assert pace.limit == 64
+
+
+async def test_pushback_never_leaves_more_than_the_host_now_allows() -> None:
+    clock = Clock()
+    pace = AdaptiveConcurrency(64, initial=2, clock=clock)
+    await simulate(pace, clock, lambda n: n * PER_CONNECTION, 1.0)
+    pace.throttled(None, 3)
+    assert pace.limit == 3
+    pace.throttled(None, 2)  # the same burst: no second halving, but the host's ceiling holds
+    assert pace.limit == 2

@@ -14,9 +14,11 @@ four is all it ever opens), then doubling again, or growing sixteenfold once a s
 full, so a site that caps each connection has every segment of a short download in flight a few
 tenths of a second after the first answer. A level that doesn't pay is looked at twice (one short
 window is often noisy), then the controller goes back to where the rate says the cap begins (never
-below the last level that paid off) and stays there for half a minute before trying one step up
-(conditions change during a long download). A ``429``/``503`` or a connection the server resets
-halves the level (once for a burst of them) and holds it too; a ``Retry-After`` keeps every new
+below the last level that paid off); a second miss keeps it there for half a minute before it tries
+one step up (conditions change during a long download), a first one only for a second before the
+same step is tried again (a loaded machine can spoil the windows of one try). A ``429``/``503`` or a
+connection the server resets halves the level (once for a burst of them, and at most to the
+connections the process now allows the host) and holds it too; a ``Retry-After`` keeps every new
 request of the download waiting that long (the server asked the client, not one request, to wait).
 """
 
@@ -53,6 +55,10 @@ BURST_LATENCIES = 3.0
 pause) belongs to the same burst: it was sent at the old level, so it doesn't halve again."""
 SETTLE_SECONDS = 30.0
 """How long a level found to be the cap (or a 429/503's half) holds before one step up is tried."""
+RECHECK_SECONDS = 1.0
+"""After the first step that didn't pay, how long before the same step is tried again: on a
+loaded machine the rates of two short windows can mislead, and a download held at two requests
+for half a minute is a costly mistake. A second disappointment settles the level."""
 
 
 class Pace(Protocol):
@@ -66,7 +72,7 @@ class Pace(Protocol):
 
     def receiving(self, started: bool) -> None: ...
 
-    def throttled(self, retry_after: float | None = None) -> None: ...
+    def throttled(self, retry_after: float | None = None, ceiling: int | None = None) -> None: ...
 
     async def requeue(self) -> None: ...
 
@@ -94,6 +100,7 @@ class AdaptiveConcurrency:
         self._doubling = True
         self._factor = 2
         self._first_step = True
+        self._disappointed = 0
         self._first_look: Window | None = None
         self._changed_at = 0.0
         self._count_from: float | None = None
@@ -168,18 +175,23 @@ class AdaptiveConcurrency:
         self._body_time += self._receiving * (now - self._marked)
         self._marked = now
 
-    def throttled(self, retry_after: float | None = None) -> None:
+    def throttled(self, retry_after: float | None = None, ceiling: int | None = None) -> None:
         """The server pushed back (429, 503, a reset): halve the level and stay there; with a
-        ``Retry-After``, no new request before it has passed."""
+        ``Retry-After``, no new request before it has passed. ``ceiling``: the connections the
+        process now allows the host (a level above it would hand work to requests that only
+        wait for a connection)."""
         now = self._clock()
         if retry_after:
             self._paused_until = max(self._paused_until, now + retry_after)
-        if now < self._quiet_until:
-            return  # the same burst: requests sent before the last halving, answered since
+        most = self.limit if ceiling is None else max(1, min(self.limit, ceiling))
+        if now < self._quiet_until:  # the same burst: sent before the last halving
+            if most < self.limit:
+                self._set_limit(most, now)
+            return
         self._quiet_until = max(self._paused_until, now) + BURST_LATENCIES * self._latency
         self._base_limit, self._base, self._doubling = 0, None, False
         self._settled_until = now + SETTLE_SECONDS
-        self._set_limit(max(1, self.limit // 2), now)
+        self._set_limit(max(1, min(most, self.limit // 2)), now)
 
     def add(self, nbytes: int) -> None:
         """Bytes arrived on one of the requests."""
@@ -249,7 +261,11 @@ class AdaptiveConcurrency:
             self._accept(seen, now, grow=False)
         else:  # back to where the rate says the cap begins, at least the last good level
             fit = round(gain * self._base_limit)
-            self._doubling, self._settled_until = False, now + SETTLE_SECONDS
+            self._disappointed += 1
+            if self._disappointed > 1:  # confirmed: the cap is here
+                self._doubling, self._settled_until = False, now + SETTLE_SECONDS
+            else:  # a busy machine can spoil two windows: the same step once more, soon
+                self._settled_until = now + RECHECK_SECONDS
             self._set_limit(max(self._base_limit, min(self.limit - 1, fit)), now)
 
     def _accept(self, seen: Window, now: float, *, grow: bool) -> None:

@@ -8,9 +8,11 @@ setting, connections tunnel through it to the checked address (:mod:`mediadl.eng
 
 Connections to one host are capped for the whole process (``host_connections``, see
 :mod:`~mediadl.engine.fetch.hostgate`); a connection whose place another request waits for is
-closed after its response instead of kept alive. A stream read as it arrives (a tunnel's) is
-capped on its own pool only (``shared_host_cap=False``): the streams of one tunnel feed one
-ffmpeg together, so a shared cap would let tunnels hold places while waiting on each other.
+closed after its response instead of kept alive. A host that pushes back gets fewer places, for
+every download of the process; good answers give them back little by little. A stream read as
+it arrives (a tunnel's) is capped on its own pool only (``shared_host_cap=False``): the streams of
+one tunnel feed one ffmpeg together, so a shared cap would let tunnels hold places while waiting
+on each other.
 
 Statuses and transport failures become :class:`RequestFailed`, which says whether trying again can
 help and which ``fetch.*`` error the person sees if it never does. A site that answers slowly on
@@ -37,7 +39,7 @@ from aiohttp.abc import AbstractResolver
 from mediadl import errors
 from mediadl.engine.egress import EgressPolicy
 from mediadl.engine.fetch.connector import GuardedConnector, PeerCheck, ProxiedConnector
-from mediadl.engine.fetch.hostgate import gate_for
+from mediadl.engine.fetch.hostgate import HostGate, gate_for
 from mediadl.engine.fetch.rate import ByteRate
 from mediadl.engine.proxy import proxy_of
 from mediadl.settings import Settings
@@ -275,19 +277,35 @@ class HttpClient:
         except TimeoutError as exc:
             raise _late() from exc
         reply: Reply | None = None
+        gate = self._gate(response.url.host)
         try:
             reply = _reply(response, start)
+            if gate is not None:
+                gate.answered()
             reply.speed = Speed(first_by, settings.fetch_min_speed, settings.read_timeout)
             yield reply
         finally:
-            wanted = (
-                self._host_limit is not None
-                and gate_for(response.url.host or "", self._host_limit).wanted
-            )
+            wanted = gate is not None and gate.wanted
             if reply is not None and reply.reusable and response.content.at_eof() and not wanted:
                 response.release()
             else:
                 response.close()
+
+    def pushed_back(self, url: str) -> int | None:
+        """``url``'s host asked for less (429, 503, a reset): fewer connections to it, for every
+        download of the process (see :mod:`~mediadl.engine.fetch.hostgate`). Returns how many
+        the host gets now (``None``: this pool isn't capped by the process)."""
+        gate = self._gate(host_of(url))
+        if gate is None:
+            return None
+        gate.pushed_back()
+        return gate.limit
+
+    def _gate(self, host: str | None) -> HostGate | None:
+        """The process-wide gate of ``host`` (``None``: this pool isn't capped by one)."""
+        if self._host_limit is None or not host:
+            return None
+        return gate_for(host, self._host_limit)
 
     async def read_small(self, url: str, headers: Headers, *, limit: int) -> bytes:
         """A whole small resource (playlist, key, thumbnail) in memory, at most ``limit`` bytes.

@@ -4,11 +4,13 @@
 is tried, and the address each new connection reached; :class:`ProxiedConnector` then opens each
 connection as a tunnel through the proxy to the checked address (:mod:`mediadl.engine.proxy`).
 Both override aiohttp's ``TCPConnector`` hooks (``_resolve_host``, ``_create_connection``,
-``_wrap_create_connection``), the ones aiohttp-socks overrides too.
+``_wrap_create_connection``), the ones aiohttp-socks overrides too, and ``_release`` (where a
+connection goes back to the pool).
 
 With ``host_limit``, each new connection first takes a place at its host's process-wide
 :class:`~mediadl.engine.fetch.hostgate.HostGate` and gives it back when it closes (or, at the
-latest, when the connector closes).
+latest, when the connector closes); a connection whose place the gate wants back closes
+instead of going back to the pool.
 """
 
 from __future__ import annotations
@@ -93,6 +95,15 @@ class GuardedConnector(aiohttp.TCPConnector):
             self._leave(place)
 
         closed.add_done_callback(done)
+
+    def _release(self, key: Any, protocol: Any, *, should_close: bool = False) -> None:
+        """A connection whose response is over goes back to the pool, unless its host's gate
+        wants the place back (someone waits, or the host now gets fewer): then it closes. aiohttp
+        releases a connection here by itself once a body has been read to its end, so this is the
+        one place to decide."""
+        if self.host_limit is not None and not should_close:
+            should_close = gate_for(key.host, self.host_limit).wanted
+        super()._release(key, protocol, should_close=should_close)
 
     def release_places(self) -> None:
         """Give back every place still held (the connector is closed: its connections are)."""

@@ -14,19 +14,44 @@ download, or its keep-alive time, 30 s). The server
 learns of a close a moment after the client (its FIN has to arrive and be read), so a place given
 back is taken up by a waiter only ``HANDOVER`` seconds later: the host never sees more than the
 cap open, even for an instant.
+
+A host that pushes back (a ``429``/``503``, a reset) lowers its gate for the whole process, not
+only the download that was told: :meth:`HostGate.pushed_back` halves the places to half of those
+open (once for a burst: pushback within ``BURST`` seconds of a halving was provoked by the old
+level), and :meth:`HostGate.answered` gives one place back per round of good answers (one per
+place), after ``HOLD`` seconds, up to the configured cap — additive increase, multiplicative
+decrease, as TCP does. Two downloads from one CDN thus settle near its allowance together instead
+of each probing past it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["HANDOVER", "HostGate", "Place", "gate_for"]
+__all__ = [
+    "BURST",
+    "FORGET",
+    "HANDOVER",
+    "HOLD",
+    "HostGate",
+    "Place",
+    "forget_pushback",
+    "gate_for",
+]
 
 HANDOVER = 0.1
 """Seconds between a place given back and its next holder connecting."""
+BURST = 1.0
+"""Pushback within this many seconds of a halving belongs to the same burst."""
+HOLD = 5.0
+"""Seconds after a halving before places are given back."""
+FORGET = 60.0
+"""Seconds without pushback after which a host gets all its places again at once."""
 
 
 @dataclass(eq=False)
@@ -52,18 +77,30 @@ class _Waiter:
 
 @dataclass(eq=False)
 class HostGate:
-    """A counting semaphore for one host, usable from any thread and event loop."""
+    """A counting semaphore for one host, usable from any thread and event loop, whose size
+    follows the host's pushback."""
 
-    limit: int
+    cap: int
+    """The most places, as configured."""
+    limit: int = 0
+    """The places now (``cap``, or less after pushback)."""
     open: int = 0
     peak: int = 0
+    clock: Callable[[], float] = time.monotonic
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _waiters: deque[_Waiter] = field(default_factory=deque)
+    _lowered_at: float | None = None
+    _good: int = 0
+    """Good answers since the last place given back."""
+
+    def __post_init__(self) -> None:
+        self.limit = self.limit or self.cap
 
     async def enter(self) -> Place:
         """Wait for a place (first come, first served) and take it."""
         loop = asyncio.get_running_loop()
         with self._lock:
+            self._forget(self.clock())
             if self.open < self.limit and not self._waiters:
                 self._take()
                 return Place(self)
@@ -82,13 +119,48 @@ class HostGate:
 
     @property
     def wanted(self) -> bool:
-        """Someone waits for a place: an idle connection should close rather than stay open."""
-        return bool(self._waiters)
+        """Someone waits for a place, or more are open than the host now gets: an idle
+        connection should close rather than stay open."""
+        return bool(self._waiters) or self.open > self.limit
 
-    def resize(self, limit: int) -> None:
+    def resize(self, cap: int) -> None:
+        """A new configured cap: the places start again from it."""
         with self._lock:
-            self.limit = limit
+            self.cap = self.limit = cap
+            self._lowered_at = None
             self._dispatch()
+
+    def pushed_back(self) -> None:
+        """The host asked for less (429, 503, a reset): half the places open now, at least one."""
+        now = self.clock()
+        with self._lock:
+            if self._lowered_at is not None and now - self._lowered_at < BURST:
+                return
+            self.limit = max(1, min(self.limit, self.open) // 2)
+            self._lowered_at, self._good = now, 0
+
+    def answered(self) -> None:
+        """A request was answered well: after a round of them, one more place (up to ``cap``)."""
+        if self.limit >= self.cap:
+            return
+        now = self.clock()
+        with self._lock:
+            if self._forget(now) or (
+                self._lowered_at is not None and now - self._lowered_at < HOLD
+            ):
+                return
+            self._good += 1
+            if self._good >= self.limit:
+                self.limit, self._good = min(self.cap, self.limit + 1), 0
+                self._dispatch()
+
+    def _forget(self, now: float) -> bool:
+        """All places back when the last pushback is ``FORGET`` seconds old (under the lock)."""
+        if self._lowered_at is None or now - self._lowered_at < FORGET:
+            return False
+        self.limit, self._lowered_at = self.cap, None
+        self._dispatch()
+        return True
 
     def _take(self) -> None:
         self.open += 1
@@ -122,6 +194,14 @@ _gates: dict[str, HostGate] = {}
 _gates_lock = threading.Lock()
 
 
+def forget_pushback() -> None:
+    """Every host gets all its places again (a fresh start, as for a new process)."""
+    with _gates_lock:
+        gates = list(_gates.values())
+    for gate in gates:
+        gate.resize(gate.cap)
+
+
 def gate_for(host: str, limit: int) -> HostGate:
     """The process's gate for ``host``; a call with another ``limit`` changes it for everyone."""
     key = host.lower()
@@ -129,6 +209,6 @@ def gate_for(host: str, limit: int) -> HostGate:
         gate = _gates.get(key)
         if gate is None:
             gate = _gates[key] = HostGate(limit)
-    if gate.limit != limit:
+    if gate.cap != limit:
         gate.resize(limit)
     return gate

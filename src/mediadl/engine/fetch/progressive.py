@@ -3,9 +3,11 @@
 The first request asks for the first piece. Its answer says whether the server honours ``Range``
 (``206``) and how big the file is; a ``200`` means it doesn't, and that one response is read to the
 end on its own. Otherwise pieces are handed out from the front of the file to as many requests as
-:class:`AdaptiveConcurrency` allows. A piece lasts about two seconds at the measured per-request
-rate (so the request latency costs little) and shrinks near the end (so requests finish together);
-a request left without work takes the second half of the largest piece still running.
+:class:`AdaptiveConcurrency` allows. Each request costs a latency before its first byte, so a piece
+is an equal share of everything not yet received for each request the level allows (while the
+level may still grow, at most two seconds' worth, leaving work for the requests it adds): a file
+takes about one request per connection, and they finish together. A request left without work
+takes the second half of the largest piece still running.
 
 Pieces go to a :class:`SpanOutput`: positional writes into a file (no buffering at all), or the
 slots of an :class:`InOrder` stream, handed out only within a window ahead of the consumer so
@@ -273,16 +275,23 @@ class Progressive:
         available = limit_end - self.frontier
         if available < min(MIN_PIECE, self.total - self.frontier):
             return None
-        size = min(available, self._piece_size(self.total - self.frontier))
+        size = min(available, self._piece_size())
         span = Span(self.frontier, self._piece_end(self.frontier, size))
         self.frontier = span.end or self.frontier
         return span
 
-    def _piece_size(self, remaining: int) -> int:
-        rate = self.pace.per_request_rate
-        target = int(rate * PIECE_SECONDS) if rate > 0 else DEFAULT_PIECE
-        share = -(-remaining // max(1, self.pace.limit))
-        return max(MIN_PIECE, min(self.max_piece, target, share))
+    def _piece_size(self) -> int:
+        """An equal share of everything not yet received for each request the level allows, so
+        the requests finish together after one request each (every request costs a latency;
+        the last bytes are shared by splitting the largest piece). While the level may still
+        grow, a piece lasts at most ``PIECE_SECONDS``, leaving work for the requests it adds."""
+        assert self.total is not None
+        running = sum(span.remaining or 0 for span in self._running)
+        share = -(-(self.total - self.frontier + running) // max(1, self.pace.limit))
+        if self.pace.limit < self.pace.maximum:
+            rate = self.pace.per_request_rate
+            share = min(share, int(rate * PIECE_SECONDS) if rate > 0 else DEFAULT_PIECE)
+        return max(MIN_PIECE, min(self.max_piece, share))
 
     def _steal(self) -> Span | None:
         """Half of the largest piece still running, when that is worth a new request."""

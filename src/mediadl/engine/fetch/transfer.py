@@ -117,10 +117,16 @@ class Transfer:
 
     async def _back_off(self, failure: RequestFailed, failures: int, progressed: bool) -> None:
         """Wait before the next try. A server that pushed back lowers the whole download's level
-        and this request waits for a place under it (and for its ``Retry-After``)."""
+        (and the process's places at its host) and this request waits for a place under it (and
+        for its ``Retry-After``)."""
         wait = failure.retry_after
+        places = (
+            self.client.pushed_back(self.resource.url or self.source.url)
+            if failure.throttled
+            else None
+        )
         if failure.throttled and self.pace is not None:
-            self.pace.throttled(None if wait is None else self.backoff.delay(0, wait))
+            self.pace.throttled(None if wait is None else self.backoff.delay(0, wait), places)
             await self.pace.requeue()
             if wait is not None:
                 return  # the pace held every request back that long
