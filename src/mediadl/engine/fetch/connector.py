@@ -8,7 +8,9 @@ Both override aiohttp's ``TCPConnector`` hooks (``_resolve_host``, ``_create_con
 
 With ``host_limit``, each new connection first takes a place at its host's process-wide
 :class:`~mediadl.engine.fetch.hostgate.HostGate` and gives it back when it closes (or, at the
-latest, when the connector closes).
+latest, when the connector closes). With ``keep``, at most that many idle connections per host
+stay open for reuse; one given back beyond them is closed (a pool shared by many streams,
+:mod:`~mediadl.engine.fetch.pool`).
 """
 
 from __future__ import annotations
@@ -33,11 +35,17 @@ class GuardedConnector(aiohttp.TCPConnector):
     """A keep-alive connector that shows every new connection's peer to ``peer_check``."""
 
     def __init__(
-        self, peer_check: PeerCheck, *, host_limit: int | None = None, **kwargs: Any
+        self,
+        peer_check: PeerCheck,
+        *,
+        host_limit: int | None = None,
+        keep: int | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._peer_check = peer_check
         self.host_limit = host_limit
+        self.keep = keep
         self._places: set[Place] = set()
 
     async def _resolve_host(self, host: str, port: int, traces: Any = None) -> Any:
@@ -93,6 +101,17 @@ class GuardedConnector(aiohttp.TCPConnector):
             self._leave(place)
 
         closed.add_done_callback(done)
+
+    def _release(self, key: Any, protocol: Any, *, should_close: bool = False) -> None:
+        """aiohttp's hook for a connection given back: closed instead when ``keep`` idle ones to
+        its host wait already."""
+        super()._release(key, protocol, should_close=should_close or self._kept_enough(key))
+
+    def _kept_enough(self, key: Any) -> bool:
+        if self.keep is None:
+            return False
+        idle = getattr(self, "_conns", None)  # aiohttp's idle connections per key
+        return isinstance(idle, dict) and len(idle.get(key, ())) >= self.keep
 
     def release_places(self) -> None:
         """Give back every place still held (the connector is closed: its connections are)."""

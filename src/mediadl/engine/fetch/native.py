@@ -3,7 +3,8 @@
 :class:`NativeFetcher` is a :class:`~mediadl.engine.fetch.base.Fetcher`: ``fetch`` blocks the
 calling thread while its own event loop runs the download, and hands the format to yt-dlp's
 downloaders whenever this fetcher finds it can't take it (a master or live playlist, SAMPLE-AES…).
-``stream`` is the async face: the bytes of a format, in order, as soon as they are there.
+``stream`` is the async face: the bytes of a format, in order, as soon as they are there; with a
+:class:`~mediadl.engine.fetch.pool.SharedPool`, its requests reuse that pool's connections.
 
 ``fetch_many`` takes all the formats of one download (video and audio) together: one event loop,
 one connection pool and one :class:`AdaptiveConcurrency`, so the two streams share the level the
@@ -28,6 +29,7 @@ from mediadl.engine.fetch.client import ConnectorFactory, HttpClient, PeerCheck
 from mediadl.engine.fetch.job import SEGMENT_MEMORY, STREAM_WINDOW, Job, consume
 from mediadl.engine.fetch.ordering import InOrder
 from mediadl.engine.fetch.output import PartFile
+from mediadl.engine.fetch.pool import SharedPool
 from mediadl.engine.fetch.resume import Journal, Stale
 from mediadl.engine.fetch.scratch import DiskBound, stream_temp_dir
 from mediadl.engine.fetch.ytdlp import YtdlpFetcher
@@ -60,8 +62,11 @@ class NativeFetcher:
         resolver: AbstractResolver | None = None,
         peer_check: PeerCheck | None = None,
         fallback: Fetcher | None = None,
+        pool: SharedPool | None = None,
     ) -> None:
         self.settings = settings
+        self._pool = pool
+        """Connections for streams (not files: those share the process's per-host cap)."""
         self._network: dict[str, Any] = {
             "connector_factory": connector_factory,
             "resolver": resolver,
@@ -188,11 +193,18 @@ class NativeFetcher:
     def _client(self, *, shared_host_cap: bool = True) -> HttpClient:
         return HttpClient(self.settings, shared_host_cap=shared_host_cap, **self._network)
 
+    def _stream_client(self) -> HttpClient:
+        """A stream's requests are capped by its own pace only (see ``HttpClient``); over the
+        shared pool when there is one and nothing replaces the network."""
+        if self._pool is not None and not any(self._network.values()):
+            return HttpClient(self.settings, shared_host_cap=False, pool=self._pool)
+        return self._client(shared_host_cap=False)
+
     async def _native_stream(
         self, fmt: Format, start: int, cancel: CancelToken | None, progress: FetchProgress | None
     ) -> AsyncGenerator[bytes, None]:
         loop = asyncio.get_running_loop()
-        async with self._client(shared_host_cap=False) as client:  # see HttpClient
+        async with self._stream_client() as client:
             job = Job(self.settings, client, fmt, progress, _concurrency(self.settings))
             order = InOrder(
                 first_key=start if job.progressive else 0,
