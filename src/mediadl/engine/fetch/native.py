@@ -26,7 +26,7 @@ from mediadl import errors
 from mediadl.engine.fetch.adaptive import AdaptiveConcurrency
 from mediadl.engine.fetch.base import Fetcher, FetchItem, FetchProgress, Unsupported
 from mediadl.engine.fetch.client import ConnectorFactory, HttpClient, PeerCheck
-from mediadl.engine.fetch.job import SEGMENT_MEMORY, STREAM_WINDOW, Job, consume
+from mediadl.engine.fetch.job import SEGMENT_MEMORY, Job, consume
 from mediadl.engine.fetch.ordering import InOrder
 from mediadl.engine.fetch.output import PartFile
 from mediadl.engine.fetch.pool import SharedPool
@@ -44,6 +44,10 @@ NATIVE_PROTOCOLS = frozenset({"http", "https", "m3u8_native", "http_dash_segment
 INITIAL_CONCURRENCY = 2
 """Requests a download starts with; under a server-wide cap it probes one more and comes back."""
 READ_CHUNK = 1 * MiB
+STREAM_MEMORY = 1 * MiB
+"""Progressive streams: memory for bytes fetched ahead of the consumer. Once half of it is the
+head's, the head's request stops reading (the site is held back by TCP); pieces further ahead go
+to disk past it. A server's tunnel whose client stopped reading costs about this much."""
 
 
 def handles(fmt: Format) -> bool:
@@ -208,7 +212,7 @@ class NativeFetcher:
             job = Job(self.settings, client, fmt, progress, _concurrency(self.settings))
             order = InOrder(
                 first_key=start if job.progressive else 0,
-                budget=STREAM_WINDOW if job.progressive else SEGMENT_MEMORY,
+                budget=STREAM_MEMORY if job.progressive else SEGMENT_MEMORY,
                 spill_dir=stream_temp_dir(self.settings),
                 disk_budget=self.settings.stream_disk_max,
             )
