@@ -16,13 +16,26 @@ from mediadl_fixtures.server import FixtureSite
 TUNNELS = 6
 
 
-async def tunnel_for(client: httpx.AsyncClient, url: str) -> str:
-    r = await client.post("/api/v1/download", json={"url": url})
+async def tunnel_for(client: httpx.AsyncClient, url: str, **choice: object) -> str:
+    r = await client.post("/api/v1/download", json={"url": url, **choice})
     assert r.status_code == 200, r.text
     return str(r.json()["tunnel"])
 
 
-async def test_tunnels_one_after_another_reuse_the_sites_connections(
+async def test_tunnels_one_after_another_reuse_one_connection(
+    client: httpx.AsyncClient, site: FixtureSite
+) -> None:
+    tunnel = await tunnel_for(client, site.pages["mp3"], audio="best")
+    original = site.media["audio_mp3"].read_bytes()
+    site.reset_counters()
+    for _ in range(TUNNELS):
+        r = await client.get(tunnel)
+        assert (r.status_code, r.content) == (200, original)
+    assert site.stats.requests_total >= TUNNELS  # each tunnel asked the site for its bytes
+    assert site.stats.connections_opened < TUNNELS
+
+
+async def test_tunnels_in_ranges_reuse_the_sites_connections(
     client: httpx.AsyncClient, site: FixtureSite
 ) -> None:
     tunnel = await tunnel_for(client, site.pages["video"])
@@ -31,8 +44,8 @@ async def test_tunnels_one_after_another_reuse_the_sites_connections(
     for _ in range(TUNNELS):
         r = await client.get(tunnel)
         assert (r.status_code, r.content) == (200, original)
-    # each tunnel asks in ranges (2-3 requests); a range cut short (another request took its
-    # second half) closes its connection, the others go back to the pool for the next tunnel
+    # each tunnel asks in ranges (two or more); a range cut short (another request took its
+    # second half) closes its connection, the others go back to the pool for the next ones
     assert site.stats.requests_total >= 2 * TUNNELS
     assert site.stats.connections_opened <= site.stats.requests_total // 2
 

@@ -43,6 +43,10 @@ MiB = 1 << 20
 NATIVE_PROTOCOLS = frozenset({"http", "https", "m3u8_native", "http_dash_segments"})
 INITIAL_CONCURRENCY = 2
 """Requests a download starts with; under a server-wide cap it probes one more and comes back."""
+STREAM_CONCURRENCY = 1
+"""Requests a stream starts with: a second is asked for only once the controller sees one more
+pays (a site that caps each connection). A server's tunnel of a small file from a fast site then
+costs one request, not two plus a third that takes half of the first one's rest."""
 READ_CHUNK = 1 * MiB
 STREAM_MEMORY = 1 * MiB
 """Progressive streams: memory for bytes fetched ahead of the consumer. Once half of it is the
@@ -209,7 +213,8 @@ class NativeFetcher:
     ) -> AsyncGenerator[bytes, None]:
         loop = asyncio.get_running_loop()
         async with self._stream_client() as client:
-            job = Job(self.settings, client, fmt, progress, _concurrency(self.settings))
+            pace = _concurrency(self.settings, initial=STREAM_CONCURRENCY)
+            job = Job(self.settings, client, fmt, progress, pace)
             order = InOrder(
                 first_key=start if job.progressive else 0,
                 budget=STREAM_MEMORY if job.progressive else SEGMENT_MEMORY,
@@ -255,10 +260,10 @@ class NativeFetcher:
                     yield chunk
 
 
-def _concurrency(settings: Settings) -> AdaptiveConcurrency:
+def _concurrency(settings: Settings, *, initial: int = INITIAL_CONCURRENCY) -> AdaptiveConcurrency:
     """A download never asks for more requests at once than its host may have connections."""
     most = min(settings.fetch_connections, settings.host_connections)
-    return AdaptiveConcurrency(most, initial=INITIAL_CONCURRENCY)
+    return AdaptiveConcurrency(most, initial=initial)
 
 
 async def _in_thread(
