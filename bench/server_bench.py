@@ -14,6 +14,8 @@ this script serves. Bounded: a fixed number of downloads, each with a timeout.
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,6 +45,9 @@ CURL_FORMAT = "%{http_code} %{time_starttransfer} %{size_download}\\n"
 OPEN_TUNNELS = 64
 RSS_BUDGET = 512_000_000
 """The server tree's RSS with ``OPEN_TUNNELS`` tunnels open whose clients stopped reading."""
+TUNNEL_BUDGET = 4_000_000
+"""Memory one open tunnel whose client stopped reading may cost (its in-memory read-ahead is
+``STREAM_MEMORY``, 1 MiB; the rest is the connections' buffers)."""
 REMUX_CLIENTS = 64
 """Remuxes at once at most: each is an ffmpeg process (~40 MB), and 64 is the server's default
 ``max_streams``; 256 would ask ~10 GB of a machine shared with others."""
@@ -191,9 +196,11 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a tenth of the bytes, fewer tries")
     parser.add_argument("--clients", type=int, nargs="*", default=list(CLIENTS))
     parser.add_argument("--out", type=Path, help="write the server section of this file")
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (medians)")
     args = parser.parse_args()
     budget = ROUND_BYTES // (10 if args.quick else 1)
     runs: list[Run] = []
+    load = [os.getloadavg()]
     with running() as (site_proc, serve, nginx):
         site = site_proc.site
         file_url = site.url("progressive")
@@ -207,19 +214,21 @@ def main() -> int:
             ("mediadl", "file", passthrough, size, serve),
             ("mediadl", "DASH remux", dash, dash_size, serve),
         ]
-        for clients in args.clients:
-            for target, payload, url, nbytes, procs in cases:
-                if payload == "DASH remux" and clients > REMUX_CLIENTS:
-                    continue
-                run = pull(target, payload, url, clients, nbytes, procs, budget)
-                print(row(run), flush=True)
-                runs.append(run)
-                if serve.proc.poll() is not None:
-                    raise SystemExit(f"mediadl serve exited ({serve.proc.returncode}): {row(run)}")
+        for _ in range(args.rounds):
+            for clients in args.clients:
+                for target, payload, url, nbytes, procs in cases:
+                    if payload == "DASH remux" and clients > REMUX_CLIENTS:
+                        continue
+                    run = pull(target, payload, url, clients, nbytes, procs, budget)
+                    print(row(run), flush=True)
+                    runs.append(run)
+                    if serve.proc.poll() is not None:
+                        raise SystemExit(f"mediadl serve exited ({serve.proc.returncode})")
         latency = resolve_latency(serve, site, 50 if args.quick else 200)
     with tempfile.TemporaryDirectory() as tmp, ServeProcess(Path(tmp)) as fresh, long_file() as url:
         memory = open_tunnels(fresh, fresh.tunnel(url), OPEN_TUNNELS)  # a server of its own
-    text = report(runs, latency, memory, size, dash_size)
+    load.append(os.getloadavg())
+    text = report(medians(runs), latency, memory, size, dash_size, args.rounds, load)
     print(text)
     if args.out:
         write_section(args.out, text)
@@ -232,6 +241,23 @@ HEAD = (
 )
 
 
+def medians(runs: list[Run]) -> list[Run]:
+    """One run per (target, payload, clients): the median of each figure over the rounds."""
+    groups: dict[tuple[str, str, int], list[Run]] = {}
+    for run in runs:
+        groups.setdefault((run.target, run.payload, run.clients), []).append(run)
+    out = []
+    for (target, payload, clients), same in groups.items():
+        mid = sorted(same, key=lambda r: r.mb_s)[len(same) // 2]
+        cpu = statistics.median(r.cpu_per_gb for r in same) * mid.bytes / 1e9
+        peak = int(statistics.median(r.peak_rss for r in same))
+        errors = sum(r.errors for r in same)
+        out.append(
+            Run(target, payload, clients, mid.seconds, mid.bytes, errors, mid.ttfb, cpu, peak)
+        )
+    return out
+
+
 def row(run: Run) -> str:
     ttfb = run.ttfb or [0.0]
     return (
@@ -242,10 +268,21 @@ def row(run: Run) -> str:
 
 
 def report(
-    runs: list[Run], latency: dict[str, float], memory: dict[str, float], size: int, dash: int
+    runs: list[Run],
+    latency: dict[str, float],
+    memory: dict[str, float],
+    size: int,
+    dash: int,
+    rounds: int = 1,
+    load: list[tuple[float, float, float]] | None = None,
 ) -> str:
+    loads = " / ".join(" ".join(f"{x:.1f}" for x in one) for one in load or [])
     lines = [
         "## mediadl serve at scale",
+        "",
+        f"{rounds} interleaved round(s), medians (MB/s and TTFB: the median round by MB/s; CPU "
+        f"per GB and RSS: medians; errors: all rounds). Load average (1 / 5 / 15 min) before / "
+        f"after: {loads}.",
         "",
         f"`make bench-server`: one `curl --parallel` with N transfers at once; file "
         f"{size / 1e6:.1f} MB, DASH 720p remuxed to MP4 {dash / 1e6:.1f} MB (up to {REMUX_CLIENTS} "
@@ -279,7 +316,9 @@ def report(
         f"| server RSS, idle / with {OPEN_TUNNELS} tunnels of a 1 GiB file open, MB "
         f"| {memory['idle_rss'] / 1e6:.0f} / {memory['rss_open'] / 1e6:.0f} "
         f"| ≤ {RSS_BUDGET / 1e6:.0f} | {'yes' if memory['rss_open'] <= RSS_BUDGET else 'NO'} |",
-        f"| memory per open tunnel, MB | {memory['per_tunnel'] / 1e6:.1f} | — | — |",
+        f"| memory per open tunnel, MB | {memory['per_tunnel'] / 1e6:.1f} "
+        f"| ≤ {TUNNEL_BUDGET / 1e6:.0f} "
+        f"| {'yes' if memory['per_tunnel'] <= TUNNEL_BUDGET else 'NO'} |",
     ]
     return "\n".join(lines) + "\n"
 

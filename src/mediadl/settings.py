@@ -211,8 +211,9 @@ class Settings(BaseSettings):
         default=2 * GiB,
         ge=0,
         description="Most bytes of temporary files one tunnel (a streamed download) may write, "
-        "under data_dir/tmp: segments that arrive ahead of their turn once 4 MiB of them wait "
-        "in memory, and the whole file of a format only yt-dlp's downloaders fetch (streamed "
+        "under data_dir/tmp: segments or byte ranges that arrive ahead of their turn once 4 MiB "
+        "(segments) or 1 MiB (a file's ranges) of them wait in memory, and the whole file of a "
+        "format only yt-dlp's downloaders fetch (streamed "
         "once complete). Past it the stream ends with content.too_large; the files go when the "
         "stream ends, fails or its client leaves. All tunnels together: at most max_streams "
         "times this.",

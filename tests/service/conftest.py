@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from mediadl.service import create_app
-from mediadl.service.source import Opener, open_format
+from mediadl.service.source import Opener
 from mediadl.settings import Settings
 from support.server import Server, launching
 from support.server import start_server as support_start_server
@@ -36,7 +36,7 @@ AppFactory = Callable[..., FastAPI]
 
 @pytest.fixture
 def make_app(service_settings: Settings) -> AppFactory:
-    def make(opener: Opener = open_format, **overrides: object) -> FastAPI:
+    def make(opener: Opener | None = None, **overrides: object) -> FastAPI:
         return create_app(with_settings(service_settings, **overrides), opener=opener)
 
     return make

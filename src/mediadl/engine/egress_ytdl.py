@@ -55,6 +55,7 @@ __all__ = [
     "guarded_connect",
     "install_guard",
     "require_guard",
+    "warm_tls",
 ]
 
 READ_CHUNK = 1 << 16
@@ -75,6 +76,16 @@ DIRECTOR = internals.declare(
     "install the guarded request handlers before a YoutubeDL's first request",
     "YoutubeDL.build_request_director (public) overridden to build guarded handlers only",
 )
+
+
+TLS = internals.declare(
+    "yt_dlp.networking.common.RequestHandler._make_sslcontext",
+    "one TLS context per process and set of TLS options for yt-dlp's requests: loading the CA "
+    "bundle costs ~30 ms per handler, paid once by the warm parent extractions are forked from",
+    "a new TLS context for each request handler, as yt-dlp makes it",
+)
+_TLS_CONTEXTS: dict[tuple[Any, ...], Any] = {}
+_TLS_LOCK = threading.Lock()
 
 
 class GuardRefusal(RequestError):  # type: ignore[misc]
@@ -266,6 +277,11 @@ class GuardedRequests:
     bounded as it is read."""
 
     guard: Guard | None = None
+    verify: Any
+    prefer_system_certs: Any
+    legacy_ssl_support: Any
+    _client_cert: Any
+    """yt-dlp's handler's TLS options (set by its ``RequestHandler``)."""
 
     def _check_url_scheme(self, request: Any) -> Any:
         require_guard(self.guard).check_url(request.url)
@@ -275,6 +291,26 @@ class GuardedRequests:
         guard = require_guard(self.guard)
         guard.check_url(request.url)
         return BoundedResponse(super()._send(request), guard)  # type: ignore[misc]
+
+    def _make_sslcontext(self, legacy_ssl_support: Any = None) -> Any:
+        """yt-dlp's TLS context, made once per process for each set of TLS options (a context
+        serves any number of connections; the CA bundle is read once)."""
+        parent = super()._make_sslcontext  # type: ignore[misc]
+        if not TLS.usable():
+            return parent(legacy_ssl_support=legacy_ssl_support)
+        try:
+            legacy = self.legacy_ssl_support if legacy_ssl_support is None else legacy_ssl_support
+            client = sorted(self._client_cert.items())
+            key = (self.verify, self.prefer_system_certs, bool(legacy), repr(client))
+        except (AttributeError, TypeError) as exc:
+            TLS.fell_back(exc)
+            return parent(legacy_ssl_support=legacy_ssl_support)
+        with _TLS_LOCK:
+            context = _TLS_CONTEXTS.get(key)
+            if context is None:
+                context = _TLS_CONTEXTS[key] = parent(legacy_ssl_support=legacy_ssl_support)
+        TLS.worked()
+        return context
 
 
 def require_guard(guard: Guard | None) -> Guard:
@@ -342,6 +378,17 @@ def install_guard(ydl: Any, guard: Guard) -> None:
             DIRECTOR.fell_back(exc)
     if not isinstance(ydl, GuardedDirector):
         raise GuardRefusal(errors.LinkForbidden(detail="no way to install the egress guard"))
+
+
+def warm_tls(ydl: Any) -> None:
+    """Make the TLS context ``ydl``'s requests will use (each later one shares it): the warm
+    parent pays for reading the CA bundle, the extractions forked from it don't."""
+    director = ydl.build_request_director([])
+    try:
+        for handler in director.handlers.values():
+            handler._make_sslcontext()
+    finally:
+        director.close()
 
 
 def guard_of(ydl: Any) -> Guard | None:

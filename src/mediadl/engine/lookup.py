@@ -9,6 +9,7 @@ before yt-dlp asks each one in turn. :func:`warm` pays a process's first-extract
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,21 @@ from typing import Any
 import yt_dlp
 from yt_dlp.extractor import gen_extractor_classes
 from yt_dlp.extractor.common import InfoExtractor, UnsupportedURLIE
+from yt_dlp.utils import unified_strdate, unified_timestamp
 
 from mediadl.engine.internals import declare
 from mediadl.engine.urlindex import UrlIndex, first_suitable
 
-__all__ = ["EMBEDS", "ENABLED", "IES", "IndexedYoutubeDL", "extractor_for", "warm"]
+__all__ = [
+    "EMBEDS",
+    "ENABLED",
+    "IES",
+    "PATTERN_CACHE",
+    "IndexedYoutubeDL",
+    "extractor_for",
+    "keep_patterns",
+    "warm",
+]
 
 IES = declare(
     "yt_dlp.YoutubeDL._ies",
@@ -40,6 +51,16 @@ EMBEDS = declare(
     "page (about two seconds) is paid once, by the process they are forked from",
     fallback="skipping that warm step: an extraction pays it on its first generic page",
 )
+
+PATTERNS = declare(
+    "re._MAXCACHE",
+    purpose="the extraction forkserver keeps every pattern it compiled while warming: yt-dlp's "
+    "~2,000 overflow re's 512-entry cache, so each extraction compiled the generic extractor's "
+    "own again (about a tenth of a second)",
+    fallback="re's own cache size: an extraction compiles again what fell out of it",
+)
+PATTERN_CACHE = 8192
+"""Compiled patterns kept by a warm process (about 20 MB at most, shared by its forks)."""
 
 PROBE_URL = "https://example.invalid/"
 PAGE = "<html><head><title>warm</title></head><body><p>warm</p></body></html>"
@@ -135,7 +156,28 @@ def warm(ydl: IndexedYoutubeDL, *, generic: bool = False) -> None:
     ydl.url_index_dir = None  # built in memory: warming writes nothing
     ydl.extractor_key(PROBE_URL)
     if generic:
+        _warm_dates()
         EMBEDS.run(lambda: _warm_embeds(ydl), lambda: None)
+
+
+def keep_patterns(size: int = PATTERN_CACHE) -> None:
+    """Let ``re`` keep ``size`` compiled patterns in this process (call before warming)."""
+
+    def grow() -> None:
+        current = re._MAXCACHE  # type: ignore[attr-defined]
+        if not isinstance(current, int):
+            raise TypeError("re._MAXCACHE is no longer a number")
+        re._MAXCACHE = max(current, size)  # type: ignore[attr-defined]
+
+    PATTERNS.run(grow, lambda: None)
+
+
+def _warm_dates() -> None:
+    """yt-dlp tries its ~60 date formats in turn on a page's dates (``strptime`` compiles and
+    caches each): a string none matches compiles them all."""
+    for text in ("2024-01-02T03:04:05Z", "no date at all"):
+        unified_timestamp(text)
+        unified_strdate(text)
 
 
 def _warm_embeds(ydl: IndexedYoutubeDL) -> None:

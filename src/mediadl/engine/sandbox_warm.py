@@ -1,9 +1,11 @@
 """Imported once by the extraction forkserver (:mod:`mediadl.engine.sandbox`), never by hand.
 
 Everything the first extraction of a process would pay for is paid here, once
-(:func:`mediadl.engine.lookup.warm`): importing yt-dlp, compiling every extractor's URL pattern,
-loading the URL index, and what the generic extractor needs on its first page. Each extraction
-process, forked from that server, starts warm.
+(:func:`mediadl.engine.lookup.warm`): importing yt-dlp, compiling every extractor's URL pattern
+(kept: ``re``'s cache is grown first to hold them all), loading the URL index, what the generic
+extractor needs on its first page (its embed patterns, yt-dlp's date formats), and the TLS
+context yt-dlp's requests use (reading the CA bundle). Each extraction process, forked from that
+server, starts warm.
 
 Then the server moves to ``/``: the extractions it forks inherit a known working directory, not
 the folder the server was started from (whose files are no business of theirs).
@@ -14,12 +16,14 @@ from __future__ import annotations
 import logging
 import os
 
+from mediadl.engine.lookup import keep_patterns
 from mediadl.engine.ytdl import warm_up
 from mediadl.settings import Settings
 
 
 def _warm() -> None:
     settings = Settings(allow_networks=[], allow_private=False)  # reaches nothing: no page is read
+    keep_patterns()
     warm_up(settings, generic=True)
 
 

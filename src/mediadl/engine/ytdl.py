@@ -37,6 +37,7 @@ from mediadl.engine.egress_ytdl import (
     GuardRefusal,
     guard_of,
     install_guard,
+    warm_tls,
 )
 from mediadl.engine.ffmpeg import ffmpeg_on_path
 from mediadl.engine.jsruntime import runtime_params
@@ -180,6 +181,8 @@ def warm_up(settings: Settings, *, generic: bool = False) -> None:
     real request doesn't; reaches nothing."""
     with new_ydl(settings, cookies=()) as ydl:  # reaches nothing: no cookies to send
         warm(ydl, generic=generic)
+        if generic:
+            warm_tls(ydl)
 
 
 _PRIVATE = re.compile(r"private|sign in|log ?in|members[- ]only|account", re.I)

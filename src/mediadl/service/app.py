@@ -19,6 +19,7 @@ from starlette.middleware.cors import CORSMiddleware
 from mediadl import errors, sites
 from mediadl.engine import Engine
 from mediadl.engine.cookies import configured_cookies
+from mediadl.engine.fetch import SharedPool
 from mediadl.engine.sandbox import ExtractorPool
 from mediadl.jobs import JobQueue, Jobs, Worker, open_store
 from mediadl.service import cobalt, home, jobs_api, native, thumbs, tunnel
@@ -32,7 +33,7 @@ from mediadl.service.ratelimit import RATE_HEADERS, RateLimits
 from mediadl.service.resolver import Resolver
 from mediadl.service.secret import load_secret
 from mediadl.service.slots import StreamSlots, stream_slots
-from mediadl.service.source import Opener, open_format
+from mediadl.service.source import Opener, pooled_opener
 from mediadl.service.tokens import Signer
 from mediadl.settings import Settings
 
@@ -58,18 +59,20 @@ def create_app(
     settings: Settings,
     *,
     engine: Engine | None = None,
-    opener: Opener = open_format,
+    opener: Opener | None = None,
 ) -> FastAPI:
     """The whole server for ``settings``.
 
     ``engine`` defaults to one with mediadl's own site extractors ahead of yt-dlp's; ``opener``
-    is where upstream bytes come from (the engine's fetcher; tests pass a wrapper to play a
-    misbehaving site).
+    is where upstream bytes come from: by default the engine's fetcher over the server's shared
+    pool of kept-alive connections (tests pass a wrapper to play a misbehaving site).
     """
     check_cookies(settings)
     engine = engine or Engine(settings, sites.extractors())
     executor = ThreadPoolExecutor(settings.resolve_workers, thread_name_prefix="extract")
     metrics = Metrics()
+    pool = SharedPool(settings)
+    opener = opener or pooled_opener(pool)
     ctx = ServiceContext(
         settings=settings,
         engine=engine,
@@ -84,6 +87,7 @@ def create_app(
         ),
         feeder=Feeder(settings, opener),
         metrics=metrics,
+        pool=pool,
     )
     _add_jobs(ctx, settings)
 

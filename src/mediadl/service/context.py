@@ -1,4 +1,5 @@
-"""What every route of one server shares: settings, the engine, the caches, the signer, the feeder.
+"""What every route of one server shares: settings, the engine, the caches, the signer, the feeder,
+the pool of kept-alive connections to the sites.
 
 One :class:`ServiceContext` per app, built by ``create_app`` and started by its lifespan; routes
 reach it through the ``Context`` dependency. Nothing here is a module-level global.
@@ -18,6 +19,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from mediadl.engine import Engine
+from mediadl.engine.fetch import SharedPool
 from mediadl.jobs import Jobs, Worker
 from mediadl.service.feeder import Feeder
 from mediadl.service.metrics import Metrics
@@ -41,6 +43,8 @@ class ServiceContext:
     executor: ThreadPoolExecutor
     resolver: Resolver
     feeder: Feeder
+    pool: SharedPool
+    """Connections the streams' requests reuse (closed with the server)."""
     hub: ProgressHub = field(default_factory=ProgressHub)
     started_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     warm: asyncio.Future[None] | None = None
@@ -69,6 +73,7 @@ class ServiceContext:
             self.jobs.store.close()
         await self.resolver.close()
         await self.feeder.close()
+        await self.pool.aclose()
         if self.warm is not None and not self.warm.done():
             self.warm.cancel()
         self.executor.shutdown(wait=False, cancel_futures=True)

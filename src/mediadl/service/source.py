@@ -11,22 +11,27 @@ progress hears of it before the first chunk is handed out), so no request is spe
 alone; only a start past the end (``416``) asks with one ``Range: bytes=0-0`` request, so that the
 refusal can say the size. For HLS the media playlist's durations times the bitrate give an
 estimate.
+
+A server opens its formats with :func:`pooled_opener`: every stream's requests then reuse the
+connections of one :class:`~mediadl.engine.fetch.pool.SharedPool` (a reverse proxy's keep-alive
+upstream pool), instead of each stream opening its own.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from mediadl.engine.fetch import stream_format
+from mediadl.engine.fetch import SharedPool, stream_format
 from mediadl.engine.fetch.client import HttpClient, RequestFailed
 from mediadl.engine.fetch.headers import RequestHeaders
 from mediadl.errors import FetchError
 from mediadl.models import Format
 from mediadl.settings import Settings
 
-__all__ = ["Opener", "Upstream", "open_format"]
+__all__ = ["Opener", "Upstream", "open_format", "pooled_opener"]
 
 PLAYLIST_LIMIT = 4 << 20
 TYPICAL_AUDIO_KBPS = 128.0
@@ -54,17 +59,27 @@ Opener = Callable[[Format, Settings, int], Awaitable[Upstream]]
 """``(format, settings, start) -> Upstream``; what tests replace to play a misbehaving site."""
 
 
-async def open_format(fmt: Format, settings: Settings, start: int = 0) -> Upstream:
-    """Open ``fmt`` at byte ``start``; ``fetch.*`` errors (``fetch.forbidden``: 403/410)."""
+async def open_format(
+    fmt: Format, settings: Settings, start: int = 0, *, pool: SharedPool | None = None
+) -> Upstream:
+    """Open ``fmt`` at byte ``start``; ``fetch.*`` errors (``fetch.forbidden``: 403/410).
+    With ``pool``, over its kept-alive connections."""
     if fmt.protocol in ("http", "https") and not fmt.filesize:
-        opened = await _open_sized(fmt, settings, start)
+        opened = await _open_sized(fmt, settings, start, pool)
         if opened is not None:
             return opened
-    total, estimate = await _size(fmt, settings)
-    return Upstream(start, total, estimate, stream_format(fmt, settings, start=start))
+    total, estimate = await _size(fmt, settings, pool)
+    return Upstream(start, total, estimate, stream_format(fmt, settings, start=start, pool=pool))
 
 
-async def _open_sized(fmt: Format, settings: Settings, start: int) -> Upstream | None:
+def pooled_opener(pool: SharedPool) -> Opener:
+    """:func:`open_format` over ``pool``'s connections."""
+    return functools.partial(open_format, pool=pool)
+
+
+async def _open_sized(
+    fmt: Format, settings: Settings, start: int, pool: SharedPool | None
+) -> Upstream | None:
     """The stream, its first chunk already read and its size learnt on the way; None when the
     site refused the start (``416``), for :func:`_size` to ask the size on its own."""
     told: list[int | None] = []
@@ -73,7 +88,7 @@ async def _open_sized(fmt: Format, settings: Settings, start: int) -> Upstream |
         if not told:
             told.append(None if left is None or estimate else start + left)
 
-    chunks = stream_format(fmt, settings, start=start, progress=progress)
+    chunks = stream_format(fmt, settings, start=start, progress=progress, pool=pool)
     try:
         first = await anext(chunks, b"")
     except FetchError as exc:
@@ -108,33 +123,41 @@ class _Resumed:
         await self._rest.aclose()
 
 
-async def _size(fmt: Format, settings: Settings) -> tuple[int | None, int | None]:
+async def _size(
+    fmt: Format, settings: Settings, pool: SharedPool | None
+) -> tuple[int | None, int | None]:
     if fmt.protocol in ("http", "https"):
         if fmt.filesize:
             return fmt.filesize, None
-        return await _probe_size(fmt, settings), None
+        return await _probe_size(fmt, settings, pool), None
     if fmt.protocol == "http_dash_segments":
         fragments = fmt.raw.get("fragments") or ()
         return None, _estimate(fmt, sum(float(f.get("duration") or 0) for f in fragments))
     if fmt.protocol.startswith("m3u8") and _kbps(fmt):
-        return None, _estimate(fmt, await _playlist_seconds(fmt, settings))
+        return None, _estimate(fmt, await _playlist_seconds(fmt, settings, pool))
     return None, fmt.size
 
 
-async def _probe_size(fmt: Format, settings: Settings) -> int | None:
+def _client(settings: Settings, pool: SharedPool | None) -> HttpClient:
+    if pool is None:
+        return HttpClient(settings)
+    return HttpClient(settings, shared_host_cap=False, pool=pool)
+
+
+async def _probe_size(fmt: Format, settings: Settings, pool: SharedPool | None) -> int | None:
     """The size a server gives for the first byte (``Content-Range``), or for all of it."""
     headers = RequestHeaders.of(fmt)
     try:
-        async with HttpClient(settings) as client, client.get(fmt.url, headers, end=1) as reply:
+        async with _client(settings, pool) as client, client.get(fmt.url, headers, end=1) as reply:
             reply.abandon()
             return reply.total
     except RequestFailed as exc:
         raise exc.error(format_id=fmt.id, status=exc.status) from exc
 
 
-async def _playlist_seconds(fmt: Format, settings: Settings) -> float:
+async def _playlist_seconds(fmt: Format, settings: Settings, pool: SharedPool | None) -> float:
     try:
-        async with HttpClient(settings) as client:
+        async with _client(settings, pool) as client:
             text = await client.read_small(fmt.url, RequestHeaders.of(fmt), limit=PLAYLIST_LIMIT)
     except RequestFailed as exc:
         raise exc.error(format_id=fmt.id, status=exc.status) from exc

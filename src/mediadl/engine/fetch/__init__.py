@@ -17,6 +17,7 @@ from pathlib import Path
 
 from mediadl.engine.fetch.base import Fetcher, FetchItem, FetchProgress
 from mediadl.engine.fetch.native import NATIVE_PROTOCOLS, NativeFetcher, handles
+from mediadl.engine.fetch.pool import SharedPool
 from mediadl.engine.fetch.ytdlp import YtdlpFetcher
 from mediadl.models import CancelToken, Format
 from mediadl.settings import Settings
@@ -27,6 +28,7 @@ __all__ = [
     "FetchProgress",
     "Fetcher",
     "NativeFetcher",
+    "SharedPool",
     "YtdlpFetcher",
     "fetch_format",
     "fetch_formats",
@@ -75,14 +77,17 @@ async def stream_format(
     start: int = 0,
     cancel: CancelToken | None = None,
     progress: FetchProgress | None = None,
+    pool: SharedPool | None = None,
 ) -> AsyncGenerator[bytes, None]:
     """The bytes of ``fmt`` from offset ``start``, in order, as soon as each piece is there.
 
     Raises ``fetch.*`` errors or ``Cancelled`` (when ``cancel`` fires) from the iteration.
     ``progress`` counts from ``start`` (its total is what is left from there) and, for the native
     fetcher, is told of a chunk before the chunk is handed out; yt-dlp's fallback reports none.
+    With ``pool``, the requests reuse its kept-alive connections (a server's many streams).
     """
-    stream = NativeFetcher(settings).stream(fmt, start=start, cancel=cancel, progress=progress)
+    fetcher = NativeFetcher(settings, pool=pool)
+    stream = fetcher.stream(fmt, start=start, cancel=cancel, progress=progress)
     async with aclosing(stream):
         async for chunk in stream:
             yield chunk

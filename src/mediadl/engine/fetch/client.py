@@ -12,7 +12,9 @@ closed after its response instead of kept alive. A host that pushes back gets fe
 every download of the process; good answers give them back little by little. A stream read as
 it arrives (a tunnel's) is capped on its own pool only (``shared_host_cap=False``): the streams of
 one tunnel feed one ffmpeg together, so a shared cap would let tunnels hold places while waiting
-on each other.
+on each other. Such streams may also borrow the connections of one
+:class:`~mediadl.engine.fetch.pool.SharedPool` (``pool``) instead of opening their own: a
+server's tunnels then reuse kept-alive connections.
 
 Statuses and transport failures become :class:`RequestFailed`, which says whether trying again can
 help and which ``fetch.*`` error the person sees if it never does. A site that answers slowly on
@@ -30,7 +32,7 @@ import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -44,6 +46,9 @@ from mediadl.engine.fetch.rate import ByteRate
 from mediadl.engine.proxy import proxy_of
 from mediadl.settings import Settings
 
+if TYPE_CHECKING:
+    from mediadl.engine.fetch.pool import SharedPool
+
 __all__ = [
     "ConnectorFactory",
     "Headers",
@@ -52,7 +57,9 @@ __all__ = [
     "Reply",
     "RequestFailed",
     "Speed",
+    "guarded_connector",
     "host_of",
+    "new_session",
 ]
 
 ConnectorFactory = Callable[[], aiohttp.BaseConnector]
@@ -183,7 +190,10 @@ class Reply:
 
 
 class HttpClient:
-    """One keep-alive connection pool for one download, and the only place requests are made."""
+    """One keep-alive connection pool for one download, and the only place requests are made.
+
+    With ``pool``, the requests borrow that pool's connections instead (on its event loop; the
+    pool's own settings then decide where connections may go)."""
 
     def __init__(
         self,
@@ -193,58 +203,46 @@ class HttpClient:
         resolver: AbstractResolver | None = None,
         shared_host_cap: bool = True,
         peer_check: PeerCheck | None = None,
+        pool: SharedPool | None = None,
     ) -> None:
+        if pool is not None and (connector_factory or resolver or peer_check or shared_host_cap):
+            raise ValueError("a pooled client takes its connections as the pool makes them")
         self.settings = settings
         self._connector_factory = connector_factory
         self._host_limit = settings.host_connections if shared_host_cap else None
         """The process-wide cap per host (``None``: this pool's own ``limit_per_host`` only)."""
         self._resolver = resolver
-        self._peer_check = peer_check or EgressPolicy.from_settings(settings).check_peer
+        self._peer_check = peer_check
+        self._pool = pool
         self._session: aiohttp.ClientSession | None = None
+        self._own_session = False
         self.rate = ByteRate(settings.fetch_rate_limit) if settings.fetch_rate_limit else None
         """The download's speed cap, for every transfer over this client."""
         self._connector_made: aiohttp.BaseConnector | None = None
-        self._timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=None,
-            sock_connect=settings.connect_timeout,
-            sock_read=settings.read_timeout,
-        )
 
     def _connector(self) -> aiohttp.BaseConnector:
         if self._connector_factory is not None:
             return self._connector_factory()
-        options: dict[str, Any] = {
-            "limit": 0,
-            "limit_per_host": self.settings.host_connections,
-            "keepalive_timeout": KEEPALIVE_SECONDS,
-            "ttl_dns_cache": 300,
-            "resolver": self._resolver,
-        }
-        proxy = proxy_of(self.settings)
-        if proxy is not None:
-            policy = EgressPolicy.from_settings(self.settings)
-            return ProxiedConnector(
-                self._peer_check, proxy, policy, host_limit=self._host_limit, **options
-            )
-        return GuardedConnector(self._peer_check, host_limit=self._host_limit, **options)
+        return guarded_connector(
+            self.settings,
+            peer_check=self._peer_check,
+            resolver=self._resolver,
+            host_limit=self._host_limit,
+        )
 
     async def __aenter__(self) -> HttpClient:
-        self._connector_made = self._connector()
-        self._session = aiohttp.ClientSession(
-            connector=self._connector_made,
-            auto_decompress=False,
-            timeout=self._timeout,
-            cookie_jar=aiohttp.DummyCookieJar(),
-            skip_auto_headers=("Accept-Encoding",),
-            read_bufsize=1 << 18,
-        )
+        self._session = self._pool.session() if self._pool is not None else None
+        if self._session is None:
+            self._connector_made = self._connector()
+            self._session = new_session(self.settings, self._connector_made)
+            self._own_session = True
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        session, self._session = self._session, None
+        if session is not None and self._own_session:
+            await session.close()
+        self._own_session = False
         if isinstance(self._connector_made, GuardedConnector):
             self._connector_made.release_places()
         self._connector_made = None
@@ -352,6 +350,53 @@ class HttpClient:
                     detail="redirected away from the web",
                 )
         raise RequestFailed(errors.FetchFailed, retryable=False, detail="too many redirects")
+
+
+def guarded_connector(
+    settings: Settings,
+    *,
+    peer_check: PeerCheck | None = None,
+    resolver: AbstractResolver | None = None,
+    host_limit: int | None = None,
+    keep: int | None = None,
+) -> GuardedConnector:
+    """The fetcher's connector for ``settings``: the egress guard on every connection, through
+    the operator's proxy when one is set; ``host_limit`` and ``keep`` as
+    :class:`~mediadl.engine.fetch.connector.GuardedConnector` takes them."""
+    check = peer_check or EgressPolicy.from_settings(settings).check_peer
+    options: dict[str, Any] = {
+        "limit": 0,
+        "limit_per_host": settings.host_connections if keep is None else 0,
+        "keepalive_timeout": KEEPALIVE_SECONDS,
+        "ttl_dns_cache": 300,
+        "resolver": resolver,
+        "host_limit": host_limit,
+        "keep": keep,
+    }
+    proxy = proxy_of(settings)
+    if proxy is not None:
+        return ProxiedConnector(check, proxy, EgressPolicy.from_settings(settings), **options)
+    return GuardedConnector(check, **options)
+
+
+def new_session(settings: Settings, connector: aiohttp.BaseConnector) -> aiohttp.ClientSession:
+    """A session over ``connector`` as the fetcher uses it: bytes as sent (no decompression, no
+    automatic ``Accept-Encoding``), no cookie jar (each request carries its own), the connect
+    and read deadlines of ``settings``."""
+    timeout = aiohttp.ClientTimeout(
+        total=None,
+        connect=None,
+        sock_connect=settings.connect_timeout,
+        sock_read=settings.read_timeout,
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        auto_decompress=False,
+        timeout=timeout,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        skip_auto_headers=("Accept-Encoding",),
+        read_bufsize=1 << 18,
+    )
 
 
 async def _first_read(content: aiohttp.StreamReader, first_by: float) -> bytes:

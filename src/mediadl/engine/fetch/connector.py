@@ -10,7 +10,9 @@ connection goes back to the pool).
 With ``host_limit``, each new connection first takes a place at its host's process-wide
 :class:`~mediadl.engine.fetch.hostgate.HostGate` and gives it back when it closes (or, at the
 latest, when the connector closes); a connection whose place the gate wants back closes
-instead of going back to the pool.
+instead of going back to the pool. With ``keep``, at most that many idle connections per host
+stay open for reuse; one given back beyond them is closed (a pool shared by many streams,
+:mod:`~mediadl.engine.fetch.pool`).
 """
 
 from __future__ import annotations
@@ -35,11 +37,17 @@ class GuardedConnector(aiohttp.TCPConnector):
     """A keep-alive connector that shows every new connection's peer to ``peer_check``."""
 
     def __init__(
-        self, peer_check: PeerCheck, *, host_limit: int | None = None, **kwargs: Any
+        self,
+        peer_check: PeerCheck,
+        *,
+        host_limit: int | None = None,
+        keep: int | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._peer_check = peer_check
         self.host_limit = host_limit
+        self.keep = keep
         self._places: set[Place] = set()
 
     async def _resolve_host(self, host: str, port: int, traces: Any = None) -> Any:
@@ -98,12 +106,18 @@ class GuardedConnector(aiohttp.TCPConnector):
 
     def _release(self, key: Any, protocol: Any, *, should_close: bool = False) -> None:
         """A connection whose response is over goes back to the pool, unless its host's gate
-        wants the place back (someone waits, or the host now gets fewer): then it closes. aiohttp
-        releases a connection here by itself once a body has been read to its end, so this is the
-        one place to decide."""
+        wants the place back (someone waits, or the host now gets fewer) or ``keep`` idle ones to
+        its host wait already: then it closes. aiohttp releases a connection here by itself once
+        a body has been read to its end, so this is the one place to decide."""
         if self.host_limit is not None and not should_close:
             should_close = gate_for(key.host, self.host_limit).wanted
-        super()._release(key, protocol, should_close=should_close)
+        super()._release(key, protocol, should_close=should_close or self._kept_enough(key))
+
+    def _kept_enough(self, key: Any) -> bool:
+        if self.keep is None:
+            return False
+        idle = getattr(self, "_conns", None)  # aiohttp's idle connections per key
+        return isinstance(idle, dict) and len(idle.get(key, ())) >= self.keep
 
     def release_places(self) -> None:
         """Give back every place still held (the connector is closed: its connections are)."""

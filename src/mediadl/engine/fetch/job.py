@@ -37,7 +37,8 @@ __all__ = ["PROGRESSIVE_PROTOCOLS", "SEGMENT_MEMORY", "STREAM_WINDOW", "Job", "c
 MiB = 1 << 20
 PROGRESSIVE_PROTOCOLS = frozenset({"http", "https"})
 STREAM_WINDOW = 16 * MiB
-"""Progressive streams: bytes fetched ahead of the consumer, all held in memory."""
+"""Progressive streams: bytes fetched ahead of the consumer (in memory up to the stream's memory
+budget, ``native.STREAM_MEMORY``; on disk past it)."""
 SEGMENT_MEMORY = 4 * MiB
 """Segmented downloads: memory for parts that wait their turn; beyond it they spill to disk."""
 PLAYLIST_LIMIT = 16 * MiB

@@ -3,7 +3,8 @@
 :class:`NativeFetcher` is a :class:`~mediadl.engine.fetch.base.Fetcher`: ``fetch`` blocks the
 calling thread while its own event loop runs the download, and hands the format to yt-dlp's
 downloaders whenever this fetcher finds it can't take it (a master or live playlist, SAMPLE-AES…).
-``stream`` is the async face: the bytes of a format, in order, as soon as they are there.
+``stream`` is the async face: the bytes of a format, in order, as soon as they are there; with a
+:class:`~mediadl.engine.fetch.pool.SharedPool`, its requests reuse that pool's connections.
 
 ``fetch_many`` takes all the formats of one download (video and audio) together: one event loop,
 one connection pool and one :class:`AdaptiveConcurrency`, so the two streams share the level the
@@ -25,9 +26,10 @@ from mediadl import errors
 from mediadl.engine.fetch.adaptive import AdaptiveConcurrency
 from mediadl.engine.fetch.base import Fetcher, FetchItem, FetchProgress, Unsupported
 from mediadl.engine.fetch.client import ConnectorFactory, HttpClient, PeerCheck
-from mediadl.engine.fetch.job import SEGMENT_MEMORY, STREAM_WINDOW, Job, consume
+from mediadl.engine.fetch.job import SEGMENT_MEMORY, Job, consume
 from mediadl.engine.fetch.ordering import InOrder
 from mediadl.engine.fetch.output import PartFile
+from mediadl.engine.fetch.pool import SharedPool
 from mediadl.engine.fetch.resume import Journal, Stale
 from mediadl.engine.fetch.scratch import DiskBound, stream_temp_dir, temp_prefix
 from mediadl.engine.fetch.ytdlp import YtdlpFetcher
@@ -41,7 +43,15 @@ MiB = 1 << 20
 NATIVE_PROTOCOLS = frozenset({"http", "https", "m3u8_native", "http_dash_segments"})
 INITIAL_CONCURRENCY = 2
 """Requests a download starts with; under a server-wide cap it probes one more and comes back."""
+STREAM_CONCURRENCY = 1
+"""Requests a stream starts with: a second is asked for only once the controller sees one more
+pays (a site that caps each connection). A server's tunnel of a small file from a fast site then
+costs one request, not two plus a third that takes half of the first one's rest."""
 READ_CHUNK = 1 * MiB
+STREAM_MEMORY = 1 * MiB
+"""Progressive streams: memory for bytes fetched ahead of the consumer. Once half of it is the
+head's, the head's request stops reading (the site is held back by TCP); pieces further ahead go
+to disk past it. A server's tunnel whose client stopped reading costs about this much."""
 
 
 def handles(fmt: Format) -> bool:
@@ -60,8 +70,11 @@ class NativeFetcher:
         resolver: AbstractResolver | None = None,
         peer_check: PeerCheck | None = None,
         fallback: Fetcher | None = None,
+        pool: SharedPool | None = None,
     ) -> None:
         self.settings = settings
+        self._pool = pool
+        """Connections for streams (not files: those share the process's per-host cap)."""
         self._network: dict[str, Any] = {
             "connector_factory": connector_factory,
             "resolver": resolver,
@@ -188,15 +201,23 @@ class NativeFetcher:
     def _client(self, *, shared_host_cap: bool = True) -> HttpClient:
         return HttpClient(self.settings, shared_host_cap=shared_host_cap, **self._network)
 
+    def _stream_client(self) -> HttpClient:
+        """A stream's requests are capped by its own pace only (see ``HttpClient``); over the
+        shared pool when there is one and nothing replaces the network."""
+        if self._pool is not None and not any(self._network.values()):
+            return HttpClient(self.settings, shared_host_cap=False, pool=self._pool)
+        return self._client(shared_host_cap=False)
+
     async def _native_stream(
         self, fmt: Format, start: int, cancel: CancelToken | None, progress: FetchProgress | None
     ) -> AsyncGenerator[bytes, None]:
         loop = asyncio.get_running_loop()
-        async with self._client(shared_host_cap=False) as client:  # see HttpClient
-            job = Job(self.settings, client, fmt, progress, _concurrency(self.settings))
+        async with self._stream_client() as client:
+            pace = _concurrency(self.settings, initial=STREAM_CONCURRENCY)
+            job = Job(self.settings, client, fmt, progress, pace)
             order = InOrder(
                 first_key=start if job.progressive else 0,
-                budget=STREAM_WINDOW if job.progressive else SEGMENT_MEMORY,
+                budget=STREAM_MEMORY if job.progressive else SEGMENT_MEMORY,
                 spill_dir=stream_temp_dir(self.settings),
                 disk_budget=self.settings.stream_disk_max,
             )
@@ -239,10 +260,10 @@ class NativeFetcher:
                     yield chunk
 
 
-def _concurrency(settings: Settings) -> AdaptiveConcurrency:
+def _concurrency(settings: Settings, *, initial: int = INITIAL_CONCURRENCY) -> AdaptiveConcurrency:
     """A download never asks for more requests at once than its host may have connections."""
     most = min(settings.fetch_connections, settings.host_connections)
-    return AdaptiveConcurrency(most, initial=INITIAL_CONCURRENCY)
+    return AdaptiveConcurrency(most, initial=initial)
 
 
 async def _in_thread(
