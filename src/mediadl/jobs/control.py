@@ -74,10 +74,14 @@ class Jobs:
 
     def finish_cancelled(self, job_id: str, fence: int | None = None) -> Job | None:
         """Mark a job cancelled and remove its work (the caller holds the lease, of generation
-        ``fence`` if given: ``None`` when another took it since, and nothing is changed)."""
+        ``fence`` if given: ``None`` when another took it since, and nothing is changed). A job
+        that ended meanwhile (its run saved it done or failed) is left as it is."""
         job = self.store.get(job_id)
         if job is None or (fence is not None and not self.store.fence_holds(job_id, fence)):
             return None
+        if job.state in FINAL_STATES:  # it ended between the request and the lease: it stays so
+            self.store.clear_cancel(job_id)
+            return job
         # the work goes before the state says cancelled (who reads "cancelled" finds it gone); a
         # run that took the job since would find the cancel request and stop too
         remove_work(self.settings, job_id)

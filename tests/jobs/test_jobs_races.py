@@ -1,0 +1,64 @@
+"""What the API does to a job when a worker moves it at the same moment: a cancel, a retry or a
+removal that meets a run ending never leaves a record that says otherwise than what happened."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mediadl.jobs import Job, JobState, new_job_id
+from mediadl.jobs.control import Jobs
+from mediadl.jobs.model import Item
+from mediadl.jobs.redis_store import RedisStore
+from mediadl.jobs.store import JobStore, SqliteStore
+from mediadl.settings import Settings
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
+    made: JobStore
+    if request.param == "sqlite":
+        made = SqliteStore(tmp_path / "jobs.db")
+    else:
+        made = RedisStore(request.getfixturevalue("redis_url"))
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def jobs(store: JobStore, tmp_path: Path) -> Jobs:
+    settings = Settings(data_dir=tmp_path / "data", download_dir=tmp_path / "downloads")
+    return Jobs(settings, store, lambda _id: None)
+
+
+def _running(store: JobStore) -> Job:
+    job = Job(new_job_id(), "", "https://a.example/v", {})
+    job.items = [Item(1, job.url)]
+    job.resolved = True
+    store.add(job)
+    job.state = job.items[0].state = JobState.RUNNING
+    store.save(job)
+    return job
+
+
+def test_a_cancel_that_meets_the_run_ending_leaves_the_job_done(
+    jobs: Jobs, store: JobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = _running(store)
+    asked = store.request_cancel
+
+    def ends_meanwhile(job_id: str) -> None:  # the worker saves "done" and gives the lease back
+        asked(job_id)
+        job.items[0].state, job.items[0].file = JobState.DONE, "v.mp4"
+        job.settle()
+        store.save(job)
+
+    monkeypatch.setattr(store, "request_cancel", ends_meanwhile)
+    answered = jobs.cancel(job.id, None)
+    stored = store.get(job.id)
+    assert stored is not None
+    assert (answered.state, stored.state) == (JobState.DONE, JobState.DONE)
+    assert stored.items[0].file == "v.mp4"
+    assert not store.cancel_requested(job.id)  # a later retry is not cancelled by this one
