@@ -62,3 +62,23 @@ def test_a_cancel_that_meets_the_run_ending_leaves_the_job_done(
     assert (answered.state, stored.state) == (JobState.DONE, JobState.DONE)
     assert stored.items[0].file == "v.mp4"
     assert not store.cancel_requested(job.id)  # a later retry is not cancelled by this one
+
+
+def test_a_job_removed_leaves_nothing_that_comes_late_can_bring_back(
+    store: JobStore, jobs: Jobs
+) -> None:
+    job = _running(store)
+    jobs.remove(job.id, None)
+    # a worker's run, a cancel or housekeeping that read the job just before it went
+    assert store.claim(job.id, "w1", 30, site=job.site, limits=(4, 2)).value == "held"
+    assert store.fence(job.id, "w1") is None
+    store.request_cancel(job.id)
+    assert not store.cancel_requested(job.id)
+    job.state = JobState.DONE
+    job.finish()
+    assert not store.save(job)
+    assert store.get(job.id) is None
+    assert not any(store.state_counts().values())
+    assert store.finished_before((job.finished or 0) + 1) == []
+    if isinstance(store, RedisStore):
+        assert store._r.keys(f"*{job.id}*") == []

@@ -9,7 +9,8 @@ lease (its fence), which a fenced save checks in the script that writes; ``state
 ids in each state (the metrics count them, and ``state:queued`` is where lost messages are looked
 for) and ``workers`` the workers by heartbeat expiry, which the metrics count. Each lease change
 is one Lua script, so two workers never both take a job nor pass a limit together; Redis's own
-clock decides expiry.
+clock decides expiry. The scripts that take a lease, save or ask a cancel do nothing for a job
+without its ``doc:<id>``: one that comes late after a removal brings back no key of it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ _CLAIM = f"""
 {_NOW}
 local lease, alive, site, id = KEYS[1], KEYS[2], KEYS[3], ARGV[1]
 local worker, ttl, limited = ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
+if redis.call('EXISTS', KEYS[5]) == 0 then return 'held' end
 local holder = redis.call('GET', lease)
 if holder and string.match(holder, '^[^|]*') ~= worker then return 'held' end
 if limited then
@@ -56,6 +58,7 @@ return tonumber(redis.call('GET', KEYS[2]) or '0')
 """
 
 _SAVE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if ARGV[3] ~= '' and tonumber(redis.call('GET', KEYS[4]) or '0') ~= tonumber(ARGV[3]) then
   return 0
 end
@@ -68,6 +71,12 @@ for i = 5, #KEYS do
   if KEYS[i] == ARGV[6] then redis.call('SADD', KEYS[i], ARGV[1])
   else redis.call('SREM', KEYS[i], ARGV[1]) end
 end
+return 1
+"""
+
+_CANCEL = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('SET', KEYS[2], '1')
 return 1
 """
 
@@ -118,6 +127,7 @@ class RedisStore:
         self._alive = self._r.register_script(_ALIVE)
         self._fence = self._r.register_script(_FENCE)
         self._save = self._r.register_script(_SAVE)
+        self._cancel = self._r.register_script(_CANCEL)
 
     def add(self, job: Job) -> None:
         with self._r.pipeline() as tx:
@@ -175,7 +185,10 @@ class RedisStore:
         self, job_id: str, worker: str, ttl: float, *, site: str, limits: tuple[int, int] | None
     ) -> Claim:
         total, per_site = limits or (0, 0)
-        keys = [f"{P}lease:{job_id}", f"{P}alive", f"{P}site:{site}", f"{P}gen:{job_id}"]
+        keys = [
+            f"{P}lease:{job_id}", f"{P}alive", f"{P}site:{site}", f"{P}gen:{job_id}",
+            f"{P}doc:{job_id}",
+        ]  # fmt: skip
         args: list[str | int] = [
             job_id, worker, int(ttl * 1000), int(limits is not None), total, per_site, site
         ]  # fmt: skip
@@ -196,7 +209,7 @@ class RedisStore:
         self._release(keys=[f"{P}lease:{job_id}", f"{P}alive"], args=[job_id, worker])
 
     def request_cancel(self, job_id: str) -> None:
-        self._r.set(f"{P}cancel:{job_id}", "1")
+        self._cancel(keys=[f"{P}doc:{job_id}", f"{P}cancel:{job_id}"])
 
     def cancel_requested(self, job_id: str) -> bool:
         return bool(self._r.exists(f"{P}cancel:{job_id}"))
