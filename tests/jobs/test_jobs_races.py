@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mediadl import errors
 from mediadl.jobs import Job, JobState, new_job_id
 from mediadl.jobs.control import Jobs
 from mediadl.jobs.model import Item
@@ -82,3 +83,19 @@ def test_a_job_removed_leaves_nothing_that_comes_late_can_bring_back(
     assert store.finished_before((job.finished or 0) + 1) == []
     if isinstance(store, RedisStore):
         assert store._r.keys(f"*{job.id}*") == []
+
+
+def test_a_retry_while_the_run_still_gives_its_lease_back_says_to_try_again(
+    store: JobStore, jobs: Jobs
+) -> None:
+    job = _running(store)
+    assert store.claim(job.id, "w1#run", 30, site=job.site, limits=None).value == "ok"
+    job.state = job.items[0].state = JobState.CANCELLED  # saved by the run, not yet released
+    job.finish()
+    store.save(job)
+    for retry in (lambda: jobs.retry(job.id, None), lambda: jobs.retry_item(job.id, 1, None)):
+        with pytest.raises(errors.JobConflict) as refused:
+            retry()
+        assert "still stopping" in refused.value.message
+    store.release(job.id, "w1#run")
+    assert jobs.retry(job.id, None).state is JobState.QUEUED

@@ -23,6 +23,7 @@ __all__ = ["Jobs"]
 
 _HELD_WAIT = 5.0
 """Seconds ``remove`` waits for the worker of a running job to stop it."""
+_STOPPING = "The job is still stopping. Try again in a moment."
 
 
 class Jobs:
@@ -101,7 +102,8 @@ class Jobs:
         job = self.get(job_id, owner)
         with self._holding(job_id) as held:
             job = self.get(job_id, owner)
-            if not held or job.state not in (JobState.FAILED, JobState.CANCELLED):
+            _ended_and_held(job, held)
+            if job.state not in (JobState.FAILED, JobState.CANCELLED):
                 raise errors.JobConflict("Only a failed or cancelled job can be retried.")
             job.error = None
             if not job.resolved:  # items known stay: their saved files must not be made twice
@@ -121,7 +123,8 @@ class Jobs:
         job = self.get(job_id, owner)
         with self._holding(job_id) as held:
             job = self.get(job_id, owner)
-            if not held or job.state not in FINAL_STATES:
+            _ended_and_held(job, held)
+            if job.state not in FINAL_STATES:
                 raise errors.JobConflict(
                     "The job is queued or running; retry an item once the job has ended."
                 )
@@ -151,7 +154,7 @@ class Jobs:
                     self.store.delete(job_id)
                     return
             if time.monotonic() > deadline:
-                raise errors.JobConflict("The job is still stopping. Try again in a moment.")
+                raise errors.JobConflict(_STOPPING)
             time.sleep(0.1)
 
     def requeue_orphans(self) -> list[str]:
@@ -209,6 +212,17 @@ class Jobs:
                     self.store.delete(job_id)
                     gone.append(job_id)
         return gone
+
+
+def _ended_and_held(job: Job, held: bool) -> None:
+    """An ended job whose run hasn't given its lease back yet (it saved the end a moment ago):
+    say so, rather than that its state forbids the change."""
+    if not held and job.state in FINAL_STATES:
+        raise errors.JobConflict(_STOPPING)
+    if not held:
+        raise errors.JobConflict(
+            "The job is queued or running; cancel it first, or wait for it to end."
+        )
 
 
 def remove_work(settings: Settings, job_id: str) -> None:
