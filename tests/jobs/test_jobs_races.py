@@ -3,6 +3,8 @@ removal that meets a run ending never leaves a record that says otherwise than w
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +15,8 @@ from mediadl.jobs import Job, JobState, new_job_id
 from mediadl.jobs.control import Jobs
 from mediadl.jobs.model import Item
 from mediadl.jobs.redis_store import RedisStore
-from mediadl.jobs.store import JobStore, SqliteStore
+from mediadl.jobs.runner import JobRun, Outcome
+from mediadl.jobs.store import Claim, JobStore, SqliteStore
 from mediadl.settings import Settings
 
 
@@ -99,3 +102,23 @@ def test_a_retry_while_the_run_still_gives_its_lease_back_says_to_try_again(
         assert "still stopping" in refused.value.message
     store.release(job.id, "w1#run")
     assert jobs.retry(job.id, None).state is JobState.QUEUED
+
+
+def test_a_file_published_as_the_cancel_came_stays_saved_in_the_record(
+    store: JobStore, jobs: Jobs
+) -> None:
+    """The child linked the file and said so just as the run was told to stop: the record keeps
+    the file (a retry must not make it again as "name (2)"), and the job says cancelled."""
+    job = _running(store)
+    run = JobRun(jobs, "w1", job.id, threading.Event())
+    assert store.claim(job.id, run.holder, 30, site=job.site, limits=None) is Claim.OK
+    fence = store.fence(job.id, run.holder)
+    assert fence is not None
+    run.fence = fence
+    run._stop_reason = Outcome.CANCELLED  # the watcher saw the cancel and signalled the child
+    saved = {"event": "saved", "index": 1, "file": "v.mp4", "size": 3}
+    run._apply(job, json.dumps(saved).encode())
+    assert jobs.finish_cancelled(job.id, fence) is not None
+    stored = store.get(job.id)
+    assert stored is not None and stored.state is JobState.CANCELLED
+    assert (stored.items[0].state, stored.items[0].file) == (JobState.DONE, "v.mp4")
