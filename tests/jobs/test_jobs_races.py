@@ -122,3 +122,59 @@ def test_a_file_published_as_the_cancel_came_stays_saved_in_the_record(
     stored = store.get(job.id)
     assert stored is not None and stored.state is JobState.CANCELLED
     assert (stored.items[0].state, stored.items[0].file) == (JobState.DONE, "v.mp4")
+
+
+def _lapse_and_take(store: JobStore, job: Job) -> None:
+    """The API call's lease lapses (its process paused past ``job_lease``) and a worker takes
+    the job and saves it running."""
+    if isinstance(store, RedisStore):
+        store._r.delete(f"mediadl:jobs:lease:{job.id}")
+    else:
+        assert isinstance(store, SqliteStore)
+        store._db.execute("update jobs set lease_until = 0 where id = ?", (job.id,))
+    assert store.claim(job.id, "w2#run", 30, site=job.site, limits=None) is Claim.OK
+    fence = store.fence(job.id, "w2#run")
+    running = store.get(job.id)
+    assert fence is not None and running is not None
+    running.state = JobState.RUNNING
+    assert store.save(running, fence)
+
+
+def test_an_api_change_whose_lease_lapsed_writes_nothing_over_the_new_run(
+    store: JobStore, jobs: Jobs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = _running(store)
+    job.state = job.items[0].state = JobState.FAILED
+    job.finish()
+    store.save(job)
+    clear = store.clear_cancel
+
+    def paused(job_id: str) -> None:
+        clear(job_id)
+        _lapse_and_take(store, job)
+
+    monkeypatch.setattr(store, "clear_cancel", paused)
+    with pytest.raises(errors.JobConflict):
+        jobs.retry(job.id, None)
+    stored = store.get(job.id)
+    assert stored is not None and stored.state is JobState.RUNNING
+
+
+def test_a_cancel_whose_lease_lapsed_leaves_the_new_run_and_its_work(
+    store: JobStore, jobs: Jobs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = Job(new_job_id(), "", "https://a.example/v", {})
+    store.add(job)
+    fence_holds = store.fence_holds
+
+    def paused(job_id: str, fence: int) -> bool:
+        _lapse_and_take(store, job)
+        work = jobs.settings.data_dir / "downloads" / ".mediadl-work" / job_id / "1"
+        work.mkdir(parents=True)
+        return fence_holds(job_id, fence)
+
+    monkeypatch.setattr(store, "fence_holds", paused)
+    jobs.cancel(job.id, None)
+    stored = store.get(job.id)
+    assert stored is not None and stored.state is JobState.RUNNING
+    assert (jobs.settings.data_dir / "downloads" / ".mediadl-work" / job.id / "1").is_dir()
