@@ -34,6 +34,11 @@ def _until(what: str, check: Callable[[], bool]) -> None:
         time.sleep(0.1)
 
 
+def _log(folder: Path, name: str) -> str:
+    path = folder / f"{name}.log"
+    return path.read_text() if path.exists() else ""
+
+
 def test_a_worker_that_lost_its_lease_while_paused_publishes_nothing(
     launch: Callable[..., Server],
     launch_worker: Callable[..., subprocess.Popen[bytes]],
@@ -44,7 +49,13 @@ def test_a_worker_that_lost_its_lease_while_paused_publishes_nothing(
 ) -> None:
     queue = {"MEDIADL_QUEUE": redis_url}
     server = launch("fence", **queue)
+    # the second worker is started and paused before the job, so that taking the job over
+    # later costs a housekeeping tick, not a process's start, while the first child fetches on
+    second = launch_worker("second", **queue)
+    _until("the second worker to start", lambda: "job threads" in _log(tmp_path, "second"))
+    second.send_signal(signal.SIGSTOP)
     first = launch_worker("first", **queue)
+    _until("the first worker to start", lambda: "job threads" in _log(tmp_path, "first"))
     source = site.media["progressive"].read_bytes()
     answer = httpx.post(
         f"{server.base}/api/v1/jobs",
@@ -62,7 +73,7 @@ def test_a_worker_that_lost_its_lease_while_paused_publishes_nothing(
         assert store.delete(f"{P}lease:{job_id}") == 1  # its lease lapses
         store.zrem(f"{P}alive", job_id)
         store.zrem(f"{P}site:{site.host}", job_id)
-        second = launch_worker("second", **queue)
+        second.send_signal(signal.SIGCONT)
         job = wait_for(server, job_id, lambda j: j["state"] in FINAL, "the job to end")
         assert job["state"] == "done", job
         assert int(job["worker"].split(":")[1]) == second.pid

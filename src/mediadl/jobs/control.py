@@ -1,7 +1,8 @@
 """What the API and housekeeping do to a job: add, cancel, retry, remove, expire, put back.
 
 Each change that writes a job's record first takes its lease (``Claim.OK`` means no worker is
-running it), so a record is never written by two at once; a job a worker holds is asked to stop
+running it) and writes under that lease's fence, as a worker does, so a record is never written
+by two at once, even by a call paused past its lease; a job a worker holds is asked to stop
 through its cancel flag, which the worker reads several times a second.
 """
 
@@ -23,6 +24,7 @@ __all__ = ["Jobs"]
 
 _HELD_WAIT = 5.0
 """Seconds ``remove`` waits for the worker of a running job to stop it."""
+_STOPPING = "The job is still stopping. Try again in a moment."
 
 
 class Jobs:
@@ -33,9 +35,11 @@ class Jobs:
         self.me = f"api:{secrets.token_hex(6)}"
 
     @contextmanager
-    def _holding(self, job_id: str) -> Iterator[bool]:
-        """Whether this call took the job's lease (then it is released at the end). Each call
-        has a name of its own: two requests of one process never both hold a job."""
+    def _holding(self, job_id: str) -> Iterator[int | None]:
+        """The fence of the job's lease when this call took it (released at the end), else
+        ``None``. Each call has a name of its own: two requests of one process never both hold
+        a job. Its writes are fenced like a worker's: a call paused past its lease, whose job a
+        worker took since, writes nothing."""
         site = ""
         job = self.store.get(job_id)
         if job is not None:
@@ -43,7 +47,7 @@ class Jobs:
         me = f"{self.me}#{secrets.token_hex(4)}"
         got = self.store.claim(job_id, me, self.settings.job_lease, site=site, limits=None)
         try:
-            yield got is Claim.OK
+            yield self.store.fence(job_id, me) if got is Claim.OK else None
         finally:
             if got is Claim.OK:
                 self.store.release(job_id, me)
@@ -67,17 +71,21 @@ class Jobs:
         if job.state in FINAL_STATES:
             return job
         self.store.request_cancel(job_id)
-        with self._holding(job_id) as held:
-            if held:  # nobody runs it: queued, or its worker is gone
-                return self.finish_cancelled(job_id) or job
+        with self._holding(job_id) as fence:
+            if fence is not None:  # nobody runs it: queued, or its worker is gone
+                return self.finish_cancelled(job_id, fence) or job
         return self.get(job_id, owner)
 
     def finish_cancelled(self, job_id: str, fence: int | None = None) -> Job | None:
         """Mark a job cancelled and remove its work (the caller holds the lease, of generation
-        ``fence`` if given: ``None`` when another took it since, and nothing is changed)."""
+        ``fence`` if given: ``None`` when another took it since, and nothing is changed). A job
+        that ended meanwhile (its run saved it done or failed) is left as it is."""
         job = self.store.get(job_id)
         if job is None or (fence is not None and not self.store.fence_holds(job_id, fence)):
             return None
+        if job.state in FINAL_STATES:  # it ended between the request and the lease: it stays so
+            self.store.clear_cancel(job_id)
+            return job
         # the work goes before the state says cancelled (who reads "cancelled" finds it gone); a
         # run that took the job since would find the cancel request and stop too
         remove_work(self.settings, job_id)
@@ -95,9 +103,10 @@ class Jobs:
     def retry(self, job_id: str, owner: str | None) -> Job:
         """Run again what failed or was cancelled; what was saved stays."""
         job = self.get(job_id, owner)
-        with self._holding(job_id) as held:
+        with self._holding(job_id) as fence:
             job = self.get(job_id, owner)
-            if not held or job.state not in (JobState.FAILED, JobState.CANCELLED):
+            _ended_and_held(job, fence)
+            if job.state not in (JobState.FAILED, JobState.CANCELLED):
                 raise errors.JobConflict("Only a failed or cancelled job can be retried.")
             job.error = None
             if not job.resolved:  # items known stay: their saved files must not be made twice
@@ -107,7 +116,7 @@ class Jobs:
                     item.reset()
             job.state, job.finished, job.updated = JobState.QUEUED, None, time.time()
             self.store.clear_cancel(job_id)
-            self.store.save(job)
+            _saved(self.store.save(job, fence))
         self.push(job_id)
         return job
 
@@ -115,9 +124,10 @@ class Jobs:
         """Run one failed or cancelled item again, and only it: the job's other items stay as
         they are (saved files untouched, other failures left failed)."""
         job = self.get(job_id, owner)
-        with self._holding(job_id) as held:
+        with self._holding(job_id) as fence:
             job = self.get(job_id, owner)
-            if not held or job.state not in FINAL_STATES:
+            _ended_and_held(job, fence)
+            if job.state not in FINAL_STATES:
                 raise errors.JobConflict(
                     "The job is queued or running; retry an item once the job has ended."
                 )
@@ -131,7 +141,7 @@ class Jobs:
             job.error = None  # known items: an error of the job's own was about this run
             job.state, job.finished, job.updated = JobState.QUEUED, None, time.time()
             self.store.clear_cancel(job_id)
-            self.store.save(job)
+            _saved(self.store.save(job, fence))
         self.push(job_id)
         return job
 
@@ -141,28 +151,29 @@ class Jobs:
         self.store.request_cancel(job_id)
         deadline = time.monotonic() + _HELD_WAIT
         while True:
-            with self._holding(job_id) as held:
-                if held:
+            with self._holding(job_id) as fence:
+                if fence is not None:
                     remove_job_files(self.settings, job_id)
                     self.store.delete(job_id)
                     return
             if time.monotonic() > deadline:
-                raise errors.JobConflict("The job is still stopping. Try again in a moment.")
+                raise errors.JobConflict(_STOPPING)
             time.sleep(0.1)
 
     def requeue_orphans(self) -> list[str]:
         """Jobs whose worker died: back on the queue (or cancelled, if that was asked)."""
         moved = []
         for job_id in self.store.orphans():
-            with self._holding(job_id) as held:
+            with self._holding(job_id) as fence:
                 job = self.store.get(job_id)
-                if not held or job is None or job.state is not JobState.RUNNING:
+                if fence is None or job is None or job.state is not JobState.RUNNING:
                     continue
                 if self.store.cancel_requested(job_id):
-                    self.finish_cancelled(job_id)
+                    self.finish_cancelled(job_id, fence)
                     continue
                 job.state, job.updated = JobState.QUEUED, time.time()
-                self.store.save(job)
+                if not self.store.save(job, fence):
+                    continue
             self.push(job_id)
             moved.append(job_id)
         return moved
@@ -183,12 +194,13 @@ class Jobs:
         for job_id in idle:
             if job_id in waiting:
                 continue
-            with self._holding(job_id) as held:
+            with self._holding(job_id) as fence:
                 job = self.store.get(job_id)
-                if not held or job is None or job.state is not JobState.QUEUED:
+                if fence is None or job is None or job.state is not JobState.QUEUED:
                     continue
                 job.updated = time.time()  # pushed now: not again before another lease
-                self.store.save(job)
+                if not self.store.save(job, fence):
+                    continue
             self.push(job_id)
             moved.append(job_id)
         return moved
@@ -199,12 +211,29 @@ class Jobs:
             return []
         gone = []
         for job_id in self.store.finished_before(time.time() - self.settings.job_ttl):
-            with self._holding(job_id) as held:
-                if held:
+            with self._holding(job_id) as fence:
+                if fence is not None:
                     remove_job_files(self.settings, job_id)
                     self.store.delete(job_id)
                     gone.append(job_id)
         return gone
+
+
+def _ended_and_held(job: Job, fence: int | None) -> None:
+    """An ended job whose run hasn't given its lease back yet (it saved the end a moment ago):
+    say so, rather than that its state forbids the change."""
+    if fence is None and job.state in FINAL_STATES:
+        raise errors.JobConflict(_STOPPING)
+    if fence is None:
+        raise errors.JobConflict(
+            "The job is queued or running; cancel it first, or wait for it to end."
+        )
+
+
+def _saved(written: bool) -> None:
+    """A change this call's lease no longer covers (a worker took the job since) is refused."""
+    if not written:
+        raise errors.JobConflict()
 
 
 def remove_work(settings: Settings, job_id: str) -> None:

@@ -1,15 +1,16 @@
 """Jobs in Redis, where every replica and worker sees them (``MEDIADL_QUEUE=redis://…``).
 
 Keys (prefix ``mediadl:jobs:``): ``doc:<id>`` the record as JSON; ``all`` and ``owner:<digest>``
-sorted sets of ids by creation time; ``running`` the ids in state running; ``finished`` ids by
-when they ended; ``cancel:<id>`` a cancel request; ``lease:<id>`` the worker holding the job
-(``worker|site``, expiring after ``job_lease``); ``alive`` and ``site:<host>`` sorted sets of
-leased ids by lease expiry, which the limits count; ``gen:<id>`` the generation of the job's last
-lease (its fence), which a fenced save checks in the script that writes; ``state:<state>`` the
-ids in each state (the metrics count them, and ``state:queued`` is where lost messages are looked
-for) and ``workers`` the workers by heartbeat expiry, which the metrics count. Each lease change
-is one Lua script, so two workers never both take a job nor pass a limit together; Redis's own
-clock decides expiry.
+sorted sets of ids by creation time; ``finished`` ids by when they ended; ``cancel:<id>`` a cancel
+request; ``lease:<id>`` the worker holding the job (``worker|site``, expiring after ``job_lease``);
+``alive`` and ``site:<host>`` sorted sets of leased ids by lease expiry, which the limits count;
+``gen:<id>`` the generation of the job's last lease (its fence), which a fenced save checks in the
+script that writes; ``state:<state>`` the ids in each state (the metrics count them,
+``state:running`` is where orphans are looked for and ``state:queued`` where lost messages are) and
+``workers`` the workers by heartbeat expiry, which the metrics count. Each lease change is one Lua
+script, so two workers never both take a job nor pass a limit together; Redis's own clock decides
+expiry. The scripts that take a lease, save or ask a cancel do nothing for a job without its
+``doc:<id>``: one that comes late after a removal brings back no key of it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ _CLAIM = f"""
 {_NOW}
 local lease, alive, site, id = KEYS[1], KEYS[2], KEYS[3], ARGV[1]
 local worker, ttl, limited = ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
+if redis.call('EXISTS', KEYS[5]) == 0 then return 'held' end
 local holder = redis.call('GET', lease)
 if holder and string.match(holder, '^[^|]*') ~= worker then return 'held' end
 if limited then
@@ -56,18 +58,23 @@ return tonumber(redis.call('GET', KEYS[2]) or '0')
 """
 
 _SAVE = """
-if ARGV[3] ~= '' and tonumber(redis.call('GET', KEYS[4]) or '0') ~= tonumber(ARGV[3]) then
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[3] ~= '' and tonumber(redis.call('GET', KEYS[3]) or '0') ~= tonumber(ARGV[3]) then
   return 0
 end
 redis.call('SET', KEYS[1], ARGV[2])
-if ARGV[4] == 'running' then redis.call('SADD', KEYS[2], ARGV[1])
-else redis.call('SREM', KEYS[2], ARGV[1]) end
-if ARGV[5] ~= '' then redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
-else redis.call('ZREM', KEYS[3], ARGV[1]) end
-for i = 5, #KEYS do
-  if KEYS[i] == ARGV[6] then redis.call('SADD', KEYS[i], ARGV[1])
+if ARGV[4] ~= '' then redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+else redis.call('ZREM', KEYS[2], ARGV[1]) end
+for i = 4, #KEYS do
+  if KEYS[i] == ARGV[5] then redis.call('SADD', KEYS[i], ARGV[1])
   else redis.call('SREM', KEYS[i], ARGV[1]) end
 end
+return 1
+"""
+
+_CANCEL = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('SET', KEYS[2], '1')
 return 1
 """
 
@@ -118,6 +125,7 @@ class RedisStore:
         self._alive = self._r.register_script(_ALIVE)
         self._fence = self._r.register_script(_FENCE)
         self._save = self._r.register_script(_SAVE)
+        self._cancel = self._r.register_script(_CANCEL)
 
     def add(self, job: Job) -> None:
         with self._r.pipeline() as tx:
@@ -133,10 +141,10 @@ class RedisStore:
 
     def save(self, job: Job, fence: int | None = None) -> bool:
         states = [f"{P}state:{state}" for state in _STATES]
-        keys = [f"{P}doc:{job.id}", f"{P}running", f"{P}finished", f"{P}gen:{job.id}", *states]
+        keys = [f"{P}doc:{job.id}", f"{P}finished", f"{P}gen:{job.id}", *states]
         done = job.state in FINAL_STATES and job.finished is not None
         args = [
-            job.id, _dump(job), "" if fence is None else fence, job.state.value,
+            job.id, _dump(job), "" if fence is None else fence,
             repr(job.finished) if done else "", f"{P}state:{job.state}",
         ]  # fmt: skip
         return bool(self._save(keys=keys, args=args))
@@ -148,7 +156,6 @@ class RedisStore:
             tx.zrem(f"{P}all", job_id)
             if job is not None:
                 tx.zrem(f"{P}owner:{job.owner}", job_id)
-            tx.srem(f"{P}running", job_id)
             tx.zrem(f"{P}finished", job_id)
             for state in _STATES:
                 tx.srem(f"{P}state:{state}", job_id)
@@ -175,7 +182,10 @@ class RedisStore:
         self, job_id: str, worker: str, ttl: float, *, site: str, limits: tuple[int, int] | None
     ) -> Claim:
         total, per_site = limits or (0, 0)
-        keys = [f"{P}lease:{job_id}", f"{P}alive", f"{P}site:{site}", f"{P}gen:{job_id}"]
+        keys = [
+            f"{P}lease:{job_id}", f"{P}alive", f"{P}site:{site}", f"{P}gen:{job_id}",
+            f"{P}doc:{job_id}",
+        ]  # fmt: skip
         args: list[str | int] = [
             job_id, worker, int(ttl * 1000), int(limits is not None), total, per_site, site
         ]  # fmt: skip
@@ -196,7 +206,7 @@ class RedisStore:
         self._release(keys=[f"{P}lease:{job_id}", f"{P}alive"], args=[job_id, worker])
 
     def request_cancel(self, job_id: str) -> None:
-        self._r.set(f"{P}cancel:{job_id}", "1")
+        self._cancel(keys=[f"{P}doc:{job_id}", f"{P}cancel:{job_id}"])
 
     def cancel_requested(self, job_id: str) -> bool:
         return bool(self._r.exists(f"{P}cancel:{job_id}"))
@@ -205,7 +215,7 @@ class RedisStore:
         self._r.delete(f"{P}cancel:{job_id}")
 
     def orphans(self) -> list[str]:
-        running = sorted(cast("set[str]", self._r.smembers(f"{P}running")))
+        running = sorted(cast("set[str]", self._r.smembers(f"{P}state:{JobState.RUNNING}")))
         if not running:
             return []
         leased = self._r.exists  # one round trip each is fine: few jobs run at once

@@ -250,8 +250,10 @@ class JobRun:
             self._item_event(job, kind, event)
         self._last_save = time.monotonic()
         job.updated = time.time()
-        if self._stop_reason is not None:
-            return  # cancelled or lost: the record and the work folder are not ours to change
+        if self._stop_reason is Outcome.LOST:
+            return  # the record and the work folder are another run's now
+        if self._stop_reason is not None and kind != "saved":
+            return  # stopping: only a file published meanwhile is written (a fact, not progress)
         if not self._save(job):  # another run holds the job now
             if self._proc is not None:
                 self._stop(self._proc, Outcome.LOST)
