@@ -19,7 +19,9 @@ process per extraction and not a reused pool: killing a ``ProcessPoolExecutor`` 
 whole pool, and a fresh process leaves nothing behind. The cost is kept small by a ``forkserver``
 that imports yt-dlp and compiles its ~1,800 URL patterns once
 (:mod:`mediadl.engine.sandbox_warm`): each extraction then forks an already warm process
-(about 10–20 ms, against 0.3–0.9 s for a cold one).
+(about 10–30 ms, against 0.3–0.9 s for a cold one). The answer is returned as soon as the child
+sends it; the child's exit (its interpreter's teardown, 5–20 ms) is waited for in the background,
+and a child still there after two seconds is killed with its group.
 
 Why ``PYTHONSAFEPATH``: multiprocessing starts its forkserver (and its resource tracker) with
 ``python -c``, which puts the working directory first on ``sys.path``, so a ``limits.py`` or
