@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import multiprocessing
+import os
 import sys
 from pathlib import Path
 
@@ -155,3 +157,16 @@ def _children(parent: int, command: str) -> list[int]:
         if ppid == parent and command in cmdline:
             found.append(int(proc.name))
     return found
+
+
+async def test_a_child_starts_with_ffmpegs_version_known(bounded: Settings) -> None:
+    """Asked once by the forkserver: the child starts no ffmpeg to learn it."""
+    from support.probe_extractor import ProbeIE
+
+    pool = ExtractorPool(bounded, [ProbeIE], workers=1)
+    info = await pool.resolve("https://probe.invalid/one")
+    await pool.close()
+    state = json.loads(info.title)
+    assert state["ffmpeg_version_kept"]
+    assert state["pid"] != os.getpid()
+    assert not [p for p in multiprocessing.active_children() if p.name == "mediadl-extract"]

@@ -3,9 +3,13 @@
 Everything the first extraction of a process would pay for is paid here, once
 (:func:`mediadl.engine.lookup.warm`): importing yt-dlp, compiling every extractor's URL pattern
 (kept: ``re``'s cache is grown first to hold them all), loading the URL index, what the generic
-extractor needs on its first page (its embed patterns, yt-dlp's date formats), and the TLS
-context yt-dlp's requests use (reading the CA bundle). Each extraction process, forked from that
-server, starts warm.
+extractor needs on its first page (its embed patterns, yt-dlp's date formats), the TLS
+context yt-dlp's requests use (reading the CA bundle), ffmpeg's and ffprobe's versions
+(:mod:`mediadl.engine.ffmpeg_versions`) and one whole extraction of a page held in memory, which
+compiles what only a real extraction reaches (:mod:`mediadl.engine.warm_page`; no request leaves
+the process). The pool also has the forkserver import its site extractors' modules
+(:func:`mediadl.engine.sandbox.preload`). Each extraction process, forked from that server,
+starts warm.
 
 Then the server moves to ``/``: the extractions it forks inherit a known working directory, not
 the folder the server was started from (whose files are no business of theirs).

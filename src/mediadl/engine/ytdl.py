@@ -40,9 +40,11 @@ from mediadl.engine.egress_ytdl import (
     warm_tls,
 )
 from mediadl.engine.ffmpeg import ffmpeg_on_path
+from mediadl.engine.ffmpeg_versions import check_versions, warm_versions
 from mediadl.engine.jsruntime import runtime_params
 from mediadl.engine.lookup import IndexedYoutubeDL, warm
 from mediadl.engine.proxy import proxy_of
+from mediadl.engine.warm_page import warm_page
 from mediadl.models import CookieRecord
 from mediadl.settings import Settings
 
@@ -153,6 +155,7 @@ def new_ydl(
     """
     internals.disable(settings.disable_internals)
     ffmpeg_on_path(settings.ffmpeg, settings.data_dir)
+    check_versions()
     params = base_params(settings)
     if purpose == "download" and not settings.allow_other_protocols:
         params["ffmpeg_location"] = NO_FFMPEG
@@ -183,6 +186,11 @@ def warm_up(settings: Settings, *, generic: bool = False) -> None:
         warm(ydl, generic=generic)
         if generic:
             warm_tls(ydl)
+            warm_versions(ydl)
+            try:
+                warm_page(ydl)
+            except Exception:
+                log.warning("warming with a canned page failed", exc_info=True)
 
 
 _PRIVATE = re.compile(r"private|sign in|log ?in|members[- ]only|account", re.I)

@@ -88,6 +88,8 @@ class Resolver:
 
     async def close(self) -> None:
         await self._cached.cache_close()
+        if self._pool is not None:
+            await self._pool.close()
 
     async def _extract(self, url: str, playlist: bool) -> MediaInfo:
         started, outcome = time.monotonic(), "ok"

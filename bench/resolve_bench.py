@@ -1,0 +1,39 @@
+"""Resolve latency alone: cached and cold resolves through one ``mediadl serve``, beside yt-dlp's
+own extraction of the same page in a warm process (``server_bench.resolve_latency``).
+
+    .venv/bin/python bench/resolve_bench.py [--tries 100]
+
+Prints one JSON line (milliseconds, and the load averages before and after), so runs of two
+checkouts can be interleaved by a shell loop and compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from server_bench import resolve_latency
+from server_procs import ServeProcess, SiteProcess, free_port
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tries", type=int, default=100)
+    args = parser.parse_args()
+    before = os.getloadavg()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        SiteProcess("127.0.0.2", free_port("127.0.0.2")) as site,
+        ServeProcess(Path(tmp) / "serve") as serve,
+    ):
+        latency = resolve_latency(serve, site.site, args.tries)
+    figures = {k: round(v * 1000, 1) for k, v in latency.items()}
+    print(json.dumps({**figures, "load": [round(x, 1) for x in (*before, *os.getloadavg())]}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
