@@ -32,13 +32,15 @@ from fetch_bench import HOST, MODES, PAGES, child_env
 
 _LINE = re.compile(r"^(\d+)\s+(\d+\.\d+)\s+(.*)$")
 _SENT: list[float] = []
+_STARTED: list[float] = []
 
 
 def _record_sends() -> None:
-    """Note (wall clock) when the site has handed each response body to the socket."""
+    """Note (wall clock) when the site starts each response body and has handed it to the socket."""
     original = FixtureSite._send_body
 
     async def send_body(self: FixtureSite, writer: Any, body: Any) -> bool:
+        _STARTED.append(time.time())
         done = await original(self, writer, body)
         await writer.drain()
         _SENT.append(time.time())
@@ -52,6 +54,7 @@ def trace_once(page: str, work: Path, env: dict[str, str]) -> dict[str, float]:
     out = work / "out"
     trace = work / "strace.txt"
     _SENT.clear()
+    _STARTED.clear()
     exe = Path(sys.executable).parent / "mediadl"
     argv = [str(exe), "get", "--no-metadata", "-o", str(out), page]
     subprocess.run(
@@ -73,7 +76,9 @@ def trace_once(page: str, work: Path, env: dict[str, str]) -> dict[str, float]:
         check=True,
     )
     last = max(_SENT)
-    return _events(trace.read_text(), last)
+    events = _events(trace.read_text(), last)
+    events["first body"] = min(_STARTED) - last
+    return events
 
 
 def _events(text: str, last: float) -> dict[str, float]:
@@ -84,7 +89,9 @@ def _events(text: str, last: float) -> dict[str, float]:
         if not m:
             continue
         pid, when, call = m[1], float(m[2]) - last, m[3]
-        main_pid = main_pid or pid
+        if main_pid is None:
+            main_pid = pid
+            events["exec"] = when
         if call.startswith("execve(") and "mediadl.avprobe" in call:
             events.setdefault("probe start", when)
             events["_probe_pid"] = float(pid)
@@ -108,6 +115,8 @@ def _events(text: str, last: float) -> dict[str, float]:
 
 
 ORDER = (
+    "exec",
+    "first body",
     "probe start",
     "probe end",
     "ffmpeg start",
