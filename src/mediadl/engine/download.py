@@ -29,7 +29,8 @@ from pathlib import Path
 from mediadl import errors
 from mediadl.engine.fetch import FetchItem, fetch_formats
 from mediadl.engine.filenames import numbered
-from mediadl.engine.mux import THUMBNAIL_EXTS, mux
+from mediadl.engine.mux import THUMBNAIL_EXTS, mux, unsure_parts
+from mediadl.engine.probe import ProbeProcess
 from mediadl.engine.progress import ProgressTracker
 from mediadl.engine.subtitles import fetch_subtitles, pick_tracks
 from mediadl.engine.thumbnail import fetch_cover
@@ -218,13 +219,37 @@ def _run(
         FetchItem(fmt, path, tracker.part(i), resume=resume)
         for i, (fmt, path) in enumerate(zip(plan.formats, parts, strict=True))
     ]
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch") as pool:
-        job = pool.submit(fetch_formats, items, settings=settings, cancel=cancel)
-        cover = _cover(plan, work, settings)
-        subtitles = _subtitles(plan, work, settings)
-        job.result()
-    if cancel.cancelled:
-        raise errors.Cancelled()
+    # a part to probe after the fetch: its probe process loads PyAV while the fetch runs
+    prober = ProbeProcess() if plan.needs_ffmpeg and unsure_parts(plan) else None
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch") as pool:
+            job = pool.submit(fetch_formats, items, settings=settings, cancel=cancel)
+            cover = _cover(plan, work, settings)
+            subtitles = _subtitles(plan, work, settings)
+            job.result()
+        if cancel.cancelled:
+            raise errors.Cancelled()
+        return _finish(
+            plan, work, parts, settings, tracker, cancel, resume, cover, subtitles, prober
+        )
+    finally:
+        if prober is not None:
+            prober.close()
+
+
+def _finish(  # noqa: PLR0917 - _run's state, passed on
+    plan: Plan,
+    work: Path,
+    parts: list[Path],
+    settings: Settings,
+    tracker: ProgressTracker,
+    cancel: CancelToken,
+    resume: bool,
+    cover: Path | None,
+    subtitles: list[tuple[str, Path]],
+    prober: ProbeProcess | None,
+) -> tuple[Path, list[tuple[str, Path]]]:
+    """Mux the fetched ``parts`` into ``work``'s output (none when the one part is the file)."""
     if not plan.needs_ffmpeg:
         return parts[0], subtitles
     out = work / f"output.{plan.ext}"
@@ -241,6 +266,7 @@ def _run(
         ffmpeg=settings.ffmpeg,
         cancel=cancel,
         progress=lambda f: tracker.stage(Stage.MUX, f),
+        prober=prober,
     )
     muxing.replace(out)
     return out, subtitles

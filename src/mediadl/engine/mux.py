@@ -1,22 +1,26 @@
 """Turning fetched parts into the file a person asked for, with one ffmpeg run.
 
-The plan decided copy or transcode from what the site claimed; before running ffmpeg the parts
-are probed and a claimed copy that the container can't hold becomes a transcode.
+The plan decided copy or transcode from what the site claimed. A part whose claims can be taken
+as they are (:func:`unsure_parts`: its streams copied, their codecs named and carried by a
+container whose muxer refuses what it can't carry) goes to ffmpeg unprobed; the others are
+probed first, every part when a run on claims fails, and a claimed copy that the container
+can't hold becomes a transcode.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from mediadl import errors
 from mediadl.engine.codecs import AUDIO_OUTPUTS, CONTAINER_RULES, LOSSLESS_ENCODERS, codec_family
 from mediadl.engine.ffmpeg import run_ffmpeg
-from mediadl.engine.probe import MediaProbe, probe_apart
+from mediadl.engine.probe import MediaProbe, ProbeProcess, probe_apart
 from mediadl.models import CancelToken, Plan, StreamPlan
 
-__all__ = ["THUMBNAIL_EXTS", "build_args", "mux", "tag_value"]
+__all__ = ["THUMBNAIL_EXTS", "build_args", "mux", "refine", "tag_value", "unsure_parts"]
 
 THUMBNAIL_EXTS = frozenset({"mp4", "m4a", "mp3", "mkv"})
 """Outputs that carry a cover picture."""
@@ -54,35 +58,123 @@ def mux(
     ffmpeg: str | None = None,
     cancel: CancelToken | None = None,
     progress: Callable[[float], None] | None = None,
+    prober: ProbeProcess | None = None,
 ) -> None:
     """Write ``out`` from the fetched ``parts`` (in ``plan.formats`` order), with
-    ``subtitles`` (language, file) as tracks when the container holds them. The parts are
-    probed in a process of their own (:func:`~mediadl.engine.probe.probe_apart`): PyAV's
-    memory stays out of the downloading process."""
-    probes = probe_apart(parts)
-    refined = refine(plan, probes)
-    args = build_args(refined, parts, out, thumbnail=thumbnail, subtitles=subtitles)
-    duration = plan.info.duration or next((p.duration for p in probes if p.duration), None)
+    ``subtitles`` (language, file) as tracks when the container holds them.
+
+    Only the parts whose streams the site's claims don't decide (:func:`unsure_parts`) are
+    probed before ffmpeg runs; none when the claims decide them all. A run on claims that
+    fails is tried again with every part probed, so a site that named the wrong codec costs
+    time, not the file. Probes run in a process of their own (``prober`` when one was started
+    ahead, :func:`~mediadl.engine.probe.probe_apart`): PyAV's memory stays out of the
+    downloading process."""
+
+    def args(probes: Mapping[str, MediaProbe]) -> list[str]:
+        refined = refine(plan, probes)
+        return build_args(refined, parts, out, thumbnail=thumbnail, subtitles=subtitles)
+
+    def run(args: list[str], probes: Mapping[str, MediaProbe]) -> None:
+        report = _progress_lines(plan, probes, progress)
+        run_ffmpeg(args, cancel=cancel, ffmpeg=ffmpeg, on_progress=report)
+
+    unsure = unsure_parts(plan)
+    if unsure:
+        probes = _probed(plan, parts, unsure, prober)
+    else:
+        if prober is not None:
+            prober.close()
+        probes = {}
+    first = args(probes)
+    try:
+        run(first, probes)
+    except errors.ProcessingFailed as failed:
+        if len(probes) == len(plan.formats):
+            raise
+        probes = _probed(plan, parts, range(len(parts)), None)
+        again = args(probes)
+        if again == first:
+            raise failed from None  # the claims were right: the failure is something else
+        run(again, probes)
+
+
+def _probed(
+    plan: Plan, parts: Sequence[Path], which: Sequence[int], prober: ProbeProcess | None
+) -> dict[str, MediaProbe]:
+    answers = probe_apart([parts[i] for i in which], prober)
+    return {plan.formats[i].id: answer for i, answer in zip(which, answers, strict=True)}
+
+
+def unsure_parts(plan: Plan) -> list[int]:
+    """The parts (indices into ``plan.formats``) to probe before ffmpeg runs.
+
+    A part is left unprobed when each of its output streams is a copy whose claimed codec the
+    container carries and the container is MP4 or WebM: their muxers refuse a codec they can't
+    carry, so a wrong claim fails the run (and :func:`mux` probes and runs again) rather than
+    making a file of the wrong kind. Matroska carries anything and the audio-only containers
+    accept codecs their extension doesn't promise (Vorbis in ``.opus``, AAC in ``.wav``): their
+    parts are probed, as is a stream of unknown codec (HLS audio renditions) and one planned as
+    a transcode (the probe may find it can be copied).
+    """
+    rule = CONTAINER_RULES.get(plan.ext)
+    refusing = rule is not None and rule.muxer in _REFUSING_MUXERS
+    unsure: set[str] = set()
+    for stream, kind in ((plan.video, "video"), (plan.audio, "audio")):
+        if stream is None:
+            continue
+        allowed = getattr(rule, kind) if rule is not None else frozenset()
+        if not (refusing and stream.action == "copy" and codec_family(stream.codec) in allowed):
+            unsure.add(stream.source.id)
+    return [i for i, fmt in enumerate(plan.formats) if fmt.id in unsure]
+
+
+_REFUSING_MUXERS = frozenset({"mp4", "webm"})
+"""Muxers that fail on a codec outside their container's rule rather than write it."""
+
+
+def _progress_lines(
+    plan: Plan, probes: Mapping[str, MediaProbe], progress: Callable[[float], None] | None
+) -> Callable[[str], None] | None:
+    """The reader of ffmpeg's ``-progress`` lines that reports the fraction done: of the
+    site's duration, else the probes', else the DASH manifest's segments' (no fraction for a
+    part of unknown duration: the stage is still reported)."""
+    if progress is None:
+        return None
+    duration = (
+        plan.info.duration
+        or next((p.duration for p in probes.values() if p.duration), None)
+        or _fragments_duration(plan)
+    )
     if plan.choice.section is not None and duration:
         start, end = plan.choice.section
         duration = max(0.1, min(end or duration, duration) - start)
 
     def on_line(line: str) -> None:
-        if progress and duration and line.startswith("out_time_us="):
+        if duration and line.startswith("out_time_us="):
             value = line.partition("=")[2]
             if value.isdigit():
                 progress(min(1.0, int(value) / 1_000_000 / duration))
 
-    run_ffmpeg(args, cancel=cancel, ffmpeg=ffmpeg, on_progress=on_line if progress else None)
+    return on_line
 
 
-def refine(plan: Plan, probes: Sequence[MediaProbe]) -> Plan:
-    """Correct copy/transcode decisions with the codecs the parts really carry."""
-    by_format = {f.id: pr for f, pr in zip(plan.formats, probes, strict=True)}
+def _fragments_duration(plan: Plan) -> float | None:
+    """The first format's duration as the sum of its fragments' (DASH manifests say it)."""
+    fragments = plan.formats[0].raw.get("fragments") if plan.formats else None
+    if not isinstance(fragments, list) or not fragments:
+        return None
+    seconds = [f.get("duration") if isinstance(f, dict) else None for f in fragments]
+    numbers = [float(x) for x in seconds if isinstance(x, int | float)]
+    return sum(numbers) or None if len(numbers) == len(fragments) else None
+
+
+def refine(plan: Plan, probes: Mapping[str, MediaProbe]) -> Plan:
+    """Correct copy/transcode decisions with the codecs the parts really carry (``probes``
+    by format id; a part not probed keeps what the plan claimed)."""
     video, audio = plan.video, plan.audio
     rule = CONTAINER_RULES.get(plan.ext)
-    if video is not None and rule is not None:
-        real = by_format[video.source.id].video
+    if video is not None and rule is not None and video.source.id in probes:
+        real = probes[video.source.id].video
         if real is not None:
             family = codec_family(real.codec) or ""
             video = (
@@ -90,8 +182,8 @@ def refine(plan: Plan, probes: Sequence[MediaProbe]) -> Plan:
                 if family in rule.video
                 else StreamPlan(video.source, "transcode", rule.video_encoder)
             )
-    if audio is not None:
-        real_audio = by_format[audio.source.id].audio
+    if audio is not None and audio.source.id in probes:
+        real_audio = probes[audio.source.id].audio
         if real_audio is not None:
             audio = _refine_audio(plan.ext, audio, codec_family(real_audio.codec) or "")
     return replace(plan, video=video, audio=audio)

@@ -14,7 +14,7 @@ from typing import Any
 from mediadl import errors
 from mediadl.avprobe import describe
 
-__all__ = ["PROBE_TIMEOUT", "MediaProbe", "StreamProbe", "probe", "probe_apart"]
+__all__ = ["PROBE_TIMEOUT", "MediaProbe", "ProbeProcess", "StreamProbe", "probe", "probe_apart"]
 
 PROBE_TIMEOUT = 60.0
 """Seconds the probe process may take (it reads headers only: well under one for any part)."""
@@ -56,24 +56,47 @@ def probe(path: Path) -> MediaProbe:
         raise _unreadable(str(exc)) from exc
 
 
-def probe_apart(paths: Sequence[Path]) -> list[MediaProbe]:
-    """The probes of ``paths``, in order, read by PyAV in a short-lived process of its own
-    (:mod:`mediadl.avprobe`): PyAV's ~25 MB never join the calling process's memory, and are
-    gone before the mux's ffmpeg starts. ``ProcessingFailed`` for a file that isn't media."""
-    try:
-        done = subprocess.run(
+class ProbeProcess:
+    """A probe process (:mod:`mediadl.avprobe`) started ahead of its work: it loads PyAV while
+    the parts are still being fetched, so the probe after the fetch costs only the reading.
+    Used once (:func:`probe_apart`); :meth:`close` ends it when it is not needed after all."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
             [sys.executable, "-m", "mediadl.avprobe"],
-            input=json.dumps([str(p) for p in paths]) + "\n",
-            capture_output=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=PROBE_TIMEOUT,
-            check=False,
         )
-        answers = json.loads(done.stdout or "null")
+
+    def close(self) -> None:
+        """End the process if it still runs (a download that stopped before its mux)."""
+        if self.proc.returncode is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+
+def probe_apart(paths: Sequence[Path], process: ProbeProcess | None = None) -> list[MediaProbe]:
+    """The probes of ``paths``, in order, read by PyAV in a short-lived process of its own
+    (:mod:`mediadl.avprobe`; ``process`` when one was started ahead): PyAV's ~25 MB never join
+    the calling process's memory, and are gone before the mux's ffmpeg starts.
+    ``ProcessingFailed`` for a file that isn't media."""
+    try:
+        process = process or ProbeProcess()
+    except OSError as exc:
+        raise _unreadable(f"the probe process failed: {exc}") from exc
+    try:
+        stdout, stderr = process.proc.communicate(
+            json.dumps([str(p) for p in paths]) + "\n", timeout=PROBE_TIMEOUT
+        )
+        answers = json.loads(stdout or "null")
     except (OSError, ValueError, subprocess.SubprocessError) as exc:
         raise _unreadable(f"the probe process failed: {exc}") from exc
+    finally:
+        process.close()
     if not isinstance(answers, list) or len(answers) != len(paths):
-        detail = done.stderr.strip()[-300:] or f"status {done.returncode}"
+        detail = stderr.strip()[-300:] or f"status {process.proc.returncode}"
         raise _unreadable(f"the probe process failed: {detail}")
     for answer in answers:
         if "error" in answer:
