@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from tests.test_planner import ADAPTIVE, fmt, media
 
 from mediadl import errors
 from mediadl.engine import Engine
 from mediadl.models import Choice, MediaInfo, Plan
 from mediadl.service.plans import PlanMemo
 from mediadl.settings import Settings
-from tests.test_planner import ADAPTIVE, fmt, media
 
 
 class CountingEngine(Engine):
@@ -45,8 +45,8 @@ def test_choices_never_share_a_plan(engine: CountingEngine) -> None:
     high = memo.plan(ADAPTIVE, Choice(quality=1080))
     low = memo.plan(ADAPTIVE, Choice(quality=360))
     sound = memo.plan(ADAPTIVE, Choice(audio="mp3"))
-    assert [f.id for f in high.plan.formats][0] == "v1080"
-    assert [f.id for f in low.plan.formats][0] == "v360"
+    assert high.plan.formats[0].id == "v1080"
+    assert low.plan.formats[0].id == "v360"
     assert sound.plan.video is None and sound.mode == "transcode"
     assert len(engine.planned) == 3
 
