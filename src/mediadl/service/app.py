@@ -110,11 +110,13 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    # tunnels first: the router tries routes in order, and tunnels are most of the requests
+    app.include_router(tunnel.router)
     mount_docs(app)
     app.state.mediadl = ctx
     install_handlers(app)
     install_metrics(app, settings, metrics)
-    for module in (native, jobs_api, tunnel, thumbs, cobalt, home):
+    for module in (native, jobs_api, thumbs, cobalt, home):
         app.include_router(module.router)
     app.include_router(native.health_router)
     _add_middleware(app, settings, slots, metrics)

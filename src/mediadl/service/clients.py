@@ -9,6 +9,7 @@ with a valid API key is counted by its key instead.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 from collections.abc import Sequence
@@ -70,8 +71,13 @@ def identify(scope: Scope, settings: Settings) -> ClientId:
     key = _api_key(scope)
     if key is not None and check_key(settings, f"Api-Key {key}") is KeyCheck.OK:
         return ClientId("key:" + hashlib.sha256(key.lower().encode()).hexdigest()[:24], keyed=True)
-    address = client_address(scope, parse_networks(settings.trusted_proxies))
+    address = client_address(scope, _networks(tuple(settings.trusted_proxies)))
     return ClientId("ip:" + (subnet_key(address) if address is not None else "unknown"))
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(values: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    return parse_networks(values)
 
 
 def _api_key(scope: Scope) -> str | None:
@@ -79,7 +85,10 @@ def _api_key(scope: Scope) -> str | None:
         if name.lower() == b"authorization":
             scheme, _, key = value.decode("latin-1").partition(" ")
             return key.strip() if scheme.lower() == "api-key" else None
-    query = parse_qs((scope.get("query_string") or b"").decode("latin-1"))
+    raw: bytes = scope.get("query_string") or b""
+    if b"key" not in raw and b"%" not in raw:  # no ``key`` however written: skip the parse
+        return None  # (a tunnel's query is a long token)
+    query = parse_qs(raw.decode("latin-1"))
     keys = query.get("key")
     return keys[0] if keys else None
 

@@ -23,6 +23,7 @@ from mediadl.engine.fetch import SharedPool
 from mediadl.jobs import Jobs, Worker
 from mediadl.service.feeder import Feeder
 from mediadl.service.metrics import Metrics
+from mediadl.service.plans import PlanMemo
 from mediadl.service.progress import ProgressHub
 from mediadl.service.resolver import Resolver
 from mediadl.service.source import Opener
@@ -53,6 +54,11 @@ class ServiceContext:
     job_worker: Worker | None = None
     """The workers this process runs itself (the embedded queue, or serve_job_workers)."""
     metrics: Metrics = field(default_factory=Metrics)
+    plans: PlanMemo = field(init=False)
+    """Tunnels' plans, decided once per cached info and choice."""
+
+    def __post_init__(self) -> None:
+        self.plans = PlanMemo(self.engine)
 
     @property
     def is_warm(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -40,8 +41,10 @@ def media_type(ext: str) -> str:
     return _MEDIA_TYPES.get(ext.lower(), "application/octet-stream")
 
 
+@functools.lru_cache(maxsize=1024)
 def content_disposition(filename: str, *, inline: bool = False) -> str:
-    """RFC 6266: an ASCII ``filename`` for old clients and an RFC 5987 ``filename*`` in UTF-8."""
+    """RFC 6266: an ASCII ``filename`` for old clients and an RFC 5987 ``filename*`` in UTF-8.
+    Kept per name: every tunnel of a link sends the same one."""
     stem, dot, ext = filename.rpartition(".")
     if not dot:
         stem, ext = filename, ""

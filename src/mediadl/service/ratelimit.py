@@ -32,12 +32,13 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
-from limits import RateLimitItem, parse_many
+from limits import RateLimitItem, WindowStats, parse_many
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter as SyncMovingWindow
 from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -100,8 +101,7 @@ class RateLimits:
             "keyed": parse_many(settings.rate_limit_keyed),
             "media": parse_many(settings.rate_limit_media),
         }
-        self._storage: Storage = _storage(settings.rate_limit_storage)
-        self._limiter = MovingWindowRateLimiter(self._storage)
+        self._limiter = _limiter(settings.rate_limit_storage)
         self.event_streams: Counter[str] = Counter()
         """Progress streams open per client, in this process."""
 
@@ -211,14 +211,41 @@ class RateLimits:
                 del open_now[name]
 
 
-def _storage(uri: str) -> Storage:
-    scheme = uri.split("://", 1)[0]
+class _Limiter(Protocol):
+    async def hit(self, item: RateLimitItem, *identifiers: str) -> bool: ...
+
+    async def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats: ...
+
+
+class _InProcess:
+    """The library's moving window over its in-process storage, called on the event loop.
+
+    Its async in-memory storage sends each counter to a worker thread on every expiry pass,
+    and a pass starts on nearly every request under load: a thread hop per client per request
+    for a few list operations. The synchronous storage does the same sums in place (its expiry
+    runs on a timer thread of its own, at most every 10 ms, taking each counter's lock for a
+    slice), so here it is called directly; a shared store (Redis…) keeps the async client."""
+
+    def __init__(self) -> None:
+        self._limiter = SyncMovingWindow(MemoryStorage())
+
+    async def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
+        return self._limiter.hit(item, *identifiers)
+
+    async def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
+        return self._limiter.get_window_stats(item, *identifiers)
+
+
+def _limiter(uri: str) -> _Limiter:
+    scheme = uri.split("://", 1)[0].lower()
+    if scheme == "memory":
+        return _InProcess()
     options: dict[str, str] = {}
     if scheme.startswith(("redis", "rediss")):
         options["implementation"] = "redispy"
     storage = storage_from_string(f"async+{uri}", **options)
     assert isinstance(storage, Storage)
-    return storage
+    return MovingWindowRateLimiter(storage)
 
 
 def _policy(items: Sequence[RateLimitItem]) -> str:

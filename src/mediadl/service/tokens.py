@@ -53,13 +53,18 @@ class Signer:
 
     def __init__(self, key: bytes) -> None:
         self._key = key
+        self._serializers: dict[str, URLSafeSerializer] = {}
 
     def _serializer(self, purpose: str) -> URLSafeSerializer:
-        return URLSafeSerializer(
-            self._key,
-            salt=f"mediadl.{purpose}.v1",
-            signer_kwargs={"digest_method": hashlib.sha256, "key_derivation": "hmac"},
-        )
+        """One serializer per purpose, made once (it holds no state between tokens)."""
+        serializer = self._serializers.get(purpose)
+        if serializer is None:
+            serializer = self._serializers[purpose] = URLSafeSerializer(
+                self._key,
+                salt=f"mediadl.{purpose}.v1",
+                signer_kwargs={"digest_method": hashlib.sha256, "key_derivation": "hmac"},
+            )
+        return serializer
 
     def dumps(self, purpose: str, data: dict[str, Any], ttl: float) -> str:
         return str(self._serializer(purpose).dumps({**data, "x": int(time.time() + ttl)}))
