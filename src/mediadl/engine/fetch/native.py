@@ -26,7 +26,7 @@ from mediadl import errors
 from mediadl.engine.fetch.adaptive import AdaptiveConcurrency
 from mediadl.engine.fetch.base import Fetcher, FetchItem, FetchProgress, Unsupported
 from mediadl.engine.fetch.client import ConnectorFactory, HttpClient, PeerCheck
-from mediadl.engine.fetch.job import SEGMENT_MEMORY, Job, consume
+from mediadl.engine.fetch.job import PROGRESSIVE_PROTOCOLS, SEGMENT_MEMORY, Job, consume
 from mediadl.engine.fetch.ordering import InOrder
 from mediadl.engine.fetch.output import PartFile
 from mediadl.engine.fetch.pool import SharedPool
@@ -44,9 +44,11 @@ NATIVE_PROTOCOLS = frozenset({"http", "https", "m3u8_native", "http_dash_segment
 INITIAL_CONCURRENCY = 2
 """Requests a download starts with; under a server-wide cap it probes one more and comes back."""
 STREAM_CONCURRENCY = 1
-"""Requests a stream starts with: a second is asked for only once the controller sees one more
-pays (a site that caps each connection). A server's tunnel of a small file from a fast site then
-costs one request, not two plus a third that takes half of the first one's rest."""
+"""Requests a progressive stream starts with: a second is asked for only once the controller sees
+one more pays (a site that caps each connection). A server's tunnel of a small file from a fast
+site then costs one request, not two plus a third that takes half of the first one's rest.
+Segmented streams start with ``INITIAL_CONCURRENCY``: their segments are small requests of their
+own, and one late segment must not hold up the ones after it."""
 READ_CHUNK = 1 * MiB
 STREAM_MEMORY = 1 * MiB
 """Progressive streams: memory for bytes fetched ahead of the consumer. Once half of it is the
@@ -213,8 +215,11 @@ class NativeFetcher:
     ) -> AsyncGenerator[bytes, None]:
         loop = asyncio.get_running_loop()
         async with self._stream_client() as client:
-            pace = _concurrency(self.settings, initial=STREAM_CONCURRENCY)
-            job = Job(self.settings, client, fmt, progress, pace)
+            progressive = fmt.protocol in PROGRESSIVE_PROTOCOLS
+            initial = STREAM_CONCURRENCY if progressive else INITIAL_CONCURRENCY
+            job = Job(
+                self.settings, client, fmt, progress, _concurrency(self.settings, initial=initial)
+            )
             order = InOrder(
                 first_key=start if job.progressive else 0,
                 budget=STREAM_MEMORY if job.progressive else SEGMENT_MEMORY,
