@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 CHECK_EVERY = 0.1
 """Seconds between two reads of a running job's cancel flag."""
 SAVE_EVERY = 0.5
-"""Seconds between two writes of a running job's progress."""
+"""Seconds between two writes of a running job's progress (a new stage is written at once)."""
 LOST_EXIT = 3
 """A child's exit status when it saw its run's lease taken by another worker."""
 KILL_GRACE = 0.5
@@ -243,8 +243,10 @@ class JobRun:
         elif kind == "error":
             job.error = event["error"]
         elif kind == "progress":
-            _progress(_item(job, event), event)
-            if time.monotonic() - self._last_save < SAVE_EVERY:
+            item = _item(job, event)
+            moved_on = item.stage != event.get("stage")  # a new stage is saved at once
+            _progress(item, event)
+            if not moved_on and time.monotonic() - self._last_save < SAVE_EVERY:
                 return
         else:
             self._item_event(job, kind, event)
