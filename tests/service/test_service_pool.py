@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from mediadl import errors
 from mediadl.engine.fetch import SharedPool
@@ -13,7 +15,17 @@ from mediadl.engine.fetch.client import HttpClient
 from mediadl.settings import Settings
 from mediadl_fixtures.server import FixtureSite
 
+from .conftest import open_client
+
 TUNNELS = 6
+
+
+@pytest.fixture
+async def pooled(make_app: Callable[..., FastAPI]) -> AsyncIterator[httpx.AsyncClient]:
+    """A server whose tunnels borrow from its shared pool (``tunnel_pool``)."""
+    app = make_app(tunnel_pool=True)
+    async with app.router.lifespan_context(app), open_client(app) as client:
+        yield client
 
 
 async def tunnel_for(client: httpx.AsyncClient, url: str, **choice: object) -> str:
@@ -23,8 +35,9 @@ async def tunnel_for(client: httpx.AsyncClient, url: str, **choice: object) -> s
 
 
 async def test_tunnels_one_after_another_reuse_one_connection(
-    client: httpx.AsyncClient, site: FixtureSite
+    pooled: httpx.AsyncClient, site: FixtureSite
 ) -> None:
+    client = pooled
     tunnel = await tunnel_for(client, site.pages["mp3"], audio="best")
     original = site.media["audio_mp3"].read_bytes()
     site.reset_counters()
@@ -36,8 +49,9 @@ async def test_tunnels_one_after_another_reuse_one_connection(
 
 
 async def test_tunnels_in_ranges_reuse_the_sites_connections(
-    client: httpx.AsyncClient, site: FixtureSite
+    pooled: httpx.AsyncClient, site: FixtureSite
 ) -> None:
+    client = pooled
     tunnel = await tunnel_for(client, site.pages["video"])
     original = site.media["progressive"].read_bytes()
     site.reset_counters()

@@ -148,7 +148,8 @@ def test_cobalt_720p_as_a_new_user_tries_it(
     )
     assert r.json()["status"] == "tunnel"
     out = tmp_path / "cobalt.mp4"
-    fetch(r.json()["url"], out)
+    tunnel = fetch(r.json()["url"], out)
+    assert tunnel.status_code == 200, out.read_bytes()[:500]
     result = probe(out)
     assert result.video is not None and result.video.height == 720
     assert result.duration == pytest.approx(DURATION, abs=0.5)

@@ -33,7 +33,7 @@ from mediadl.service.ratelimit import RATE_HEADERS, RateLimits
 from mediadl.service.resolver import Resolver
 from mediadl.service.secret import load_secret
 from mediadl.service.slots import StreamSlots, stream_slots
-from mediadl.service.source import Opener, pooled_opener
+from mediadl.service.source import Opener, open_format, pooled_opener
 from mediadl.service.tokens import Signer
 from mediadl.settings import Settings
 
@@ -64,15 +64,16 @@ def create_app(
     """The whole server for ``settings``.
 
     ``engine`` defaults to one with mediadl's own site extractors ahead of yt-dlp's; ``opener``
-    is where upstream bytes come from: by default the engine's fetcher over the server's shared
-    pool of kept-alive connections (tests pass a wrapper to play a misbehaving site).
+    is where upstream bytes come from: by default the engine's fetcher, over the server's shared
+    pool of kept-alive connections when ``tunnel_pool`` is on (tests pass a wrapper to play a
+    misbehaving site).
     """
     check_cookies(settings)
     engine = engine or Engine(settings, sites.extractors())
     executor = ThreadPoolExecutor(settings.resolve_workers, thread_name_prefix="extract")
     metrics = Metrics()
     pool = SharedPool(settings)
-    opener = opener or pooled_opener(pool)
+    opener = opener or (pooled_opener(pool) if settings.tunnel_pool else open_format)
     ctx = ServiceContext(
         settings=settings,
         engine=engine,

@@ -12,9 +12,10 @@ alone; only a start past the end (``416``) asks with one ``Range: bytes=0-0`` re
 refusal can say the size. For HLS the media playlist's durations times the bitrate give an
 estimate.
 
-A server opens its formats with :func:`pooled_opener`: every stream's requests then reuse the
-connections of one :class:`~mediadl.engine.fetch.pool.SharedPool` (a reverse proxy's keep-alive
-upstream pool), instead of each stream opening its own.
+With ``tunnel_pool`` on, a server opens its formats with :func:`pooled_opener`: every stream's
+requests then reuse the connections of one :class:`~mediadl.engine.fetch.pool.SharedPool` (a
+reverse proxy's keep-alive upstream pool), instead of each stream opening its own. It is off by
+default until an HLS feed that now and then failed at once on a reused connection is explained.
 """
 
 from __future__ import annotations
