@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from mediadl.jobs.redis_store import RedisStore
+from mediadl.jobs.store import JobStore, SqliteStore
 from support.server import FIXTURE_NETWORK, Server, free_port, start_server
 
 
@@ -107,3 +109,15 @@ def launch_worker(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
+    """Each job store, the embedded one and Redis's, empty."""
+    made: JobStore
+    if request.param == "sqlite":
+        made = SqliteStore(tmp_path / "jobs.db")
+    else:
+        made = RedisStore(request.getfixturevalue("redis_url"))
+    yield made
+    made.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,17 +17,6 @@ from mediadl.jobs.redis_store import RedisStore
 from mediadl.jobs.runner import JobRun, Outcome
 from mediadl.jobs.store import Claim, JobStore, SqliteStore
 from mediadl.settings import Settings
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
-    made: JobStore
-    if request.param == "sqlite":
-        made = SqliteStore(tmp_path / "jobs.db")
-    else:
-        made = RedisStore(request.getfixturevalue("redis_url"))
-    yield made
-    made.close()
 
 
 @pytest.fixture

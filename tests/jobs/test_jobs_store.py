@@ -4,25 +4,9 @@ real Redis alike."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from mediadl.jobs import Job, JobState, new_job_id
-from mediadl.jobs.redis_store import RedisStore
-from mediadl.jobs.store import Claim, JobStore, SqliteStore
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
-    made: JobStore
-    if request.param == "sqlite":
-        made = SqliteStore(tmp_path / "jobs.db")
-    else:
-        made = RedisStore(request.getfixturevalue("redis_url"))
-    yield made
-    made.close()
+from mediadl.jobs.store import Claim, JobStore
 
 
 def _job(store: JobStore, site: str = "a.example") -> Job:
