@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from mediadl import errors
 
@@ -44,3 +45,12 @@ def test_context_is_kept_without_nones() -> None:
         "message": err.message,
         "context": {"format_id": "hls-720"},
     }
+
+
+def test_every_code_is_in_the_api_docs() -> None:
+    """docs/api.md's table lists every code a person can be shown, so none is a surprise."""
+    doc = (Path(__file__).parents[1] / "docs" / "api.md").read_text()
+    missing = sorted(
+        {c.code for c in errors.error_classes()} - set(re.findall(r"`([a-z_.]+)`", doc))
+    )
+    assert missing == []
