@@ -11,6 +11,7 @@ import pytest
 
 from mediadl.logsetup import (
     JsonFormatter,
+    TextFormatter,
     accept_request_id,
     bind_request_id,
     current_request_id,
@@ -93,3 +94,20 @@ def test_a_traceback_stays_inside_its_one_line() -> None:
     line = JsonFormatter().format(failing)
     assert "\n" not in line
     assert "RuntimeError: boom" in json.loads(line)["exception"]
+
+
+def test_a_text_line_names_the_bound_request_before_any_traceback() -> None:
+    token = bind_request_id("req-7")
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        failing = logging.LogRecord(
+            "mediadl", logging.ERROR, __file__, 1, "job %s failed", ("j1",), sys.exc_info()
+        )
+        text = TextFormatter().format(failing)
+    finally:
+        reset_request_id(token)
+    first, *rest = text.splitlines()
+    assert first.endswith("ERROR mediadl: job j1 failed [request req-7]")
+    assert "RuntimeError: boom" in rest[-1]
+    assert TextFormatter().format(record("x", "plain")).endswith("INFO x: plain")

@@ -27,6 +27,7 @@ from typing import Any
 __all__ = [
     "TEXT_FORMAT",
     "JsonFormatter",
+    "TextFormatter",
     "accept_request_id",
     "bind_request_id",
     "configure",
@@ -87,6 +88,19 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
+class TextFormatter(logging.Formatter):
+    """:data:`TEXT_FORMAT`, with ``[request <id>]`` after the message when a request id is set,
+    so the text lines of one request can be found with one ``grep`` too."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        rid = getattr(record, "request_id", None) or _request_id.get()
+        return f"{line} [request {rid}]" if rid else line
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per record: ``time`` (UTC, ISO 8601), ``level``, ``logger``, ``message``,
     ``request_id``, the access log's fields for uvicorn's access lines, any ``extra=`` fields,
@@ -118,7 +132,7 @@ def configure(log_format: str, level: int | str) -> None:
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+        handler.setFormatter(TextFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

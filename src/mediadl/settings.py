@@ -467,8 +467,9 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="Log lines of mediadl serve, mediadl worker and the jobs' processes: text "
-        "(one readable line each) or json (one JSON object per line: time, level, logger, "
-        "message, request_id, and the access log's client, method, path, status).",
+        "(one readable line each, ending in [request <id>] when it belongs to a request) or json "
+        "(one JSON object per line: time, level, logger, message, request_id, and the access "
+        "log's client, method, path, status).",
     )
 
     @field_validator(
