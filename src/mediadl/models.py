@@ -162,6 +162,10 @@ class Choice:
     audio: AudioFormat | None = None
     audio_bitrate: int = 128
     """kbit/s, used when audio has to be transcoded."""
+    sound_only_as: AudioFormat | None = None
+    """When the media turns out to have sound only, serve it as this audio format instead of
+    refusing the video asked for (cobalt's ``auto`` and ``mute`` modes, for an item of a post
+    not yet read when its link was made)."""
     mute: bool = False
     format_selector: str | None = None
     metadata: bool = True

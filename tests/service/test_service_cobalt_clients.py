@@ -65,6 +65,29 @@ async def test_an_audio_only_source_is_served_as_audio_in_every_mode(
     )
 
 
+@pytest.mark.parametrize("mode", ["auto", "mute"])
+async def test_a_sound_only_item_of_a_post_is_audio_too(
+    client: httpx.AsyncClient, site: FixtureSite, tmp_path: Path, mode: str
+) -> None:
+    """A picker's links are made before its items are read: the sound-only one still comes as
+    audio, in the format asked for, and the video beside it as video."""
+    r = await post(client, {"url": site.pages["mixed"], "downloadMode": mode, "audioFormat": "mp3"})
+    body = r.json()
+    assert body["status"] == "picker", body
+    video, sound = (item["url"] for item in body["picker"])
+    await save(client, sound, tmp_path / "sound.mp3")
+    assert_media(
+        tmp_path / "sound.mp3",
+        container="mp3",
+        vcodec=None,
+        height=None,
+        acodec="mp3",
+        duration=site.recipe.duration,
+    )
+    await save(client, video, tmp_path / "video.mp4")
+    assert probe(tmp_path / "video.mp4").video is not None
+
+
 # --- 10: WAV --------------------------------------------------------------------------------------
 
 

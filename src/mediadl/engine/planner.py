@@ -6,6 +6,7 @@ Pure: no I/O. A raw yt-dlp format selector is evaluated by the ``select`` callab
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
 from mediadl import errors
 from mediadl.engine.codecs import (
@@ -69,6 +70,8 @@ def ladder_steps(formats: Iterable[Format]) -> list[int]:
 def _plan_video(info: MediaInfo, choice: Choice) -> Plan:
     rule = CONTAINER_RULES[choice.container]
     video_formats = [f for f in info.formats if f.has_video]
+    if not video_formats and choice.sound_only_as:
+        return _plan_audio(info, replace(choice, audio=choice.sound_only_as, mute=False))
     if not video_formats:
         raise errors.FormatUnavailable(
             "This link has sound only. Choose an audio format instead.", url=info.webpage_url

@@ -92,6 +92,9 @@ def to_choice(req: CobaltRequest, info: MediaInfo | None = None) -> Choice:
         quality="best" if req.videoQuality == "max" else int(req.videoQuality),
         container="mp4" if container == "auto" else container,
         audio=_AUDIO[req.audioFormat] if sound_only else None,
+        # cobalt serves sound-only media as audio in every mode: so too an item of a post,
+        # whose link is made before the item is read
+        sound_only_as=None if sound_only else _AUDIO[req.audioFormat],
         audio_bitrate=int(req.audioBitrate),
         mute=req.downloadMode == "mute" and not sound_only,
         metadata=not req.disableMetadata,
