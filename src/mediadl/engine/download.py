@@ -29,6 +29,7 @@ from pathlib import Path
 from mediadl import errors
 from mediadl.engine.fetch import FetchItem, fetch_formats
 from mediadl.engine.filenames import numbered
+from mediadl.engine.hls_master import with_audio_claim
 from mediadl.engine.mux import THUMBNAIL_EXTS, mux, unsure_parts
 from mediadl.engine.probe import ProbeProcess
 from mediadl.engine.progress import ProgressTracker
@@ -219,11 +220,14 @@ def _run(
         FetchItem(fmt, path, tracker.part(i), resume=resume)
         for i, (fmt, path) in enumerate(zip(plan.formats, parts, strict=True))
     ]
-    # a part to probe after the fetch: its probe process loads PyAV while the fetch runs
-    prober = ProbeProcess() if plan.needs_ffmpeg and unsure_parts(plan) else None
+    prober: ProbeProcess | None = None
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch") as pool:
             job = pool.submit(fetch_formats, items, settings=settings, cancel=cancel)
+            if plan.needs_ffmpeg:
+                plan = with_audio_claim(plan, settings, cancel)
+                # a part to probe after the fetch: its probe process loads PyAV meanwhile
+                prober = ProbeProcess() if unsure_parts(plan) else None
             cover = _cover(plan, work, settings)
             subtitles = _subtitles(plan, work, settings)
             job.result()
