@@ -123,8 +123,9 @@ def unsure_parts(plan: Plan) -> list[int]:
     carry, so a wrong claim fails the run (and :func:`mux` probes and runs again) rather than
     making a file of the wrong kind. Matroska carries anything and the audio-only containers
     accept codecs their extension doesn't promise (Vorbis in ``.opus``, AAC in ``.wav``): their
-    parts are probed, as is a stream of unknown codec (HLS audio renditions) and one planned as
-    a transcode (the probe may find it can be copied).
+    parts are probed, as is a stream of unknown codec (an HLS audio rendition its master playlist
+    doesn't name, :mod:`~mediadl.engine.hls_master`) and one planned as a transcode (the probe
+    may find it can be copied).
     """
     rule = CONTAINER_RULES.get(plan.ext)
     refusing = rule is not None and rule.muxer in _REFUSING_MUXERS

@@ -34,7 +34,7 @@ from mediadl.engine.ffmpeg import run_ffmpeg
 from mediadl.engine.mux import build_args, progress_reader, unsure_parts
 from mediadl.models import CancelToken, Plan
 
-__all__ = ["INPUT_FORMATS", "StreamedMux", "streamable"]
+__all__ = ["INPUT_FORMATS", "StreamedMux", "feed_part", "streamable"]
 
 log = logging.getLogger("mediadl.mux")
 
@@ -147,14 +147,14 @@ class StreamedMux:
 
     def _feed(self, index: int, growing: Growing, pipe: int) -> None:
         try:
-            self._fed[index] = _copy(growing, pipe)
+            self._fed[index] = feed_part(growing, pipe)
         except OSError as exc:  # EPIPE: ffmpeg stopped reading; its exit says why
             log.debug("feed %d ended: %s", index, exc)
         finally:
             os.close(pipe)
 
 
-def _copy(growing: Growing, pipe: int) -> bool:
+def feed_part(growing: Growing, pipe: int) -> bool:
     """Copy ``growing``'s final bytes into ``pipe`` as they come; whether all of it went."""
     source: int | None = None
     sent = 0
