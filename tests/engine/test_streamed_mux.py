@@ -19,7 +19,7 @@ import mediadl.engine.mux as mux_module
 import mediadl.engine.streammux as streammux_module
 from mediadl import errors
 from mediadl.engine import Engine
-from mediadl.models import CancelToken, Choice, Plan, StreamPlan
+from mediadl.models import CancelToken, Choice, Plan, Progress, Stage, StreamPlan
 from mediadl.settings import Settings
 from mediadl_fixtures.server import FixtureSite
 from support.media import assert_media
@@ -69,8 +69,9 @@ def test_ffmpeg_writes_the_file_before_the_last_segments_arrive(
     engine = Engine(patient)
     plan = engine.plan(engine.resolve(site.pages[page]), Choice(quality=QUALITY[page]))
     gates = [site.hold(name) for name in LAST[page]]
+    events: list[Progress] = []
     with ThreadPoolExecutor(max_workers=1) as pool:
-        job = pool.submit(engine.download, plan, tmp_path)
+        job = pool.submit(engine.download, plan, tmp_path, progress=events.append)
         try:
             writing = eventually(lambda: job.done() or _muxing(tmp_path))
             answered = [record.path for record in site.stats.log]
@@ -91,6 +92,10 @@ def test_ffmpeg_writes_the_file_before_the_last_segments_arrive(
         duration=DURATION,
     )
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
+    stages = [e.stage for e in events]
+    assert Stage.MUX in stages, "the mux is reported once the fetch is over"
+    assert Stage.FETCH not in stages[stages.index(Stage.MUX) :]
+    assert stages[-1] is Stage.DONE
 
 
 def test_a_wrong_claim_read_while_fetched_is_probed_and_run_again(
