@@ -173,3 +173,16 @@ def test_a_segment_that_cant_be_had_fails_with_its_error_and_leaves_nothing(
     assert "(part 11 of the stream, HTTP 404)" in caught.value.message
     assert list(tmp_path.iterdir()) == []
     assert eventually(lambda: not ffmpeg_children(os.getpid()))
+
+
+def test_a_part_to_probe_first_is_muxed_after_the_fetch(
+    site: FixtureSite, engine: Engine, tmp_path: Path, streamed: list[Plan]
+) -> None:
+    """Matroska takes any codec, so a claim can't be checked by its muxer: the parts are probed
+    once they are all there, then muxed, as before."""
+    plan = engine.plan(engine.resolve(site.pages["hls"]), Choice(quality=360, container="mkv"))
+    path = engine.download(plan, tmp_path)
+    assert streamed == []
+    assert_media(
+        path, container="matroska", vcodec="h264", height=360, acodec="aac", duration=DURATION
+    )
