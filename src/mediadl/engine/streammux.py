@@ -84,7 +84,16 @@ class StreamedMux:
         self._failure: BaseException | None = None
 
     def start(self) -> None:
-        pipes = [_pipe() for _ in self.growing]
+        """ffmpeg and one feeder per part, running; each pipe's ends are theirs from here on."""
+        pipes: list[tuple[int, int]] = []
+        try:
+            for _ in self.growing:
+                pipes.append(_pipe())
+        except OSError:
+            for ends in pipes:
+                for fd in ends:
+                    os.close(fd)
+            raise
         thumbnail, subtitles, ffmpeg = self._extra
         args = build_args(
             self.plan,
@@ -96,15 +105,15 @@ class StreamedMux:
         )
         self._fed = [False] * len(pipes)
         reads = [read for read, _ in pipes]
-        run = threading.Thread(
-            target=self._run, args=(args, reads, ffmpeg), name="mux", daemon=True
+        self._threads.append(
+            threading.Thread(target=self._run, args=(args, reads, ffmpeg), name="mux", daemon=True)
         )
-        self._threads.append(run)
         for i, (growing, (_, write)) in enumerate(zip(self.growing, pipes, strict=True)):
-            feeder = threading.Thread(
-                target=self._feed, args=(i, growing, write), name=f"feed{i}", daemon=True
+            self._threads.append(
+                threading.Thread(
+                    target=self._feed, args=(i, growing, write), name=f"feed{i}", daemon=True
+                )
             )
-            self._threads.append(feeder)
         for thread in self._threads:
             thread.start()
 
