@@ -73,7 +73,7 @@ def test_ffmpeg_writes_the_file_before_the_last_segments_arrive(
     with ThreadPoolExecutor(max_workers=1) as pool:
         job = pool.submit(engine.download, plan, tmp_path, progress=events.append)
         try:
-            writing = eventually(lambda: job.done() or _muxing(tmp_path))
+            writing = eventually(lambda: job.done() or _muxing(tmp_path), guard=300)
             answered = [record.path for record in site.stats.log]
         finally:
             for gate in gates:
@@ -141,7 +141,7 @@ def test_cancel_while_ffmpeg_reads_leaves_no_file_and_no_ffmpeg(
     with ThreadPoolExecutor(max_workers=1) as pool:
         job = pool.submit(engine.download, plan, tmp_path, cancel=cancel)
         try:
-            writing = eventually(lambda: job.done() or _muxing(tmp_path))
+            writing = eventually(lambda: job.done() or _muxing(tmp_path), guard=300)
             assert isinstance(writing, Path)
             assert ffmpeg_children(os.getpid())
             cancel.cancel()
