@@ -123,7 +123,8 @@ class StreamedMux:
         self._progress(self._last)
 
     def abort(self) -> None:
-        """The fetch failed: stop ffmpeg and the feeders, and wait for them."""
+        """Stop ffmpeg and the feeders (the fetch failed or was cancelled) and wait for them;
+        nothing is left to stop once :meth:`wait` returned."""
         self._stop.cancel()
         for growing in self.growing:
             growing.stop()
