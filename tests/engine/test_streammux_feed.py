@@ -4,6 +4,7 @@ or starts over."""
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 from collections.abc import Iterator
@@ -115,3 +116,21 @@ def test_a_stopped_or_restarted_part_feeds_no_more(
     assert reader.join() == b"AAAA"
     assert result == [False]
     assert growing.wait(0).state is GrowthState.STOPPED
+
+
+def test_where_sendfile_cant_reach_a_pipe_the_bytes_are_read_and_written(
+    tmp_path: Path, pipe: tuple[int, Reader], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_args: object) -> int:
+        raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+
+    monkeypatch.setattr(os, "sendfile", refuse)
+    write, reader = pipe
+    dest = tmp_path / "p.ts"
+    dest.write_bytes(bytes(range(256)) * 12_000)  # more than a pipe holds at once
+    growing = Growing(dest)
+    growing.done()
+    thread, result = _feed(growing, write)
+    thread.join(timeout=60)
+    assert reader.join() == dest.read_bytes()
+    assert result == [True]

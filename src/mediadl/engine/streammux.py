@@ -20,6 +20,7 @@ muxed after the fetch, as before.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
 import os
@@ -178,7 +179,7 @@ def feed_part(growing: Growing, pipe: int) -> bool:
             done = mark.state is GrowthState.DONE
             end = os.fstat(source).st_size if done else mark.size
             while sent < end:
-                count = os.sendfile(pipe, source, sent, end - sent)
+                count = _send(pipe, source, sent, end - sent)
                 if count == 0:
                     return False
                 sent += count
@@ -187,6 +188,24 @@ def feed_part(growing: Growing, pipe: int) -> bool:
     finally:
         if source is not None:
             os.close(source)
+
+
+def _send(pipe: int, source: int, offset: int, count: int) -> int:
+    """Bytes of ``source`` at ``offset`` into ``pipe``: by ``sendfile`` (no copy through
+    Python), or read and written where a file system or system can't send to a pipe."""
+    try:
+        return os.sendfile(pipe, source, offset, count)
+    except OSError as exc:
+        if exc.errno not in _NO_SENDFILE:
+            raise
+    data = os.pread(source, min(count, PIPE_SIZE), offset)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(pipe, view) :]
+    return len(data)
+
+
+_NO_SENDFILE = frozenset({errno.EINVAL, errno.ENOSYS, errno.ENOTSOCK, errno.EOPNOTSUPP})
 
 
 def _open(path: Path, dest: Path) -> int:
