@@ -58,10 +58,34 @@ def test_dash_with_named_codecs_is_muxed_unprobed(
     assert probes.processes == 0
 
 
-def test_hls_probes_only_the_audio_rendition_of_unknown_codec(
+def test_hls_audio_rendition_takes_its_codec_from_the_master_and_is_not_probed(
     site: FixtureSite, engine: Engine, tmp_path: Path, probes: Probes
 ) -> None:
+    """yt-dlp reports the rendition's codec as unknown; the master's CODECS on the chosen
+    variant (``avc1…,mp4a.40.2``, ``AUDIO="aud"``) names it, so nothing is probed."""
     plan = engine.plan(engine.resolve(site.pages["hls"]), Choice(quality=720))
+    assert plan.audio is not None and plan.audio.codec == "unknown"
+    path = engine.download(plan, tmp_path)
+    assert_media(path, container="mp4", vcodec="h264", height=720, acodec="aac", duration=DURATION)
+    assert probes.calls == []
+    assert probes.processes == 0
+
+
+def test_hls_audio_is_probed_when_the_master_cant_be_read(
+    site: FixtureSite, engine: Engine, tmp_path: Path, probes: Probes
+) -> None:
+    """The master is gone by the time of the download (404): the rendition's codec stays
+    unknown and its part is probed, as before."""
+    plan = engine.plan(engine.resolve(site.pages["hls"]), Choice(quality=720))
+    assert plan.audio is not None and plan.video is not None
+    gone = site.url("/hls/master.m3u8", missing="master.m3u8")
+    video, audio = (replace(f, raw={**f.raw, "manifest_url": gone}) for f in plan.formats)
+    plan = replace(
+        plan,
+        formats=(video, audio),
+        video=replace(plan.video, source=video),
+        audio=replace(plan.audio, source=audio),
+    )
     path = engine.download(plan, tmp_path)
     assert_media(path, container="mp4", vcodec="h264", height=720, acodec="aac", duration=DURATION)
     assert probes.calls == [["part1.mp4"]]

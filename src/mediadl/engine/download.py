@@ -19,19 +19,24 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mediadl import errors
 from mediadl.engine.fetch import FetchItem, fetch_formats
+from mediadl.engine.fetch.growing import Growing
 from mediadl.engine.filenames import numbered
+from mediadl.engine.hls_master import with_audio_claim
 from mediadl.engine.mux import THUMBNAIL_EXTS, mux, unsure_parts
 from mediadl.engine.probe import ProbeProcess
 from mediadl.engine.progress import ProgressTracker
+from mediadl.engine.streammux import StreamedMux, streamable
 from mediadl.engine.subtitles import fetch_subtitles, pick_tracks
 from mediadl.engine.thumbnail import fetch_cover
 from mediadl.models import CancelToken, Plan, Progress, ProgressHook, Stage
@@ -43,6 +48,8 @@ WORK_PREFIX = ".mediadl-"
 PART_SUFFIX = ".part"
 """A resumable download's work folder: ``<file name>.part`` beside the file."""
 _STATE = "mediadl.json"
+
+log = logging.getLogger("mediadl.download")
 
 
 def download(
@@ -213,63 +220,125 @@ def _run(
     *,
     resume: bool,
 ) -> tuple[Path, list[tuple[str, Path]]]:
-    """The finished file in ``work``, and the subtitle files (language, path) fetched."""
+    """The finished file in ``work``, and the subtitle files (language, path) fetched.
+
+    When the site's claims decide the mux and every part is a segmented stream, ffmpeg starts
+    with the fetch and reads the parts as they arrive (:mod:`~mediadl.engine.streammux`);
+    otherwise it runs once they are all there."""
     parts = [work / f"part{i}.{fmt.ext}" for i, fmt in enumerate(plan.formats)]
+    growing = [Growing(path) for path in parts]
     items = [
-        FetchItem(fmt, path, tracker.part(i), resume=resume)
+        FetchItem(fmt, path, tracker.part(i), resume=resume, growing=growing[i])
         for i, (fmt, path) in enumerate(zip(plan.formats, parts, strict=True))
     ]
-    # a part to probe after the fetch: its probe process loads PyAV while the fetch runs
-    prober = ProbeProcess() if plan.needs_ffmpeg and unsure_parts(plan) else None
+    state = _Work(work, parts)
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch") as pool:
             job = pool.submit(fetch_formats, items, settings=settings, cancel=cancel)
-            cover = _cover(plan, work, settings)
-            subtitles = _subtitles(plan, work, settings)
+            if plan.needs_ffmpeg:
+                plan = with_audio_claim(plan, settings, cancel)
+                # a part to probe after the fetch: its probe process loads PyAV meanwhile
+                state.prober = ProbeProcess() if unsure_parts(plan) else None
+            state.cover = _cover(plan, work, settings)
+            state.subtitles = _subtitles(plan, work, settings)
+            state.streamed = _streamed(plan, state, growing, settings, tracker, cancel, resume)
             job.result()
         if cancel.cancelled:
             raise errors.Cancelled()
-        return _finish(
-            plan, work, parts, settings, tracker, cancel, resume, cover, subtitles, prober
-        )
+        return _finish(plan, state, settings, tracker, cancel, resume)
     finally:
-        if prober is not None:
-            prober.close()
+        if state.streamed is not None:
+            state.streamed.abort()  # nothing left to stop once it is done
+        if state.prober is not None:
+            state.prober.close()
 
 
-def _finish(  # noqa: PLR0917 - _run's state, passed on
+@dataclass(slots=True)
+class _Work:
+    """What a run gathers on the way to its mux."""
+
+    folder: Path
+    parts: list[Path]
+    cover: Path | None = None
+    subtitles: list[tuple[str, Path]] = field(default_factory=list)
+    prober: ProbeProcess | None = None
+    streamed: StreamedMux | None = None
+
+
+def _streamed(  # noqa: PLR0917 - _run's state, passed on
     plan: Plan,
-    work: Path,
-    parts: list[Path],
+    work: _Work,
+    growing: list[Growing],
     settings: Settings,
     tracker: ProgressTracker,
     cancel: CancelToken,
     resume: bool,
-    cover: Path | None,
-    subtitles: list[tuple[str, Path]],
-    prober: ProbeProcess | None,
-) -> tuple[Path, list[tuple[str, Path]]]:
-    """Mux the fetched ``parts`` into ``work``'s output (none when the one part is the file)."""
-    if not plan.needs_ffmpeg:
-        return parts[0], subtitles
-    out = work / f"output.{plan.ext}"
-    if resume and out.exists():  # muxed by an earlier run that stopped before publishing
-        return out, subtitles
-    muxing = work / f"muxing.{plan.ext}"  # renamed once ffmpeg is done: never a half output
-    tracker.stage(Stage.MUX, 0.0)
-    mux(
+) -> StreamedMux | None:
+    """ffmpeg reading the parts while they are fetched, started; ``None`` when it can't."""
+    if not streamable(plan) or (resume and _output(plan, work).exists()):
+        return None
+    streamed = StreamedMux(
         plan,
-        parts,
-        muxing,
-        thumbnail=cover,
-        subtitles=subtitles if plan.choice.embed_subtitles else (),
+        growing,
+        _muxing(plan, work),
+        thumbnail=work.cover,
+        subtitles=work.subtitles if plan.choice.embed_subtitles else (),
         ffmpeg=settings.ffmpeg,
         cancel=cancel,
         progress=lambda f: tracker.stage(Stage.MUX, f),
-        prober=prober,
+    )
+    streamed.start()
+    return streamed
+
+
+def _output(plan: Plan, work: _Work) -> Path:
+    return work.folder / f"output.{plan.ext}"
+
+
+def _muxing(plan: Plan, work: _Work) -> Path:
+    """Where ffmpeg writes; renamed to the output once it is done: never a half output."""
+    return work.folder / f"muxing.{plan.ext}"
+
+
+def _finish(  # noqa: PLR0917 - _run's state, passed on
+    plan: Plan,
+    work: _Work,
+    settings: Settings,
+    tracker: ProgressTracker,
+    cancel: CancelToken,
+    resume: bool,
+) -> tuple[Path, list[tuple[str, Path]]]:
+    """Mux the fetched parts into ``work``'s output (none when the one part is the file)."""
+    if not plan.needs_ffmpeg:
+        return work.parts[0], work.subtitles
+    out, muxing = _output(plan, work), _muxing(plan, work)
+    if resume and out.exists():  # muxed by an earlier run that stopped before publishing
+        return out, work.subtitles
+    if work.streamed is not None:
+        work.streamed.fetched()
+        try:
+            work.streamed.wait()
+        except errors.ProcessingFailed as failed:
+            log.info("the mux on the site's claims failed (%s): every part is probed", failed)
+        else:
+            muxing.replace(out)
+            return out, work.subtitles
+    else:
+        tracker.stage(Stage.MUX, 0.0)
+    mux(
+        plan,
+        work.parts,
+        muxing,
+        thumbnail=work.cover,
+        subtitles=work.subtitles if plan.choice.embed_subtitles else (),
+        ffmpeg=settings.ffmpeg,
+        cancel=cancel,
+        progress=lambda f: tracker.stage(Stage.MUX, f),
+        prober=work.prober,
+        claims_failed=work.streamed is not None,
     )
     muxing.replace(out)
-    return out, subtitles
+    return out, work.subtitles
 
 
 def _subtitles(plan: Plan, work: Path, settings: Settings) -> list[tuple[str, Path]]:

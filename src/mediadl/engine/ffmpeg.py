@@ -113,9 +113,11 @@ class FFmpegProcess:
         stdin: int | IO[bytes] | None = None,
         stdout: int | IO[bytes] = subprocess.PIPE,
         stderr: int | IO[bytes] = subprocess.PIPE,
+        pass_fds: Sequence[int] = (),
     ) -> None:
         """``stdin``: what ``pipe:0`` reads (another ffmpeg's stdout); nothing by default.
-        ``stdout`` and ``stderr``: where ``pipe:1`` and the messages go; new pipes by default."""
+        ``stdout`` and ``stderr``: where ``pipe:1`` and the messages go; new pipes by default.
+        ``pass_fds``: more descriptors ffmpeg inherits (``pipe:N`` inputs)."""
         self.args = [ffmpeg_exe(ffmpeg), "-hide_banner", "-nostdin", "-loglevel", "error", *args]
         self.proc = subprocess.Popen(
             self.args,
@@ -123,6 +125,7 @@ class FFmpegProcess:
             stdout=stdout,
             stderr=stderr,
             start_new_session=True,
+            pass_fds=tuple(pass_fds),
         )
         self._killed = threading.Event()
 
@@ -143,13 +146,21 @@ def run_ffmpeg(
     cancel: CancelToken | None = None,
     ffmpeg: str | None = None,
     on_progress: Callable[[str], None] | None = None,
+    pass_fds: Sequence[int] = (),
 ) -> None:
     """Run ffmpeg to completion; raise ``Cancelled`` or ``ProcessingFailed`` (with its stderr).
 
-    ``on_progress`` receives the ``-progress pipe:1`` key=value lines when given.
+    ``on_progress`` receives the ``-progress pipe:1`` key=value lines when given. ``pass_fds``
+    (the read ends of ``pipe:N`` inputs) are ffmpeg's alone once it starts: they are closed
+    here, so a writer to them learns of ffmpeg's exit (``EPIPE``) instead of filling a pipe
+    no one reads.
     """
     extra = ["-progress", "pipe:1", "-nostats"] if on_progress else []
-    proc = FFmpegProcess([*extra, *args], ffmpeg=ffmpeg)
+    try:
+        proc = FFmpegProcess([*extra, *args], ffmpeg=ffmpeg, pass_fds=pass_fds)
+    finally:
+        for fd in pass_fds:
+            os.close(fd)
     unregister = cancel.on_cancel(proc.kill) if cancel else (lambda: None)
     try:
         with proc.proc:

@@ -20,7 +20,15 @@ from mediadl.engine.ffmpeg import run_ffmpeg
 from mediadl.engine.probe import MediaProbe, ProbeProcess, probe_apart
 from mediadl.models import CancelToken, Plan, StreamPlan
 
-__all__ = ["THUMBNAIL_EXTS", "build_args", "mux", "refine", "tag_value", "unsure_parts"]
+__all__ = [
+    "THUMBNAIL_EXTS",
+    "build_args",
+    "mux",
+    "progress_reader",
+    "refine",
+    "tag_value",
+    "unsure_parts",
+]
 
 THUMBNAIL_EXTS = frozenset({"mp4", "m4a", "mp3", "mkv"})
 """Outputs that carry a cover picture."""
@@ -59,6 +67,7 @@ def mux(
     cancel: CancelToken | None = None,
     progress: Callable[[float], None] | None = None,
     prober: ProbeProcess | None = None,
+    claims_failed: bool = False,
 ) -> None:
     """Write ``out`` from the fetched ``parts`` (in ``plan.formats`` order), with
     ``subtitles`` (language, file) as tracks when the container holds them.
@@ -68,17 +77,18 @@ def mux(
     fails is tried again with every part probed, so a site that named the wrong codec costs
     time, not the file. Probes run in a process of their own (``prober`` when one was started
     ahead, :func:`~mediadl.engine.probe.probe_apart`): PyAV's memory stays out of the
-    downloading process."""
+    downloading process. ``claims_failed``: a run on the claims already failed (one that read
+    the parts while they were fetched): every part is probed and ffmpeg runs once."""
 
     def args(probes: Mapping[str, MediaProbe]) -> list[str]:
         refined = refine(plan, probes)
         return build_args(refined, parts, out, thumbnail=thumbnail, subtitles=subtitles)
 
     def run(args: list[str], probes: Mapping[str, MediaProbe]) -> None:
-        report = _progress_lines(plan, probes, progress)
+        report = progress_reader(plan, probes, progress)
         run_ffmpeg(args, cancel=cancel, ffmpeg=ffmpeg, on_progress=report)
 
-    unsure = unsure_parts(plan)
+    unsure = list(range(len(parts))) if claims_failed else unsure_parts(plan)
     if unsure:
         probes = _probed(plan, parts, unsure, prober)
     else:
@@ -89,7 +99,7 @@ def mux(
     try:
         run(first, probes)
     except errors.ProcessingFailed as failed:
-        if len(probes) == len(plan.formats):
+        if len(probes) == len(plan.formats) or claims_failed:
             raise
         probes = _probed(plan, parts, range(len(parts)), None)
         again = args(probes)
@@ -113,8 +123,9 @@ def unsure_parts(plan: Plan) -> list[int]:
     carry, so a wrong claim fails the run (and :func:`mux` probes and runs again) rather than
     making a file of the wrong kind. Matroska carries anything and the audio-only containers
     accept codecs their extension doesn't promise (Vorbis in ``.opus``, AAC in ``.wav``): their
-    parts are probed, as is a stream of unknown codec (HLS audio renditions) and one planned as
-    a transcode (the probe may find it can be copied).
+    parts are probed, as is a stream of unknown codec (an HLS audio rendition its master playlist
+    doesn't name, :mod:`~mediadl.engine.hls_master`) and one planned as a transcode (the probe
+    may find it can be copied).
     """
     rule = CONTAINER_RULES.get(plan.ext)
     refusing = rule is not None and rule.muxer in _REFUSING_MUXERS
@@ -132,7 +143,7 @@ _REFUSING_MUXERS = frozenset({"mp4", "webm"})
 """Muxers that fail on a codec outside their container's rule rather than write it."""
 
 
-def _progress_lines(
+def progress_reader(
     plan: Plan, probes: Mapping[str, MediaProbe], progress: Callable[[float], None] | None
 ) -> Callable[[str], None] | None:
     """The reader of ffmpeg's ``-progress`` lines that reports the fraction done: of the

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from mediadl.engine.fetch.growing import Growing
 from mediadl.models import CancelToken, Format
 
 __all__ = ["FetchItem", "FetchProgress", "Fetcher", "Unsupported"]
@@ -25,6 +26,9 @@ class FetchItem:
     resume: bool = False
     """Keep what is fetched when the download stops, and go on from what an earlier run kept
     (``dest`` itself: done; ``dest.part`` with its journal: the bytes in it)."""
+    growing: Growing | None = None
+    """Told of the bytes written in order as they are (segmented streams), and of the end:
+    a reader (ffmpeg's feeder) follows the part while it is fetched."""
 
 
 class Fetcher(Protocol):

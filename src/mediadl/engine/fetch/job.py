@@ -20,6 +20,7 @@ from mediadl.engine.fetch.adaptive import AdaptiveConcurrency
 from mediadl.engine.fetch.base import FetchProgress, Unsupported
 from mediadl.engine.fetch.client import HttpClient, host_of
 from mediadl.engine.fetch.dash import dash_parts
+from mediadl.engine.fetch.growing import Growing
 from mediadl.engine.fetch.headers import RequestHeaders
 from mediadl.engine.fetch.hls import HlsOptions, parse_media_playlist
 from mediadl.engine.fetch.ordering import InOrder
@@ -62,12 +63,15 @@ class Job:
         self.headers = RequestHeaders.of(fmt)
         self.context = {"format_id": fmt.id}
 
-    async def to_file(self, part: PartFile, journal: Journal | None = None) -> None:
-        """Fill ``part``; with a ``journal``, only what it doesn't record as there already."""
+    async def to_file(
+        self, part: PartFile, journal: Journal | None = None, growing: Growing | None = None
+    ) -> None:
+        """Fill ``part``; with a ``journal``, only what it doesn't record as there already.
+        ``growing`` hears of the bytes written in order (a segmented stream's, as they are)."""
         if self.progressive:
             await self._file_ranges(part, journal)
         else:
-            await self._file_segments(part, journal)
+            await self._file_segments(part, journal, growing)
 
     async def _file_ranges(self, part: PartFile, journal: Journal | None) -> None:
         if journal is not None:
@@ -82,7 +86,9 @@ class Job:
         output = FileSpans(part, self.tally, journal)
         await self._progressive(output, journal=journal).run()
 
-    async def _file_segments(self, part: PartFile, journal: Journal | None) -> None:
+    async def _file_segments(
+        self, part: PartFile, journal: Journal | None, growing: Growing | None
+    ) -> None:
         parts = await self._parts()
         done = 0
         if journal is not None:
@@ -90,6 +96,8 @@ class Job:
             done = min(journal.parts, len(parts))
             part.truncate(journal.bytes if done else 0)
             self.tally.done = part.end
+        if growing is not None:
+            growing.grew(part.path, part.end)
         order = InOrder(first_key=0, budget=SEGMENT_MEMORY, spill_dir=part.path.parent)
         head = 0
         producer = self._segments(order, parts[done:], before=(done, part.end))
@@ -99,6 +107,8 @@ class Job:
                     head = order.head_key  # every part before it is in the file
                     journal.part_done(done + head, part.end)
                 part.append(chunk)
+                if growing is not None:
+                    growing.grew(part.path, part.end)
 
     async def to_order(self, order: InOrder, start: int) -> None:
         if self.progressive:

@@ -125,6 +125,22 @@ class NativeFetcher:
         pace: AdaptiveConcurrency,
         cancel: CancelToken | None,
     ) -> None:
+        try:
+            await self._item(item, client, pace, cancel)
+        except BaseException:
+            if item.growing is not None:
+                item.growing.stop()
+            raise
+        if item.growing is not None:
+            item.growing.done()
+
+    async def _item(
+        self,
+        item: FetchItem,
+        client: HttpClient,
+        pace: AdaptiveConcurrency,
+        cancel: CancelToken | None,
+    ) -> None:
         if handles(item.fmt):
             with contextlib.suppress(Unsupported):
                 await self._to_file(item, client, pace)
@@ -157,12 +173,12 @@ class NativeFetcher:
         try:
             job = Job(self.settings, client, item.fmt, item.progress, pace)
             try:
-                await job.to_file(part, journal)
+                await job.to_file(part, journal, item.growing)
             except Stale:
                 assert journal is not None
                 journal.reset()
                 job = Job(self.settings, client, item.fmt, item.progress, pace)
-                await job.to_file(part, journal)
+                await job.to_file(part, journal, item.growing)
             job.tally.report()
             part.commit()
         except BaseException:
