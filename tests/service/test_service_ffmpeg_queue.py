@@ -96,13 +96,16 @@ def assert_whole_remux(response: httpx.Response, tmp_path: Path) -> None:
 async def test_a_second_remux_waits_for_the_place_then_completes(
     launch: Callable[..., Server], site: FixtureSite, tmp_path: Path
 ) -> None:
-    server = launch("one", **ONE_PLACE)
+    server = launch("one", **ONE_PLACE, MEDIADL_METRICS="true", MEDIADL_METRICS_OPEN="true")
     async with httpx.AsyncClient(timeout=120) as client:
         first = await hold_the_place(client, server, site)
         second = await links(client, server, site.pages["dash"], quality=360)
         pulling = asyncio.create_task(client.get(second["tunnel"]))
         await until(client, second["events"], stage("queued", position=1))
         assert not pulling.done()
+        scraped = (await client.get(f"{server.base}/metrics")).text.splitlines()
+        assert "mediadl_ffmpeg_tunnels_running 1.0" in scraped
+        assert "mediadl_ffmpeg_tunnels_waiting 1.0" in scraped
         await leave(first)  # the first tunnel ends: its place goes to the second
         assert_whole_remux(await pulling, tmp_path)
 
