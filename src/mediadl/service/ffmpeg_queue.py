@@ -1,7 +1,7 @@
 """Places for tunnels that run ffmpeg (remux, transcode): a few at once, the others wait in line.
 
-Each such tunnel is an ffmpeg process of ~30–40 MB and most of a core while its client reads
-fast: 64 at once took 2.6 GB and thrashed two cores for no more throughput than 4 (bench/results.md,
+Each such tunnel is an ffmpeg process of ~55 MB and most of a core while its client reads fast:
+64 at once took 3.3 GB on two cores and moved no more bytes per second than 4 (bench/results.md,
 "A budget for remux tunnels"). So at most ``max_ffmpeg_tunnels`` run at once in this process;
 the next ones wait for a place, first come first served, for up to ``ffmpeg_queue_wait``
 seconds, then get ``503 server.busy`` with ``Retry-After``. A client that leaves while waiting
