@@ -66,7 +66,7 @@ export function transferView() {
         }
         text.textContent = amount(state);
       } else if (state.stage === 'queued') {
-        text.textContent = t('status.queued', { position: state.position });
+        text.textContent = t('status.line', { count: state.position });
       } else if (state.stage === 'start') {
         text.textContent = t('status.receiving');
       }
