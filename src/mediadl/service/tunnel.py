@@ -112,8 +112,8 @@ async def tunnel_events(
 ) -> AsyncIterator[ServerSentEvent]:
     """What the server is doing for this tunnel: `waiting`, `resolve`, `queued` (in line for
     an ffmpeg place: `position`, 1 = next), `mux`, `start`, `progress` (bytes sent), then `done`
-    or `error`; one JSON object per event. A stream with
-    no event for `MEDIADL_EVENT_STREAM_IDLE` seconds ends; subscribe again to go on."""
+    or `error`; one JSON object per event. A stream with no event for
+    `MEDIADL_EVENT_STREAM_IDLE` seconds ends; subscribe again to go on."""
     settings = ctx.settings
     subscription = ctx.hub.subscribe(
         req.id, timeout=settings.tunnel_ttl, idle=settings.event_stream_idle
