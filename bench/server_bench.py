@@ -49,8 +49,9 @@ TUNNEL_BUDGET = 4_000_000
 """Memory one open tunnel whose client stopped reading may cost (its in-memory read-ahead is
 ``STREAM_MEMORY``, 1 MiB; the rest is the connections' buffers)."""
 REMUX_CLIENTS = 64
-"""Remuxes at once at most: each is an ffmpeg process (~40 MB), and 64 is the server's default
-``max_streams``; 256 would ask ~10 GB of a machine shared with others."""
+"""Remux clients at once at most: 64 is the server's default ``max_streams``. Each remux is an
+ffmpeg process (~55 MB) once it has one of the server's ``max_ffmpeg_tunnels`` places (the
+others wait in line); 256 would wait longer than ``ffmpeg_queue_wait`` on this machine."""
 SOURCES = 16
 """Client addresses (127.0.0.10 on): per-client rate limits then see 16 clients, not one."""
 

@@ -146,7 +146,7 @@ class SiteProcess(Processes):
 class ServeProcess(Processes):
     """``mediadl serve`` with its per-client limits lifted: every bench client is 127.0.0.1."""
 
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, extra: dict[str, str] | None = None) -> None:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIADL_")}
         env |= {
@@ -158,7 +158,7 @@ class ServeProcess(Processes):
             "MEDIADL_MAX_CONNECTIONS_PER_CLIENT": "2000",
             "MEDIADL_RATE_LIMIT": "100000/minute",
             "MEDIADL_RATE_LIMIT_MEDIA": "100000/minute",
-        }
+        } | (extra or {})
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mediadl", "serve", "--port", str(port),
              "--allow-network", "127.0.0.2/32", "--log-level", "warning"],

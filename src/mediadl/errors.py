@@ -40,7 +40,7 @@ as they are, never with a traceback; anything else is a bug and is logged with o
     │   ├── RateLimited               rate.limited            429  (+ Retry-After)
     │   ├── TooManyStreams            rate.streams            429  (downloads open at once)
     │   ├── TooManyEventStreams       rate.events             429  (progress streams open)
-    │   └── ServerBusy                server.busy             503  (all download slots taken)
+    │   └── ServerBusy                server.busy             503  (no slot, or no ffmpeg place)
     ├── JobError                      jobs kept on the server
     │   ├── JobsDisabled              jobs.disabled           404  (MEDIADL_JOBS is off)
     │   ├── JobNotFound               jobs.not_found          404  (or another key's)

@@ -30,6 +30,19 @@ def default_data_dir() -> Path:
     return Path(base) / "mediadl"
 
 
+def default_ffmpeg_tunnels() -> int:
+    """Two per core this process may run on: one ffmpeg per core already takes every byte the
+    cores can remux (bench/results.md, "A budget for remux tunnels"); the second covers tunnels
+    whose client reads slower than ffmpeg writes, so their ffmpeg mostly waits."""
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return 2 * max(1, cores)
+
+
 class Settings(BaseSettings):
     """Typed configuration shared by the engine, the service and the CLI."""
 
@@ -298,6 +311,23 @@ class Settings(BaseSettings):
         ge=1,
         description="Downloads (tunnels) served at once in total: by this process, or by all "
         "replicas together when rate_limit_storage is a redis:// URL.",
+    )
+    max_ffmpeg_tunnels: int = Field(
+        default_factory=default_ffmpeg_tunnels,
+        ge=1,
+        description="Tunnels that run ffmpeg (video and audio joined, or converted) at once in "
+        "this process; more wait in line for a place, first come first served "
+        "(ffmpeg_queue_wait). Default: twice the CPU cores. Each is an ffmpeg of ~55 MB and up "
+        "to a core: more at once only share the same cores. Counted per process even when "
+        "rate_limit_storage is a redis:// URL (memory and cores are each machine's). Tunnels "
+        "that pass a file on as it is don't count.",
+    )
+    ffmpeg_queue_wait: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds a tunnel waits in line for an ffmpeg place (max_ffmpeg_tunnels); "
+        "then it is answered 503 server.busy with Retry-After. A waiting tunnel holds its "
+        "download slot (max_streams).",
     )
     stream_slot_ttl: float = Field(
         default=30.0,

@@ -91,6 +91,7 @@ def create_app(
         pool=pool,
     )
     _add_jobs(ctx, settings)
+    metrics.watch_ffmpeg(lambda: ctx.ffmpeg.running, lambda: ctx.ffmpeg.waiting)
 
     slots = stream_slots(settings)
 

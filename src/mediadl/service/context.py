@@ -22,6 +22,7 @@ from mediadl.engine import Engine
 from mediadl.engine.fetch import SharedPool
 from mediadl.jobs import Jobs, Worker
 from mediadl.service.feeder import Feeder
+from mediadl.service.ffmpeg_queue import FFmpegQueue
 from mediadl.service.metrics import Metrics
 from mediadl.service.plans import PlanMemo
 from mediadl.service.progress import ProgressHub
@@ -56,9 +57,12 @@ class ServiceContext:
     metrics: Metrics = field(default_factory=Metrics)
     plans: PlanMemo = field(init=False)
     """Tunnels' plans, decided once per cached info and choice."""
+    ffmpeg: FFmpegQueue = field(init=False)
+    """Places for tunnels that run ffmpeg (``max_ffmpeg_tunnels``), and the line for them."""
 
     def __post_init__(self) -> None:
         self.plans = PlanMemo(self.engine)
+        self.ffmpeg = FFmpegQueue.from_settings(self.settings)
 
     @property
     def is_warm(self) -> bool:

@@ -8,6 +8,8 @@ over the replicas it scrapes):
   a path no route serves or a request refused before routing);
 - ``mediadl_tunnels_open``: tunnels sending right now; ``mediadl_streamed_bytes_total``: media
   bytes they sent (added once when a tunnel ends, from the count its progress reporter keeps);
+- ``mediadl_ffmpeg_tunnels_running`` and ``mediadl_ffmpeg_tunnels_waiting``: tunnels that hold
+  an ffmpeg place (``max_ffmpeg_tunnels``), and those in line for one;
 - ``mediadl_extractions_total{outcome}`` (``ok`` or the error code) and
   ``mediadl_extraction_seconds``: links read (cache misses), and how long they took.
 
@@ -91,6 +93,15 @@ class Metrics:
 
     def watch_jobs(self, store: JobStore, queue_length: Callable[[], int]) -> None:
         self.registry.register(_JobsCollector(store, queue_length))
+
+    def watch_ffmpeg(self, running: Callable[[], int], waiting: Callable[[], int]) -> None:
+        """Read the ffmpeg places at scrape time (nothing counted per tunnel)."""
+        for name, doc, read in (
+            ("mediadl_ffmpeg_tunnels_running", "Tunnels holding an ffmpeg place.", running),
+            ("mediadl_ffmpeg_tunnels_waiting", "Tunnels in line for an ffmpeg place.", waiting),
+        ):
+            gauge = Gauge(name, doc, registry=self.registry)
+            gauge.set_function(lambda read=read: float(read()))  # type: ignore[misc]
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

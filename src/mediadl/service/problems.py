@@ -177,8 +177,12 @@ def unexpected(exc: BaseException) -> errors.InternalError:
 
 
 async def _on_mediadl_error(_request: Request, exc: Exception) -> JSONResponse:
+    """The error's answer; one that says when to come back (``retry_after`` in its context,
+    seconds) says it in ``Retry-After`` too."""
     assert isinstance(exc, errors.MediadlError)
-    return error_response(exc)
+    retry_after = exc.context.get("retry_after")
+    headers = {"Retry-After": str(retry_after)} if isinstance(retry_after, int) else None
+    return error_response(exc, headers=headers)
 
 
 async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -1,8 +1,9 @@
 """Progress of work the server does for a link, for pages that subscribe (Server-Sent Events).
 
-A tunnel publishes its state (``waiting`` → ``resolve`` → ``start`` → ``progress``… →
-``done``/``error``) under its random id; subscribers get the latest state at once and then every
-change, coalesced: a slow subscriber skips states, it never makes the download wait.
+A tunnel publishes its state (``waiting`` → ``resolve`` → [``queued``…] → [``mux``] → ``start``
+→ ``progress``… → ``done``/``error``) under its random id; subscribers get the latest state at
+once and then every change, coalesced: a slow subscriber skips states, it never makes the
+download wait.
 """
 
 from __future__ import annotations
@@ -106,6 +107,10 @@ class Reporter:
     def stage(self, stage: str, **info: Any) -> None:
         self._info.update(info)
         self._hub.publish(self._key, stage, **self._info)
+
+    def queued(self, position: int) -> None:
+        """In line for a place to run ffmpeg (1: next); not kept for the stages after."""
+        self._hub.publish(self._key, "queued", **self._info, position=position)
 
     def sent(self, nbytes: int, *, force: bool = False) -> None:
         self.bytes = nbytes

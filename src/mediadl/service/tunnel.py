@@ -8,8 +8,9 @@ published under the tunnel's id for ``GET /api/v1/tunnel/events?t=…``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -90,6 +91,9 @@ async def tunnel(
     except errors.MediadlError as exc:
         reporter.failed(error_body(exc))
         raise
+    except asyncio.CancelledError:  # the client left before the answer (in line, say)
+        reporter.left()
+        raise
 
 
 async def _checked(ctx: Context, t: Token) -> TunnelRequest:
@@ -106,9 +110,10 @@ async def _checked(ctx: Context, t: Token) -> TunnelRequest:
 async def tunnel_events(
     ctx: Context, req: Annotated[TunnelRequest, Depends(_checked)]
 ) -> AsyncIterator[ServerSentEvent]:
-    """What the server is doing for this tunnel: `waiting`, `resolve`, `start`, `mux`,
-    `progress` (bytes sent), then `done` or `error`; one JSON object per event. A stream with
-    no event for `MEDIADL_EVENT_STREAM_IDLE` seconds ends; subscribe again to go on."""
+    """What the server is doing for this tunnel: `waiting`, `resolve`, `queued` (in line for
+    an ffmpeg place: `position`, 1 = next), `mux`, `start`, `progress` (bytes sent), then `done`
+    or `error`; one JSON object per event. A stream with no event for
+    `MEDIADL_EVENT_STREAM_IDLE` seconds ends; subscribe again to go on."""
     settings = ctx.settings
     subscription = ctx.hub.subscribe(
         req.id, timeout=settings.tunnel_ttl, idle=settings.event_stream_idle
@@ -130,28 +135,37 @@ async def _remux(
         response = Response(status_code=200, headers=headers)
         del response.headers["content-length"]  # unknown: not 0
         return response
+    place = await ctx.ffmpeg.take(reporter.queued)
     reporter.stage("mux", mode=mode)
     job = RemuxStream(plan, ctx.feeder, feeds, ctx.settings)
+
+    async def close() -> None:
+        """ffmpeg ended (killed at worst), then its place goes to the next in line."""
+        try:
+            await job.aclose()
+        finally:
+            place.release()
+
     try:
         await job.start()
     except BaseException:
-        await job.aclose()
+        await close()
         raise
     estimate = estimate_output(plan, feeds)
     if estimate is None and mode == "transcode" and plan.video is None:
         estimate = estimate_output(plan, feeds, await job.source_duration())
     if (error := too_large(ctx.settings, estimate)) is not None:
-        await job.aclose()
+        await close()
         raise error
     if estimate:
         headers["Estimated-Content-Length"] = str(estimate)
     reporter.stage("start", mode=mode, estimate=estimate)
-    body = _remux_body(ctx, job, reporter)
-    return ClosingStream(body, close=job.aclose, reporter=reporter, headers=headers)
+    body = _remux_body(ctx, job, reporter, close)
+    return ClosingStream(body, close=close, reporter=reporter, headers=headers)
 
 
 async def _remux_body(
-    ctx: ServiceContext, job: RemuxStream, reporter: Reporter
+    ctx: ServiceContext, job: RemuxStream, reporter: Reporter, close: Callable[[], Awaitable[None]]
 ) -> AsyncIterator[bytes]:
     sent = 0
     limit = ctx.settings.max_filesize
@@ -168,7 +182,7 @@ async def _remux_body(
         reporter.failed(error_body(exc))
         raise
     finally:
-        await job.aclose()
+        await close()
 
 
 def _refresher(ctx: ServiceContext, req: TunnelRequest, index: int, old: Format) -> Refresh:

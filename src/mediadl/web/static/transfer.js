@@ -65,13 +65,16 @@ export function transferView() {
           bar.removeAttribute('value');
         }
         text.textContent = amount(state);
+      } else if (state.stage === 'queued') {
+        text.textContent = t('status.line', { count: state.position });
       } else if (state.stage === 'start') {
         text.textContent = t('status.receiving');
       }
       const changed = state.stage !== lastStage;
       lastStage = state.stage;
       if (!changed) return '';
-      return { mux: doing.textContent, start: t('status.receiving') }[state.stage] || '';
+      const said = { mux: doing.textContent, queued: text.textContent };
+      return { ...said, start: t('status.receiving') }[state.stage] || '';
     },
   };
 }
