@@ -189,7 +189,7 @@ def test_folding_a_page_keeps_what_folding_a_link_keeps() -> None:
 
 
 def lazy_classes() -> dict[str, type]:
-    return embedindex._lazy_classes()
+    return embedindex._lazy_classes(gen_extractor_classes())
 
 
 def test_the_cache_of_another_yt_dlp_is_rebuilt(

@@ -38,7 +38,7 @@ import re
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -156,7 +156,8 @@ class _Hook(classmethod):  # type: ignore[type-arg]
     """The ``extract_from_webpage`` :func:`install` gives a lazy class (told from yt-dlp's)."""
 
 
-_APPLIED: dict[tuple[type, ...], EmbedIndex] = {}
+_APPLIED: dict[tuple[Any, ...], EmbedIndex] = {}
+"""The index in place, by the registered extractors it was made for (one at a time)."""
 _HOOKED: set[type] = set()
 _lock = threading.Lock()
 
@@ -171,17 +172,19 @@ def install(ydl: Any, cache_dir: Path | None) -> EmbedIndex | None:
     if not (LAZY.usable() and EMBED_REGEX.usable()):
         _remove_hooks()
         return None
+    from yt_dlp.extractor import gen_extractor_classes
+
+    registered = tuple(gen_extractor_classes())
+    if (index := _APPLIED.get(registered)) is not None:
+        return index
     try:
-        lazy = _lazy_classes()
+        lazy = _lazy_classes(registered)
     except Exception as exc:  # noqa: BLE001 - changed classes fail in any way
         LAZY.fell_back(exc)
         lazy = {}
     if not lazy:
         _remove_hooks()
         return None
-    key = tuple(lazy.values())
-    if (index := _APPLIED.get(key)) is not None:
-        return index
     try:
         _check_base(ydl)
         index = EmbedIndex.load(lazy, cache_dir)
@@ -189,16 +192,14 @@ def install(ydl: Any, cache_dir: Path | None) -> EmbedIndex | None:
         EMBED_REGEX.fell_back(exc)
         _remove_hooks()
         return None
-    _apply(index, lazy, key)
+    _apply(index, lazy, registered)
     LAZY.worked()
     EMBED_REGEX.worked()
     return index
 
 
-def _lazy_classes() -> dict[str, type]:
-    """yt-dlp's registered lazy extractor classes, by name; raises when they look changed."""
-    from yt_dlp.extractor import gen_extractor_classes
-
+def _lazy_classes(registered: Iterable[Any]) -> dict[str, type]:
+    """The lazy extractor classes among ``registered``, by name; raises when they look changed."""
     module = sys.modules.get(LAZY_MODULE)
     if module is None:
         return {}  # yt-dlp runs without lazy extractors: nothing to spare
@@ -209,7 +210,7 @@ def _lazy_classes() -> dict[str, type]:
     if not callable(vars(type(base)).get("__getattr__")) or HOOK in vars(base):
         raise TypeError("lazy extractors no longer load their real class on a miss")
     found: dict[str, type] = {}
-    for ie in gen_extractor_classes():
+    for ie in registered:
         if (
             isinstance(ie, type)
             and issubclass(ie, base)
@@ -231,7 +232,7 @@ def _lazy_code(ie: type, base: type) -> bool:
     return False
 
 
-def _apply(index: EmbedIndex, lazy: Mapping[str, type], key: tuple[type, ...]) -> None:
+def _apply(index: EmbedIndex, lazy: Mapping[str, type], key: tuple[Any, ...]) -> None:
     with _lock:
         for name, ie in lazy.items():
             record = index.records.get(name)
