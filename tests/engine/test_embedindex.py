@@ -93,7 +93,7 @@ def restored() -> Iterator[None]:
     """Whatever a test does to the classes and internals, the next one finds them as before."""
     with internals.isolated():
         yield
-    embedindex._remove_hooks()
+    embedindex._remove_hook()
 
 
 def kinds(index: EmbedIndex) -> tuple[set[str], set[str], set[str]]:
@@ -149,7 +149,7 @@ def test_the_answer_is_yt_dlps_own_and_inert_extractors_stay_unloaded(
 def test_resolve_finds_the_same_players(site: FixtureSite, settings: Settings) -> None:
     info = resolve(site.pages["embeds"], settings)
     with yt_dlp.YoutubeDL({"quiet": True, "extract_flat": "in_playlist"}) as ydl:
-        embedindex._remove_hooks()  # yt-dlp as it comes
+        embedindex._remove_hook()  # yt-dlp as it comes
         own = ydl.extract_info(site.pages["embeds"], download=False)
     assert [e.url for e in info.entries] == [e["url"] for e in own["entries"]]
     assert LAZY.state == "active" and EMBED_REGEX.state == "active"
@@ -189,7 +189,7 @@ def test_folding_a_page_keeps_what_folding_a_link_keeps() -> None:
 
 
 def lazy_classes() -> dict[str, type]:
-    return embedindex._lazy_classes(gen_extractor_classes())
+    return embedindex._lazy_classes(gen_extractor_classes())[1]
 
 
 def test_the_cache_of_another_yt_dlp_is_rebuilt(
@@ -198,7 +198,7 @@ def test_the_cache_of_another_yt_dlp_is_rebuilt(
     monkeypatch.setattr(yt_dlp.version, "__version__", "2001.01.01")
     EmbedIndex.load(lazy_classes(), tmp_path)
     [old] = tmp_path.glob("embed-index-*.json")
-    old.write_text(json.dumps({"YoutubeIE": []}))  # would keep YouTube from being asked
+    old.write_text(json.dumps({"inert": ["YoutubeIE"], "by_pattern": {}}))  # YouTube not asked
     monkeypatch.undo()
     loaded = EmbedIndex.load(lazy_classes(), tmp_path)
     [new] = tmp_path.glob("embed-index-*.json")
@@ -207,7 +207,18 @@ def test_the_cache_of_another_yt_dlp_is_rebuilt(
     assert EmbedIndex.load(lazy_classes(), tmp_path).records == index.records  # read back
 
 
-@pytest.mark.parametrize("text", ["{not json", "[]", '{"VimeoIE": [[1, []]]}', '{"X": "ab"}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{not json",
+        "[]",
+        '{"inert": ["VimeoIE"]}',
+        '{"inert": [1], "by_pattern": {}}',
+        '{"inert": [], "by_pattern": {"VimeoIE": [[1, []]]}}',
+        '{"inert": [], "by_pattern": {"VimeoIE": "ab"}}',
+        '{"inert": [], "by_pattern": {"VimeoIE": []}}',
+    ],
+)
 def test_an_unreadable_cache_is_rebuilt(tmp_path: Path, index: EmbedIndex, text: str) -> None:
     EmbedIndex.load(lazy_classes(), tmp_path)
     [cached] = tmp_path.glob("embed-index-*.json")
@@ -220,11 +231,13 @@ def test_an_unreadable_cache_is_rebuilt(tmp_path: Path, index: EmbedIndex, text:
 
 
 def hooked() -> list[str]:
-    return [
-        ie.__name__
-        for ie in gen_extractor_classes()
-        if isinstance(vars(ie).get("extract_from_webpage"), embedindex._Hook)
-    ]
+    """The lazy classes the embed index answers for (inert and by pattern) in this process."""
+    current = embedindex._current.value
+    if current is None or not isinstance(
+        vars(LazyLoadExtractor).get("extract_from_webpage"), embedindex._Hook
+    ):
+        return []
+    return [ie.__name__ for ie in current.records]
 
 
 def embeds_of(site: FixtureSite, settings: Settings) -> list[str]:
@@ -254,8 +267,7 @@ def test_with_the_internal_off_every_extractor_is_asked(
 def test_when_yt_dlp_gave_the_lazy_classes_their_own_method(
     site: FixtureSite, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    embeds_of(site, settings)  # the hooks in place
-    monkeypatch.setattr(embedindex, "_APPLIED", {})  # as in a process started after the change
+    embedindex._remove_hook()  # as in a process started after the change
 
     def ask_the_real_class(cls: Any, ydl: Any, url: str, webpage: str) -> Any:
         return cls.real_class.extract_from_webpage(ydl, url, webpage)
@@ -273,7 +285,7 @@ def test_when_yt_dlp_gave_the_lazy_classes_their_own_method(
 def test_when_yt_dlp_renamed_its_lazy_base_class(
     site: FixtureSite, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(embedindex, "_APPLIED", {})
+    embedindex._remove_hook()
     monkeypatch.delattr(sys.modules[embedindex.LAZY_MODULE], "LazyLoadExtractor")
     assert embeds_of(site, settings) == own_embeds(site)
     assert hooked() == []
@@ -284,7 +296,7 @@ def test_when_yt_dlp_renamed_its_lazy_base_class(
 def test_when_yt_dlp_renamed_the_embed_patterns(
     site: FixtureSite, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(embedindex, "_APPLIED", {})
+    embedindex._remove_hook()
     monkeypatch.setattr(embedindex, "_base_checked", False)
     hide_from_mediadl(monkeypatch, InfoExtractor, "_EMBED_REGEX")
     assert embeds_of(site, settings) == own_embeds(site)
@@ -298,7 +310,7 @@ def test_when_yt_dlps_base_methods_find_embeds_without_patterns(
 ) -> None:
     """A newer yt-dlp whose base methods also offer an extractor every iframe it takes: the
     canary sees it, and every extractor is asked again, as that yt-dlp would ask them."""
-    monkeypatch.setattr(embedindex, "_APPLIED", {})
+    embedindex._remove_hook()
     monkeypatch.setattr(embedindex, "_base_checked", False)
     original = InfoExtractor.__dict__["_extract_from_webpage"].__func__
 
@@ -354,7 +366,7 @@ def test_warming_puts_the_index_in_place_for_the_forked_extractions(
     settings: Settings, tmp_path: Path
 ) -> None:
     settings = settings.model_copy(update={"data_dir": tmp_path})
-    embedindex._remove_hooks()
+    embedindex._remove_hook()
     warm_up(settings, generic=True)
     assert EMBEDS.state == "active" and LAZY.state == "active"
     index = install(None, None)  # the one in place

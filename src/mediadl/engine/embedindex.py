@@ -39,6 +39,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -149,127 +150,119 @@ def _sources(real: type, base: type) -> tuple[str, ...] | None:
     return tuple(value)
 
 
-# --- the hooks on the lazy classes -----------------------------------------------------------
+# --- the hook on the lazy classes ------------------------------------------------------------
 
 
 class _Hook(classmethod):  # type: ignore[type-arg]
-    """The ``extract_from_webpage`` :func:`install` gives a lazy class (told from yt-dlp's)."""
+    """The ``extract_from_webpage`` :func:`install` gives yt-dlp's lazy base class."""
 
 
-_APPLIED: dict[tuple[Any, ...], EmbedIndex] = {}
-"""The index in place, by the registered extractors it was made for (one at a time)."""
-_HOOKED: set[type] = set()
+@dataclass(frozen=True)
+class _InPlace:
+    registered: tuple[Any, ...]
+    """The registered extractors the index was put in place for."""
+    index: EmbedIndex
+    base: type
+    records: dict[type, Record]
+    """The inert and by-pattern lazy classes' records (custom ones: absent)."""
+
+
+class _Current:
+    """What :func:`install` put in place in this process (``None``: nothing, yt-dlp as it is)."""
+
+    value: _InPlace | None = None
+
+
+_current = _Current()
 _lock = threading.Lock()
 
 
 def install(ydl: Any, cache_dir: Path | None) -> EmbedIndex | None:
     """Put the embed index in place for yt-dlp's lazy extractors (cached in ``cache_dir``).
 
-    Called before each ``YoutubeDL``'s first generic page; the classes are changed once per
-    process. ``None``, with every class as yt-dlp made it, without lazy extractors or with either
-    internal off or changed. ``ydl`` runs the canary of yt-dlp's base methods.
+    Called before each ``YoutubeDL``'s first generic page; done once per process for the same
+    extractors. ``None``, with the classes as yt-dlp made them, without lazy extractors or with
+    either internal off or changed. ``ydl`` runs the canary of yt-dlp's base methods.
     """
     if not (LAZY.usable() and EMBED_REGEX.usable()):
-        _remove_hooks()
+        _remove_hook()
         return None
     from yt_dlp.extractor import gen_extractor_classes
 
     registered = tuple(gen_extractor_classes())
-    if (index := _APPLIED.get(registered)) is not None:
-        return index
+    current = _current.value
+    if current is not None and current.registered == registered:
+        return current.index
     try:
-        lazy = _lazy_classes(registered)
+        base, lazy = _lazy_classes(registered)
     except Exception as exc:  # noqa: BLE001 - changed classes fail in any way
         LAZY.fell_back(exc)
-        lazy = {}
-    if not lazy:
-        _remove_hooks()
+        base, lazy = None, {}
+    if base is None or not lazy:
+        _remove_hook()
         return None
     try:
         _check_base(ydl)
         index = EmbedIndex.load(lazy, cache_dir)
     except Exception as exc:  # noqa: BLE001 - as above
         EMBED_REGEX.fell_back(exc)
-        _remove_hooks()
+        _remove_hook()
         return None
-    _apply(index, lazy, registered)
+    records = {ie: index.records[name] for name, ie in lazy.items() if name in index.records}
+    with _lock:
+        _current.value = _InPlace(registered, index, base, records)
+        if not isinstance(vars(base).get(HOOK), _Hook):
+            setattr(base, HOOK, _HOOK)
     LAZY.worked()
     EMBED_REGEX.worked()
     return index
 
 
-def _lazy_classes(registered: Iterable[Any]) -> dict[str, type]:
-    """The lazy extractor classes among ``registered``, by name; raises when they look changed."""
+def _lazy_classes(registered: Iterable[Any]) -> tuple[type | None, dict[str, type]]:
+    """yt-dlp's lazy base class and the lazy classes among ``registered``, by name; raises when
+    they look changed. ``(None, {})`` when yt-dlp runs without lazy extractors."""
     module = sys.modules.get(LAZY_MODULE)
     if module is None:
-        return {}  # yt-dlp runs without lazy extractors: nothing to spare
+        return None, {}
     base = module.LazyLoadExtractor
     for name in ("real_class", "_module"):
         if name not in vars(base):
             raise AttributeError(f"LazyLoadExtractor has no {name}")
-    if not callable(vars(type(base)).get("__getattr__")) or HOOK in vars(base):
+    own = vars(base).get(HOOK)
+    if not callable(vars(type(base)).get("__getattr__")) or not (
+        own is None or isinstance(own, _Hook)
+    ):
         raise TypeError("lazy extractors no longer load their real class on a miss")
-    found: dict[str, type] = {}
-    for ie in registered:
-        if (
-            isinstance(ie, type)
-            and issubclass(ie, base)
-            and isinstance(vars(ie).get("_module"), str)
-            and not _lazy_code(ie, base)
-        ):
-            found[ie.__name__] = ie
-    return found
+    found = {
+        ie.__name__: ie
+        for ie in registered
+        if isinstance(ie, type)
+        and issubclass(ie, base)
+        and isinstance(vars(ie).get("_module"), str)
+    }
+    return base, found
 
 
-def _lazy_code(ie: type, base: type) -> bool:
-    """Whether yt-dlp gave ``ie`` (or a lazy parent) an ``extract_from_webpage`` of its own."""
-    for klass in ie.__mro__:
-        if klass is base:
-            return False
-        value = vars(klass).get(HOOK)
-        if value is not None and not isinstance(value, _Hook):
-            return True
-    return False
-
-
-def _apply(index: EmbedIndex, lazy: Mapping[str, type], key: tuple[Any, ...]) -> None:
+def _remove_hook() -> None:
+    """The lazy classes back as yt-dlp made them."""
     with _lock:
-        for name, ie in lazy.items():
-            record = index.records.get(name)
-            if record is None:
-                if isinstance(vars(ie).get(HOOK), _Hook):
-                    delattr(ie, HOOK)
-                continue
-            setattr(ie, HOOK, _Hook(_Scan(ie, record)))
-            _HOOKED.add(ie)
-        _APPLIED.clear()
-        _APPLIED[key] = index
+        current, _current.value = _current.value, None
+        if current is not None and isinstance(vars(current.base).get(HOOK), _Hook):
+            delattr(current.base, HOOK)
 
 
-def _remove_hooks() -> None:
-    """Every class back as yt-dlp made it."""
-    with _lock:
-        for ie in _HOOKED:
-            if isinstance(vars(ie).get(HOOK), _Hook):
-                delattr(ie, HOOK)
-        _HOOKED.clear()
-        _APPLIED.clear()
+def _scan(cls: Any, ydl: Any, url: str, webpage: Any) -> Any:
+    """Every lazy class's ``extract_from_webpage``: nothing for an inert one, or a by-pattern one
+    none of whose patterns is in the page; else (custom ones: not in the records) its real
+    class's answer, as yt-dlp asks it."""
+    current = _current.value
+    record = current.records.get(cls) if current is not None else None
+    if record is not None and isinstance(webpage, str) and not _found(record, webpage):
+        return _nothing()
+    return cls.real_class.extract_from_webpage(ydl, url, webpage)
 
 
-class _Scan:
-    """An inert or by-pattern lazy class's ``extract_from_webpage`` (called with the class)."""
-
-    __slots__ = ("owner", "record")
-
-    def __init__(self, owner: type, record: Record) -> None:
-        self.owner, self.record = owner, record
-
-    def __call__(self, cls: Any, ydl: Any, url: str, webpage: Any) -> Any:
-        """Nothing when none of the owner's patterns is in the page, else (or for a class that
-        inherited this one) the real class's answer, which yt-dlp would have asked for."""
-        if cls is self.owner and isinstance(webpage, str) and not _found(self.record, webpage):
-            return _nothing()
-        return cls.real_class.extract_from_webpage(ydl, url, webpage)
+_HOOK = _Hook(_scan)
 
 
 def _nothing() -> Iterator[Any]:
@@ -363,7 +356,8 @@ def _check_base(ydl: Any) -> None:
 
 
 def _digest(lazy: Mapping[str, type]) -> str:
-    """What the records depend on: yt-dlp's version, its lazy extractors, the plugins loaded."""
+    """What the records depend on: yt-dlp's version, its lazy extractors (the generated module
+    that names them all), the plugins loaded."""
     from yt_dlp import version
 
     module = sys.modules[LAZY_MODULE]
@@ -378,7 +372,7 @@ def _digest(lazy: Mapping[str, type]) -> str:
             (stat.st_size, stat.st_mtime_ns) if stat else None,
             _plugins(),
             bool(required_literals(CANARY)),
-            sorted((name, vars(ie)["_module"]) for name, ie in lazy.items()),
+            len(lazy),
         ]
     )
     return hashlib.sha256(text.encode()).hexdigest()
@@ -398,13 +392,16 @@ def _read(path: Path) -> EmbedIndex | None:
     """The index cached at ``path``; ``None`` when missing or not what :func:`_write` writes."""
     try:
         raw = json.loads(path.read_text())
-    except (OSError, ValueError):
+        inert, by_pattern = raw["inert"], raw["by_pattern"]
+    except (OSError, ValueError, TypeError, KeyError):
         return None
-    if not isinstance(raw, dict):
+    if not (isinstance(inert, list) and all(isinstance(n, str) for n in inert)):
         return None
-    records: dict[str, Record] = {}
-    for name, record in raw.items():
-        if not isinstance(record, list) or not all(_is_pattern(p) for p in record):
+    if not isinstance(by_pattern, dict):
+        return None
+    records: dict[str, Record] = dict.fromkeys(inert, ())
+    for name, record in by_pattern.items():
+        if not isinstance(record, list) or not record or not all(map(_is_pattern, record)):
             return None
         records[name] = tuple(Pattern(s, tuple(tuple(c) for c in clauses)) for s, clauses in record)
     return EmbedIndex(records)
@@ -426,8 +423,10 @@ def _write(path: Path, index: EmbedIndex) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=".embed-index-")
         temp = Path(name)
+        inert = [name for name, record in index.records.items() if not record]
+        by_pattern = {name: record for name, record in index.records.items() if record}
         with os.fdopen(fd, "w") as out:
-            json.dump(index.records, out, separators=(",", ":"))
+            json.dump({"inert": inert, "by_pattern": by_pattern}, out, separators=(",", ":"))
         temp.replace(path)
         for old in path.parent.glob("embed-index-*.json"):  # a former yt-dlp's
             if old != path:
