@@ -93,26 +93,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     times: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in trees}
     with running_site(HOST, **MODES["per-connection"]) as site, tempfile.TemporaryDirectory() as d:
         url = site.url(PAGES[args.payload])
-        envs = {}
+        envs, first = {}, {}
         for name, src in trees:
             (Path(d) / name).mkdir()
             envs[name] = child_env(Path(d) / name)
             if src:
                 envs[name]["PYTHONPATH"] = src
-            one(url, envs[name], Path(d) / name / "out", seen)  # fills the tree's caches
+            first[name] = one(url, envs[name], Path(d) / name / "out", seen)  # fills the caches
         for run in range(args.runs):
             for name, _ in trees if run % 2 == 0 else reversed(trees):
                 times[name].append(one(url, envs[name], Path(d) / name / "out", seen))
     load_after = os.getloadavg()
-    _report(times, args.payload, load_before, load_after)
+    _report(times, first, args.payload, (load_before, load_after))
     return 0
 
 
 def _report(
     times: dict[str, list[tuple[float, float]]],
+    first: dict[str, tuple[float, float]],
     payload: str,
-    before: tuple[float, float, float],
-    after: tuple[float, float, float],
+    load: tuple[tuple[float, float, float], tuple[float, float, float]],
 ) -> None:
     print(f"`mediadl get --no-metadata` of the {payload} page, seconds from exec (medians)\n")
     print("| tree | runs | page request | first media request | page → media |")
@@ -122,10 +122,12 @@ def _report(
         media = statistics.median(m for _, m in samples)
         between = statistics.median(m - p for p, m in samples)
         print(f"| {name} | {len(samples)} | {page:.3f} | {media:.3f} | {between:.3f} |")
+    for name, (page, media) in first.items():
+        print(f"| {name}, empty caches | 1 | {page:.3f} | {media:.3f} | {media - page:.3f} |")
     print()
     for name, samples in times.items():
         print(f"{name}: " + ", ".join(f"{p:.3f}/{m:.3f}" for p, m in samples))
-    print(f"\nload average (1/5/15 min): {_load(before)} before, {_load(after)} after")
+    print(f"\nload average (1/5/15 min): {_load(load[0])} before, {_load(load[1])} after")
 
 
 def _load(load: tuple[float, float, float]) -> str:
