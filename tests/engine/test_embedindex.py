@@ -227,6 +227,22 @@ def test_an_unreadable_cache_is_rebuilt(tmp_path: Path, index: EmbedIndex, text:
     assert EmbedIndex.load(lazy_classes(), tmp_path / "a-file" / "x").records == index.records
 
 
+@pytest.mark.usefixtures("restored")
+def test_a_cached_pattern_that_does_not_compile_asks_the_extractor(
+    site: FixtureSite, settings: Settings, tmp_path: Path
+) -> None:
+    settings = settings.model_copy(update={"data_dir": tmp_path})
+    embedindex._remove_hook()
+    embeds_of(site, settings)
+    [cached] = (tmp_path / "cache").glob("embed-index-*.json")
+    raw = json.loads(cached.read_text())
+    raw["by_pattern"]["StreamableIE"] = [["<iframe (unclosed", []]]
+    cached.write_text(json.dumps(raw))
+    embedindex._remove_hook()  # as in the next process
+    assert embeds_of(site, settings) == own_embeds(site)
+    assert "StreamableIE" in hooked()
+
+
 # --- the fallbacks -------------------------------------------------------------------------
 
 

@@ -14,12 +14,12 @@ of yt-dlp, about half a second of each ``mediadl get`` of such a page. Most can 
 
 The index records this once per yt-dlp, reading every real class (the import the generic
 extractor paid anyway), cached on disk beside the URL index (:mod:`mediadl.engine.urlindex`) under
-a digest of yt-dlp's version, its lazy extractors and plugins. :func:`install` gives each inert and
-by-pattern lazy class an ``extract_from_webpage`` of its own: an inert one answers nothing
-unloaded; a by-pattern one searches the page for its patterns (each compiled only when the page
-holds the substrings it needs, :func:`~mediadl.engine.urlindex.required_literals`) and asks its
-real class only when one matches. Custom ones keep yt-dlp's way. The generic extractor's loop,
-its order and its answer stay yt-dlp's own.
+a digest of yt-dlp's version, its lazy extractors and plugins. :func:`install` gives yt-dlp's lazy
+base class an ``extract_from_webpage``, which the lazy classes inherit: an inert extractor answers
+nothing unloaded; a by-pattern one has the page searched for its patterns (each compiled only when
+the page holds the substrings it needs, :func:`~mediadl.engine.urlindex.required_literals`) and
+its real class is asked only when one matches; a custom one is asked as yt-dlp asks it. The
+generic extractor's loop, its order and its answer stay yt-dlp's own.
 
 Two private internals (:mod:`mediadl.engine.internals`): the lazy classes' loading on a miss,
 checked before use, and yt-dlp's base embed methods over ``_EMBED_REGEX``, checked on a canary
@@ -257,7 +257,11 @@ def _scan(cls: Any, ydl: Any, url: str, webpage: Any) -> Any:
     class's answer, as yt-dlp asks it."""
     current = _current.value
     record = current.records.get(cls) if current is not None else None
-    if record is not None and isinstance(webpage, str) and not _found(record, webpage):
+    try:
+        absent = record is not None and isinstance(webpage, str) and not _found(record, webpage)
+    except re.error:  # a cached pattern that doesn't compile (yt-dlp's own compile)
+        absent = False
+    if absent:
         return _nothing()
     return cls.real_class.extract_from_webpage(ydl, url, webpage)
 
