@@ -23,6 +23,7 @@ from mediadl.engine import embedindex, internals
 from mediadl.engine.embedindex import EMBED_REGEX, LAZY, EmbedIndex, fold_page, install
 from mediadl.engine.extract import resolve
 from mediadl.engine.lookup import EMBEDS
+from mediadl.engine.sandbox import ExtractorPool
 from mediadl.engine.urlindex import fold
 from mediadl.engine.ytdl import new_ydl, warm_up
 from mediadl.settings import Settings
@@ -389,3 +390,18 @@ def test_warming_puts_the_index_in_place_for_the_forked_extractions(
     assert index is not None
     assert set(hooked()) == set(index.records)
     assert not list(settings.data_dir.rglob("embed-index-*.json")), "warming writes nothing"
+
+
+async def test_the_extraction_processes_use_the_index_the_forkserver_warmed(
+    site: FixtureSite, settings: Settings, tmp_path: Path
+) -> None:
+    """Each extraction forked from the warm forkserver finds the index in place: it neither
+    builds one nor reads or writes the cache, and answers as yt-dlp does."""
+    settings = settings.model_copy(update={"data_dir": tmp_path})
+    pool = ExtractorPool(settings, workers=1)
+    try:
+        info = await pool.resolve(site.pages["embeds"])
+    finally:
+        await pool.close()
+    assert [e.url for e in info.entries] == own_embeds(site)
+    assert list((tmp_path / "cache").glob("embed-index-*.json")) == []
