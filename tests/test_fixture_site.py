@@ -24,6 +24,7 @@ from yt_dlp.aes import aes_cbc_decrypt_bytes
 
 from mediadl_fixtures import (
     ASSETS,
+    EMBEDDED_PLAYERS,
     PAGES,
     UNICODE_TITLE,
     FixtureSite,
@@ -511,7 +512,7 @@ def test_page_details(site: FixtureSite) -> None:
     assert any(f.get("acodec", "none") != "none" for f in dash["formats"])
 
 
-@pytest.mark.parametrize("name", [n for n, p in PAGES.items() if p.entries > 1])
+@pytest.mark.parametrize("name", [n for n, p in PAGES.items() if p.entries > 1 and not p.elsewhere])
 def test_playlist_pages(site: FixtureSite, name: str) -> None:
     info = _extract(site.pages[name])
     assert info["_type"] == "playlist"
@@ -519,6 +520,15 @@ def test_playlist_pages(site: FixtureSite, name: str) -> None:
     assert len(entries) == PAGES[name].entries
     urls = {e.get("url") or e["formats"][0]["url"] for e in entries}
     assert len(urls) == len(entries)
+
+
+def test_the_players_a_page_embeds_are_found_and_not_followed(site: FixtureSite) -> None:
+    with yt_dlp.YoutubeDL({"quiet": True, "extract_flat": "in_playlist"}) as ydl:
+        info = ydl.extract_info(site.pages["embeds"], download=False)
+    assert info["_type"] == "playlist"
+    found = sorted(e["url"].split("#")[0] for e in info["entries"])
+    assert found == sorted(EMBEDDED_PLAYERS)
+    assert len(found) == PAGES["embeds"].entries
 
 
 @pytest.mark.parametrize("name", [n for n, p in PAGES.items() if p.entries == 0])

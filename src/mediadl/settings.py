@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default_factory=default_data_dir,
         description="Directory for the server secret, job state, temporary work and caches "
-        "(cache/: the index of yt-dlp's URL patterns, rebuilt when yt-dlp changes; bin/: the "
+        "(cache/: the indexes of yt-dlp's URL patterns and of the extractors that can find a "
+        "video embedded in a page, rebuilt when yt-dlp changes; bin/: the "
         "bundled ffmpeg, linked there for yt-dlp, 0700 and remade when anyone else could write "
         "to it).",
     )

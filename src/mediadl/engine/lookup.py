@@ -1,10 +1,13 @@
 """yt-dlp's ``YoutubeDL``, finding a link's extractor sooner: the same answer as yt-dlp's own.
 
-Two shortcuts, each over a private yt-dlp internal with yt-dlp's own behaviour as the fallback
+Three shortcuts, each over private yt-dlp internals with yt-dlp's own behaviour as the fallback
 (:mod:`mediadl.engine.internals`): registering the default extractors without resolving the
-``allowed_extractors`` list (reads each extractor's ``_ENABLED``), and asking the URL index
+``allowed_extractors`` list (reads each extractor's ``_ENABLED``), asking the URL index
 (:mod:`mediadl.engine.urlindex`) which of the registered extractors (``_ies``) takes a link
-before yt-dlp asks each one in turn. :func:`warm` pays a process's first-extraction costs once.
+before yt-dlp asks each one in turn, and, before the generic extractor reads its first page,
+putting the embed index in place (:mod:`mediadl.engine.embedindex`), so only the extractors that
+can find an embed in that page are loaded. :func:`warm` pays a process's first-extraction costs
+once.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from yt_dlp.extractor import gen_extractor_classes
 from yt_dlp.extractor.common import InfoExtractor, UnsupportedURLIE
 from yt_dlp.utils import unified_strdate, unified_timestamp
 
+from mediadl.engine import embedindex
 from mediadl.engine.internals import declare
 from mediadl.engine.urlindex import UrlIndex, first_suitable
 
@@ -48,7 +52,8 @@ ENABLED = declare(
 EMBEDS = declare(
     "yt_dlp.GenericIE._extract_embeds",
     purpose="warming the extraction processes: what the generic extractor needs on its first "
-    "page (about two seconds) is paid once, by the process they are forked from",
+    "page (the embed index, the extractors that look for embeds with code of their own, their "
+    "patterns: about a second) is paid once, by the process they are forked from",
     fallback="skipping that warm step: an extraction pays it on its first generic page",
 )
 
@@ -70,7 +75,9 @@ class IndexedYoutubeDL(yt_dlp.YoutubeDL):  # type: ignore[misc]
     """yt-dlp, finding a link's extractor through a :class:`UrlIndex` (same answer, sooner)."""
 
     url_index_dir: Path | None = None
+    """Where the URL and embed indexes are cached (``None``: built in memory)."""
     _url_index: UrlIndex | None = None
+    _embed_index_checked = False
 
     def add_default_info_extractors(self) -> None:
         """yt-dlp's, minus 40 ms spent resolving the default ``allowed_extractors`` list.
@@ -98,6 +105,17 @@ class IndexedYoutubeDL(yt_dlp.YoutubeDL):  # type: ignore[misc]
         if not asked and isinstance(url, str):
             kwargs["ie_key"] = self.extractor_key(url)
         return super().extract_info(url, *args, **kwargs)
+
+    def get_info_extractor(self, ie_key: str) -> Any:
+        """yt-dlp's; before the generic extractor's first use, the embed index is put in place.
+
+        yt-dlp's own lookup reaches the generic extractor through here too, as do the site
+        extractors that look for embeds in their pages (``_extract_generic_embeds``).
+        """
+        if ie_key == "Generic" and not self._embed_index_checked:
+            self._embed_index_checked = True
+            embedindex.install(self, self.url_index_dir)
+        return super().get_info_extractor(ie_key)
 
     def extractor_key(self, url: str) -> str | None:
         """The key of the extractor yt-dlp would pick for ``url``; ``None``: let yt-dlp look."""
@@ -148,9 +166,10 @@ def extractor_for(
 
 def warm(ydl: IndexedYoutubeDL, *, generic: bool = False) -> None:
     """Pay what the first extraction of a process would: compile every extractor's URL pattern,
-    load the URL index and, with ``generic``, what the generic extractor needs on its first page
-    (importing the ~1,750 real extractor classes behind the lazy ones, compiling their embed
-    patterns: about two seconds)."""
+    load the URL index and, with ``generic``, what the generic extractor needs on its first page:
+    the embed index, built in memory (reading the ~1,750 real extractor classes behind the lazy
+    ones: about 0.7 s), the extractors that look for embeds with code of their own (asked about a
+    page, which compiles their patterns) and the patterns of the others (about a second in all)."""
     for ie in gen_extractor_classes():
         ie.suitable(PROBE_URL)
     ydl.url_index_dir = None  # built in memory: warming writes nothing
@@ -181,5 +200,8 @@ def _warm_dates() -> None:
 
 
 def _warm_embeds(ydl: IndexedYoutubeDL) -> None:
-    generic = ydl.get_info_extractor("Generic")
+    generic = ydl.get_info_extractor("Generic")  # puts the embed index in place
     list(generic._extract_embeds(PROBE_URL, PAGE))
+    index = embedindex.install(ydl, ydl.url_index_dir)  # the one in place
+    if index is not None:
+        index.warm()

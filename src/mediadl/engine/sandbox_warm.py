@@ -3,7 +3,8 @@
 Everything the first extraction of a process would pay for is paid here, once
 (:func:`mediadl.engine.lookup.warm`): importing yt-dlp, compiling every extractor's URL pattern
 (kept: ``re``'s cache is grown first to hold them all), loading the URL index, what the generic
-extractor needs on its first page (its embed patterns, yt-dlp's date formats), the TLS
+extractor needs on its first page (the embed index, built in memory: every extractor class read
+once; the patterns of the extractors that can find an embed; yt-dlp's date formats), the TLS
 context yt-dlp's requests use (reading the CA bundle), ffmpeg's and ffprobe's versions
 (:mod:`mediadl.engine.ffmpeg_versions`) and one whole extraction of a page held in memory, which
 compiles what only a real extraction reaches (:mod:`mediadl.engine.warm_page`; no request leaves

@@ -1,0 +1,138 @@
+"""From exec to the site's first requests: how long ``mediadl get`` works before it fetches.
+
+Starts the fixture site as ``bench/fetch_bench.py`` does (each response 50 ms late, 2.5 MB/s per
+connection), then runs ``mediadl get --no-metadata <page>`` of a payload's page and records when
+the site reads each request's head, on the machine's monotonic clock, against the moment the
+command was started: the page's request (interpreter, imports, settings, finding the extractor)
+and the first media request (reading the page, yt-dlp's generic extractor, choosing the formats,
+starting the fetcher). The command is killed at its first media request: the rest is the fetch,
+which ``fetch_bench.py`` times.
+
+Rounds interleave the source trees given (``--tree NAME=SRC`` runs ``mediadl`` with
+``PYTHONPATH=SRC``; an empty SRC is the installed mediadl). Each tree keeps its own data folder
+across its runs, so its caches (the URL and embed indexes) are what a second run finds: one
+untimed run per tree fills them first.
+
+    .venv/bin/python bench/first_request.py [--payload progressive] [--runs 7] \\
+        [--tree before=/path/to/old/src] [--tree after=]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fetch_bench import BIN, HOST, MODES, PAGES, child_env
+from mediadl_fixtures import FixtureSite, running_site
+
+Seen = list[tuple[float, str]]
+"""(monotonic time the request's head was read, path), in order."""
+TIMEOUT = 60.0
+
+
+def record(seen: Seen) -> None:
+    """Note every request the fixture site reads (wraps its handler in this process)."""
+    original = FixtureSite._respond
+
+    async def respond(self: FixtureSite, exchange: Any) -> bool:
+        seen.append((time.monotonic(), exchange.req.path))
+        return await original(self, exchange)
+
+    FixtureSite._respond = respond  # type: ignore[method-assign]
+
+
+def one(url: str, env: dict[str, str], out: Path, seen: Seen) -> tuple[float, float]:
+    """Seconds from exec to the page's request and to the first media request."""
+    seen.clear()
+    command = [str(BIN / "mediadl"), "get", "--no-metadata", "-o", str(out), url]
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        while not _media(seen) and proc.poll() is None:
+            if time.monotonic() - started > TIMEOUT:
+                raise TimeoutError(f"no media request within {TIMEOUT} s")
+            time.sleep(0.002)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        _, err = proc.communicate()
+    media = _media(seen)
+    if not media:
+        raise RuntimeError(f"mediadl ended without a media request: {err.decode()[-500:]}")
+    page = min(t for t, path in seen if "/pages/" in path)
+    return page - started, media[0] - started
+
+
+def _media(seen: Seen) -> list[float]:
+    return [t for t, path in list(seen) if "/pages/" not in path]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--payload", choices=sorted(PAGES), default="progressive")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--tree", action="append", default=[], help="NAME=SRC (repeatable)")
+    args = parser.parse_args(argv)
+    trees = [tuple(t.split("=", 1)) for t in args.tree] or [("mediadl", "")]
+    seen: Seen = []
+    record(seen)
+    load_before = os.getloadavg()
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in trees}
+    with running_site(HOST, **MODES["per-connection"]) as site, tempfile.TemporaryDirectory() as d:
+        url = site.url(PAGES[args.payload])
+        envs, first = {}, {}
+        for name, src in trees:
+            (Path(d) / name).mkdir()
+            envs[name] = child_env(Path(d) / name)
+            if src:
+                envs[name]["PYTHONPATH"] = src
+            first[name] = one(url, envs[name], Path(d) / name / "out", seen)  # fills the caches
+        for run in range(args.runs):
+            for name, _ in trees if run % 2 == 0 else reversed(trees):
+                times[name].append(one(url, envs[name], Path(d) / name / "out", seen))
+    load_after = os.getloadavg()
+    _report(times, first, args.payload, (load_before, load_after))
+    return 0
+
+
+def _report(
+    times: dict[str, list[tuple[float, float]]],
+    first: dict[str, tuple[float, float]],
+    payload: str,
+    load: tuple[tuple[float, float, float], tuple[float, float, float]],
+) -> None:
+    print(f"`mediadl get --no-metadata` of the {payload} page, seconds from exec (medians)\n")
+    print("| tree | runs | page request | first media request | page → media |")
+    print("|---|---:|---:|---:|---:|")
+    for name, samples in times.items():
+        page = statistics.median(p for p, _ in samples)
+        media = statistics.median(m for _, m in samples)
+        between = statistics.median(m - p for p, m in samples)
+        print(f"| {name} | {len(samples)} | {page:.3f} | {media:.3f} | {between:.3f} |")
+    for name, (page, media) in first.items():
+        print(f"| {name}, empty caches | 1 | {page:.3f} | {media:.3f} | {media - page:.3f} |")
+    print()
+    for name, samples in times.items():
+        print(f"{name}: " + ", ".join(f"{p:.3f}/{m:.3f}" for p, m in samples))
+    print(f"\nload average (1/5/15 min): {_load(load[0])} before, {_load(load[1])} after")
+
+
+def _load(load: tuple[float, float, float]) -> str:
+    return " / ".join(f"{x:.1f}" for x in load)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
