@@ -70,6 +70,21 @@ async def test_a_small_file_streamed_is_one_request(
     assert asked(site) == [f"bytes={start}-"]
 
 
+async def test_a_slow_reader_is_no_reason_for_a_second_connection(
+    site: FixtureSite, format_for: FormatFor, fast: Settings, source: bytes
+) -> None:
+    """The reader takes a second or more over the file; the site would send it in a moment: the
+    time the stream waits for its reader isn't the site's, and a second request would only pile
+    bytes up ahead of the reader."""
+    site.reset_counters()
+    received = bytearray()
+    async for chunk in stream_format(format_for("progressive"), fast):
+        received += chunk
+        await asyncio.sleep(0.1)
+    assert received == source
+    assert asked(site) == ["bytes=0-"]
+
+
 def test_a_server_that_ignores_ranges_is_read_in_one_response(
     site: FixtureSite, format_for: FormatFor, fast: Settings, tmp_path: Path, source: bytes
 ) -> None:
