@@ -146,9 +146,13 @@ class SiteProcess(Processes):
 class ServeProcess(Processes):
     """``mediadl serve`` with its per-client limits lifted: every bench client is 127.0.0.1."""
 
-    def __init__(self, data: Path, extra: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data: Path, extra: dict[str, str] | None = None, *, pythonpath: str | None = None
+    ) -> None:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIADL_")}
+        if pythonpath:  # another source tree of mediadl (an A/B run)
+            env |= {"PYTHONPATH": pythonpath, "PYTHONDONTWRITEBYTECODE": "1"}
         env |= {
             "MEDIADL_SECRET": SECRET,
             "PYTHONFAULTHANDLER": "1",  # a crash shows where it happened

@@ -39,6 +39,20 @@ def test_get_mp3_gives_an_mp3(site: FixtureSite, tmp_path: Path) -> None:
     assert probe(path).audio is not None
 
 
+def test_get_of_a_small_file_asks_the_site_for_it_once(site: FixtureSite, tmp_path: Path) -> None:
+    site.reset_counters()
+    done = mediadl("get", site.pages["video"], "-o", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    (path,) = tmp_path.iterdir()
+    got, source = probe(path), probe(site.media["progressive"])
+    assert got.duration is not None and source.duration is not None
+    assert abs(got.duration - source.duration) < 0.1
+    assert got.video is not None and source.video is not None
+    assert got.video.height == source.video.height
+    asked = [r.range for r in site.stats.log if r.path == "/media/progressive.mp4"]
+    assert asked == ["bytes=0-"]
+
+
 def test_json_reports_each_item_of_a_playlist(site: FixtureSite, tmp_path: Path) -> None:
     done = mediadl("get", site.pages["post"], "--json", "-o", str(tmp_path))
     assert done.returncode == 0, done.stderr

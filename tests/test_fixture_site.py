@@ -448,6 +448,14 @@ async def test_norange(site: FixtureSite, session: aiohttp.ClientSession) -> Non
         assert await r.read() == site.media["thumb"].read_bytes()
 
 
+async def test_maxrange(site: FixtureSite, session: aiohttp.ClientSession) -> None:
+    data = site.media["thumb"].read_bytes()
+    async with session.get(site.url("thumb", maxrange=100), headers={"Range": "bytes=10-"}) as r:
+        assert r.status == 206
+        assert r.headers["Content-Range"] == f"bytes 10-109/{len(data)}"
+        assert await r.read() == data[10:110]
+
+
 def test_badlength(site: FixtureSite) -> None:
     data = site.media["thumb"].read_bytes()
     conn = _conn(site)

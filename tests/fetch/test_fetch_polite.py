@@ -76,7 +76,8 @@ def test_a_cdn_that_answers_429_is_obeyed_and_the_file_still_comes_out_whole(
 ) -> None:
     # a site of its own: no connection of another test is still counted against this client
     with running_site(site.host, media=site.mediaset) as cdn:
-        # one connection allowed: the second request a download starts with is one too many
+        # one connection allowed: the second request (once the first one's rate shows that a
+        # second pays) is one too many
         url = cdn.url("progressive", latency=10, rate=2_000_000, connlimit=1, connretry=0.2)
         fmt = Format(id="p", url=url, protocol="https", ext="mp4")
         fetch_formats([FetchItem(fmt, tmp_path / "p.mp4")], settings=fast)
@@ -84,9 +85,10 @@ def test_a_cdn_that_answers_429_is_obeyed_and_the_file_still_comes_out_whole(
     assert (tmp_path / "p.mp4").read_bytes() == site.media["progressive"].read_bytes()
     statuses = [record.status for record in log]
     assert 429 in statuses  # it did try more than the CDN allows...
-    # ...then went down to what it allows: every later request was served
+    # ...then went down to what it allows: every later request was served (if any: the
+    # refused one's bytes may come on the first connection, which reads on instead)
     after = statuses[statuses.index(429) + 1 :]
-    assert after and set(after) == {206}
+    assert set(after) <= {206}
 
 
 def test_the_fixture_cdn_refuses_a_connection_past_its_allowance(site: FixtureSite) -> None:

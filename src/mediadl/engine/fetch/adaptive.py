@@ -223,6 +223,11 @@ class AdaptiveConcurrency:
         return Window(self._bytes, now - self._count_from, self._body_time)
 
     @property
+    def latency(self) -> float:
+        """Seconds from a request to its answer, smoothed over the last ones (0.05 at first)."""
+        return self._latency
+
+    @property
     def per_request_rate(self) -> float:
         """Bytes per second a receiving request got at the last level that paid off (0: unknown)."""
         return self._base.per_request if self._base is not None else 0.0

@@ -1,13 +1,33 @@
-"""Progressive HTTP: one file over several connections, by byte ranges.
+"""Progressive HTTP: one file, over one connection when that is as fast, else several by ranges.
 
-The first request asks for the first piece. Its answer says whether the server honours ``Range``
-(``206``) and how big the file is; a ``200`` means it doesn't, and that one response is read to the
-end on its own. Otherwise pieces are handed out from the front of the file to as many requests as
-:class:`AdaptiveConcurrency` allows. Each request costs a latency before its first byte, so a piece
-is an equal share of everything not yet received for each request the level allows (while the
-level may still grow, at most two seconds' worth, leaving work for the requests it adds): a file
-takes about one request per connection, and they finish together. A request left without work
-takes the second half of the largest piece still running.
+The first request asks for everything from the first byte wanted (``Range: bytes=N-``, open-ended;
+bounded only by a site's chunk size or a range already on disk). Its answer says whether the server
+honours ``Range`` (``206``) and how big the file is; a ``200`` means it doesn't, and that one
+response is read to the end on its own. Otherwise the size decides whether more connections pay:
+
+* Under a per-connection cap of ``r`` bytes a second (the only case where another connection brings
+  more bytes at all), ``R`` bytes left on one connection take ``R / r``. A second request sent now
+  answers one request latency ``L`` later, while the first reads on; then both share the rest:
+  ``(R + r·L) / (2r)``. It saves ``(R/r − L) / 2``: something once ``R > r·L``, and worth a request
+  (the site's work for it, a connection the first response gives up at the boundary, and nothing
+  gained at all when the cap is the server's or the machine's) once it saves ``STEAL_SECONDS``:
+  ``R ≥ r · (L + 2 · STEAL_SECONDS)``. ``L`` is the controller's measured latency; ``r`` the rate
+  the site gave one connection so far (time the output held a request back doesn't count: a slow
+  reader of a stream is no reason for more connections), or before any is measured
+  ``ASSUMED_RATE``. With 16 MiB/s and a loopback latency, a file under ~8.5 MiB is one request,
+  read to its end (its connection goes back to the pool).
+* Above it, the first request keeps only its first ``FIRST_PIECE`` bytes (it stops reading there
+  and its connection is closed: one lost connection per large file, against a first piece that
+  would otherwise be a request of its own) and the rest is handed out at once, as before: pieces
+  from the front of the file to as many requests as :class:`AdaptiveConcurrency` allows. Each
+  request costs a latency before its first byte, so a piece is an equal share of everything not
+  yet received for each request the level allows (while the level may still grow, at most two
+  seconds' worth, leaving work for the requests it adds): a file takes about one request per
+  connection, and they finish together. A ``206`` that is shorter than asked (a site that caps its
+  answers) or a first request bounded by a chunk size is read to its own end; nothing is cut.
+* A request left without work takes the second half of the largest piece still running, under the
+  same rule: so a file below the threshold from a slow site still gets a second connection once the
+  first one's rate is measured, and one from a fast site never does.
 
 Pieces go to a :class:`SpanOutput`: positional writes into a file (no buffering at all), or the
 slots of an :class:`InOrder` stream, handed out only within a window ahead of the consumer so
@@ -27,6 +47,7 @@ from mediadl.engine.fetch.base import Unsupported
 from mediadl.engine.fetch.client import HttpClient, Reply
 from mediadl.engine.fetch.ordering import InOrder, Slot
 from mediadl.engine.fetch.output import PartFile, Tally
+from mediadl.engine.fetch.rate import SiteRate
 from mediadl.engine.fetch.resume import Journal
 from mediadl.engine.fetch.retry import Backoff
 from mediadl.engine.fetch.transfer import Cursor, Resource, Sink, Source, Transfer
@@ -35,12 +56,19 @@ __all__ = ["FileSpans", "Progressive", "Span", "SpanOutput", "StreamSpans"]
 
 MiB = 1 << 20
 FIRST_PIECE = 2 * MiB
+"""What the first request keeps of a file worth several connections."""
+ASSUMED_RATE = 16 * MiB
+"""Bytes a second one connection is taken to bring until a rate is measured (~134 Mbit/s: a good
+line; a slower site shows itself within ``rate.MEASURE_SECONDS`` and gets a second connection
+then)."""
 DEFAULT_PIECE = 4 * MiB
 MIN_PIECE = 1 * MiB
 MAX_PIECE = 64 * MiB
 PIECE_SECONDS = 2.0
 MIN_STEAL = 256 * 1024
+"""Half the least a request is started for."""
 STEAL_SECONDS = 0.25
+"""The least time a new request must save to be worth making."""
 IDLE_POLL = 0.1
 
 
@@ -149,6 +177,9 @@ class Progressive:
         if self.have:
             start = self.have.end_of_range_at(start)
         self.max_piece = max(MIN_PIECE, min(MAX_PIECE, max_piece or MAX_PIECE))
+        self.chunk = self.max_piece if max_piece else None
+        """The site's largest request (yt-dlp's ``http_chunk_size``), when it has one."""
+        self.site_rate = SiteRate()
         self.pace, self.backoff, self.tally = pace, backoff, tally
         self._from = start if journal is None else 0
         """Where the bytes counted by ``tally`` begin (a journal's ranges count too)."""
@@ -158,6 +189,8 @@ class Progressive:
         self.ranged = False
         self.frontier = start
         self._running: dict[Span, asyncio.Task[None]] = {}
+        self._origin: dict[Span, int] = {}
+        """Where each running piece began."""
         self._known = False
         self._changed = asyncio.Event()
         self._failure: BaseException | None = None
@@ -166,8 +199,8 @@ class Progressive:
         """Fetch everything or raise; every request is finished or cancelled on return."""
         try:
             await self.pace.acquire()
-            first = Span(self.start, self._piece_end(self.start, min(FIRST_PIECE, self.max_piece)))
-            self.frontier = first.end or 0
+            first = Span(self.start, self._first_end())
+            self.frontier = first.end or self.start
             self._spawn(first, on_reply=lambda reply: self._first_reply(first, reply))
             await self._dispatch()
         finally:
@@ -191,8 +224,8 @@ class Progressive:
             )
         if reply.partial and reply.total is not None:
             self.total, self.ranged = reply.total, True
-            span.end = min(span.end or 0, reply.total)
-            self.frontier = min(self.frontier, reply.total)
+            span.end = self._first_answered(span, reply)
+            self.frontier = span.end
         else:  # Range ignored: this one response carries the whole file
             self.total = reply.length
             span.end = reply.length
@@ -202,6 +235,32 @@ class Progressive:
             self.output.end_at(self.total)
         self._known = True
         self._changed.set()
+
+    def _first_answered(self, span: Span, reply: Reply) -> int:
+        """Where the first request stops: the end of what it was answered (a site may cap its
+        answers), or ``FIRST_PIECE`` on when the rest is worth more connections."""
+        assert self.total is not None
+        end = self.total if span.end is None else min(span.end, self.total)
+        answered = reply.offset + (reply.length or 0)
+        if span.pos < answered < end:
+            return answered  # read to its own end; the rest comes in pieces as usual
+        if self.chunk is None and self._worth_splitting(self._left()):
+            return min(end, span.pos + FIRST_PIECE)
+        return end
+
+    def _left(self) -> int:
+        """Bytes of the file not fetched yet, nor on disk."""
+        assert self.total is not None
+        if self.have:
+            return self.total - self.have.covered()
+        return self.total - self.start
+
+    def _worth_splitting(self, remaining: int) -> bool:
+        """Whether ``remaining`` bytes on one request go faster enough on two (the module's
+        arithmetic): ``remaining ≥ r · (L + 2 · STEAL_SECONDS)``."""
+        rate = self.site_rate.rate or ASSUMED_RATE
+        least = rate * (self.pace.latency + 2 * STEAL_SECONDS)
+        return remaining >= max(2 * MIN_STEAL, least)
 
     async def _dispatch(self) -> None:
         while True:
@@ -232,14 +291,16 @@ class Progressive:
             self.client,
             self.source,
             span,
-            self.output.open(span),
+            self.site_rate.measure(self.output.open(span)),
             backoff=self.backoff,
             resource=self.resource,
             pace=self.pace,
             on_reply=on_reply,
+            on_end=lambda: self._read_on(span),
         )
         task = asyncio.get_running_loop().create_task(self._fetch(span, transfer))
         self._running[span] = task
+        self._origin[span] = span.pos
 
     async def _fetch(self, span: Span, transfer: Transfer) -> None:
         try:
@@ -253,11 +314,30 @@ class Progressive:
             if self._failure is None:
                 self._failure = exc
         finally:
-            del self._running[span]
+            del self._running[span], self._origin[span]
             self.pace.release()
             self._changed.set()
 
+    def _read_on(self, span: Span) -> None:
+        """``span`` reached where another piece begins while its response goes on: when that
+        piece has nothing yet (its request waits for a place, a 429's pause, an answer), it is
+        given back and ``span`` reads on, instead of closing its connection for a request that
+        would follow it anyway (and, at a site that counts connections, be refused again)."""
+        after = next((s for s, at in self._origin.items() if at == span.end), None)
+        if after is None or after.pos != span.end or after is span:
+            return
+        span.end, after.end = after.end, after.pos
+        self._running[after].cancel()
+
     # --- planning ---------------------------------------------------------------------------
+
+    def _first_end(self) -> int | None:
+        """The first request's end: none (the whole file), unless the site takes no more than a
+        chunk at a time or a range already on disk comes first."""
+        ends = [self.start + self.chunk] if self.chunk else []
+        following = self.have.next_start(self.start) if self.have else None
+        ends += [following] if following is not None else []
+        return min(ends, default=None)
 
     def _piece_end(self, pos: int, size: int) -> int:
         """``pos + size``, or sooner where a range already on disk begins."""
@@ -300,8 +380,7 @@ class Progressive:
             return None
         victim = max(spans, key=lambda s: (s.end or 0) - s.pos)
         remaining = (victim.end or 0) - victim.pos
-        least = max(MIN_STEAL, int(self.pace.per_request_rate * STEAL_SECONDS))
-        if remaining < 2 * least:
+        if not self._worth_splitting(remaining):
             return None
         middle = victim.pos + remaining // 2
         span = Span(middle, victim.end)

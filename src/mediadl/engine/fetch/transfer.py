@@ -11,7 +11,8 @@ ever. When tries run out, the ``fetch.*`` error names the host, the status and t
 context (format id, fragment).
 
 The cursor's ``end`` may shrink while the transfer runs (another worker took the rest); the
-transfer then stops there and closes its connection.
+transfer then stops there and closes its connection, unless ``on_end`` moves the end on again
+when it comes (the worker that took the rest hasn't begun: this response reads on instead).
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ class Transfer:
         resource: Resource | None = None,
         pace: Pace | None = None,
         on_reply: Callable[[Reply], None] | None = None,
+        on_end: Callable[[], None] | None = None,
     ) -> None:
         self.client = client
         self.source = source
@@ -92,6 +94,9 @@ class Transfer:
         self.pace = pace
         self.on_reply = on_reply
         """Called with the first good reply, before its body is read (it may move the end)."""
+        self.on_end = on_end
+        """Called when the cursor reaches its end while the response goes on (it may move the
+        end further, to read on rather than close the connection)."""
         self._eof = False
 
     @property
@@ -199,6 +204,9 @@ class Transfer:
                     continue
                 data, skip = data[skip:], 0
             end = cursor.end
+            if end is not None and cursor.pos + len(data) >= end and _goes_on(reply, end):
+                self._reached_end()
+                end = cursor.end
             if end is not None and cursor.pos + len(data) >= end:
                 await self._put(data[: end - cursor.pos])
                 if not reply.response.content.at_eof():
@@ -207,6 +215,10 @@ class Transfer:
             await self._put(data)
         if cursor.end is None:
             self._eof = True
+
+    def _reached_end(self) -> None:
+        if self.on_end is not None:
+            self.on_end()
 
     async def _put(self, data: bytes) -> None:
         if not data:
@@ -273,6 +285,11 @@ async def fetch_small(
     resource = Resource()
     await Transfer(client, source, Cursor(0), sink, backoff=backoff, resource=resource).run()
     return bytes(body), resource.url or source.url
+
+
+def _goes_on(reply: Reply, end: int) -> bool:
+    """Whether ``reply`` carries bytes past ``end``."""
+    return reply.length is None or reply.offset + reply.length > end
 
 
 retry_log = logging.getLogger("mediadl.fetch.retry")
