@@ -13,12 +13,28 @@ latest, when the connector closes); a connection whose place the gate wants back
 instead of going back to the pool. With ``keep``, at most that many idle connections per host
 stay open for reuse; one given back beyond them is closed (a pool shared by many streams,
 :mod:`~mediadl.engine.fetch.pool`).
+
+A kept connection can go bad while it sits idle, and the request that takes it next must not pay
+for it. aiohttp (3.14) sometimes re-arms its read timer on a connection after its response is over
+and it went back to the pool (a reader draining a body whose end was held back by flow control
+resumes reading, and that resume parses the end, releasing the connection, then re-arms
+``sock_read``: aio-libs/aiohttp#12953, whose fix misses this case). The timer fires
+``read_timeout`` seconds later on the idle connection and leaves its error there, and aiohttp's
+pool hands the connection out again, since it only checks that it is open: the next request on it
+failed at once with ``fetch.timeout``. So :meth:`GuardedConnector.connect` looks at every kept
+connection it hands out and drops one that holds an error or must close (another is taken, or a
+new one made). Whether a connection was kept or new is told by aiohttp's public tracing
+(:func:`reuse_tracing`, on every session of the fetcher). A kept connection the site closed while
+it was idle fails its request instead; the client tries such a GET once more under
+:func:`new_connections_only` (see ``client._send``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
@@ -27,10 +43,65 @@ from mediadl.engine.egress import EgressPolicy, parse_host_address
 from mediadl.engine.fetch.hostgate import Place, gate_for
 from mediadl.engine.proxy import Proxy, proxy_addresses, tunnel_async
 
-__all__ = ["GuardedConnector", "PeerCheck", "ProxiedConnector"]
+__all__ = [
+    "GuardedConnector",
+    "PeerCheck",
+    "ProxiedConnector",
+    "new_connections_only",
+    "reuse_tracing",
+    "took_kept",
+]
 
 PeerCheck = Callable[[str, str], None]
 """``(peer_ip, host)`` of every new connection; raise ``errors.LinkForbidden`` to refuse it."""
+
+
+_kept: ContextVar[bool | None] = ContextVar("mediadl_kept_connection", default=None)
+"""Whether the connection this task's request took last was a kept one (``None``: untraced)."""
+_new_only: ContextVar[bool] = ContextVar("mediadl_new_connections_only", default=False)
+
+
+def reuse_tracing() -> aiohttp.TraceConfig:
+    """Tracing that tells the connector (and the request) whether each connection was kept.
+
+    aiohttp awaits these signals inside ``connect`` in the requesting task, so a context
+    variable set here is seen by the connector and, after the request, by the client."""
+    config = aiohttp.TraceConfig()
+    config.on_connection_reuseconn.append(_note_kept)
+    config.on_connection_create_end.append(_note_new)
+    return config
+
+
+async def _note_kept(_session: object, _context: object, _params: object) -> None:
+    _kept.set(True)
+
+
+async def _note_new(_session: object, _context: object, _params: object) -> None:
+    _kept.set(False)
+
+
+def took_kept() -> bool:
+    """Whether this task's last request went out on a kept connection (as traced)."""
+    return bool(_kept.get())
+
+
+@contextmanager
+def new_connections_only() -> Iterator[None]:
+    """Requests of this task inside get a new connection: every kept one the pool offers them
+    is closed (the site likely closed those it kept as long, as it did the one that failed)."""
+    token = _new_only.set(True)
+    try:
+        yield
+    finally:
+        _new_only.reset(token)
+
+
+def _spoiled(protocol: Any) -> bool:
+    """A kept connection that must not carry another request: closed, holding an error (a
+    timer that fired while it was idle), or marked to close."""
+    if protocol is None or not protocol.is_connected():
+        return True
+    return bool(getattr(protocol, "should_close", False))
 
 
 class GuardedConnector(aiohttp.TCPConnector):
@@ -49,6 +120,18 @@ class GuardedConnector(aiohttp.TCPConnector):
         self.host_limit = host_limit
         self.keep = keep
         self._places: set[Place] = set()
+
+    async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:
+        """A connection for ``req``; a kept one that went bad while idle is closed and another
+        taken (see the module's docstring), and none is kept under ``new_connections_only``."""
+        while True:
+            _kept.set(None)
+            connection = await super().connect(req, traces, timeout)
+            if not _kept.get():
+                return connection  # a new one (or untraced: aiohttp's own check only)
+            if not _new_only.get() and not _spoiled(connection.protocol):
+                return connection
+            connection.close()
 
     async def _resolve_host(self, host: str, port: int, traces: Any = None) -> Any:
         """Every address ``host`` stands for (literal in any notation, DNS answers, after every
