@@ -146,9 +146,10 @@ class SiteProcess(Processes):
 class ServeProcess(Processes):
     """``mediadl serve`` with its per-client limits lifted: every bench client is 127.0.0.1."""
 
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, extra_env: dict[str, str] | None = None) -> None:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIADL_")}
+        env |= extra_env or {}
         env |= {
             "MEDIADL_SECRET": SECRET,
             "PYTHONFAULTHANDLER": "1",  # a crash shows where it happened
