@@ -16,6 +16,10 @@ on each other. Such streams may also borrow the connections of one
 :class:`~mediadl.engine.fetch.pool.SharedPool` (``pool``) instead of opening their own: a
 server's tunnels then reuse kept-alive connections.
 
+A kept-alive connection that went bad while idle is no failure of the site's: the connector drops
+one that holds an error, and a GET whose kept connection fails before any answer goes again once
+on a new connection (:func:`_send`).
+
 Statuses and transport failures become :class:`RequestFailed`, which says whether trying again can
 help and which ``fetch.*`` error the person sees if it never does. A site that answers slowly on
 purpose is one too: each request must bring its first body byte within ``first_byte_timeout``

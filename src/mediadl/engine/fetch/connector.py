@@ -5,7 +5,9 @@ is tried, and the address each new connection reached; :class:`ProxiedConnector`
 connection as a tunnel through the proxy to the checked address (:mod:`mediadl.engine.proxy`).
 Both override aiohttp's ``TCPConnector`` hooks (``_resolve_host``, ``_create_connection``,
 ``_wrap_create_connection``), the ones aiohttp-socks overrides too, and ``_release`` (where a
-connection goes back to the pool).
+connection goes back to the pool). They are private: :mod:`~mediadl.engine.fetch.hooks` declares
+them as an internal and, when one is missing, changed or disabled, the connector keeps the same
+guard through public aiohttp (``GuardedConnector.private`` is then False).
 
 With ``host_limit``, each new connection first takes a place at its host's process-wide
 :class:`~mediadl.engine.fetch.hostgate.HostGate` and gives it back when it closes (or, at the
