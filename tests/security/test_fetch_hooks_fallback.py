@@ -8,6 +8,7 @@ run. Disabled (``disable_internals``) or found changed, they are replaced by pub
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -106,12 +107,13 @@ async def test_a_changed_hook_is_found_and_the_public_way_taken(
     """``_resolve_host`` takes one more parameter in this 'newer aiohttp'."""
     original: Callable[..., Any] = aiohttp.TCPConnector._resolve_host
 
-    async def changed(self: Any, host: str, port: int, traces: Any = None, *, extra: Any = None):
+    async def newer(self: Any, host: str, port: int, traces: Any = None, *, extra: Any = None):
         return await original(self, host, port, traces=traces)
 
-    monkeypatch.setattr(aiohttp.TCPConnector, "_resolve_host", changed)
-    monkeypatch.setattr(hooks, "_PROBLEM", False)  # looked at again
-    with internals.isolated():
+    monkeypatch.setattr(aiohttp.TCPConnector, "_resolve_host", newer)
+    hooks.changed.cache_clear()  # looked at again, and again after the test
+    with internals.isolated(), contextlib.ExitStack() as after:
+        after.callback(hooks.changed.cache_clear)
         async with HttpClient(guarded, resolver=FakeResolver()) as client:
             url = hostile.url("/plain-video").replace("127.0.0.2", "public.example")
             assert b"a plain video" in await client.read_small(url, {}, limit=1 << 20)

@@ -25,6 +25,7 @@ aiohttp instead, with the same guard:
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -35,7 +36,14 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from mediadl.engine import internals
 
-__all__ = ["HOOKS", "CheckingResolver", "connecting_host", "private_hooks"]
+__all__ = [
+    "HOOKS",
+    "CheckingResolver",
+    "changed",
+    "connecting_host",
+    "default_resolver",
+    "private_hooks",
+]
 
 HOOKS = internals.declare(
     "aiohttp.TCPConnector._resolve_host/_create_connection/_wrap_create_connection/_release",
@@ -57,8 +65,10 @@ connecting_host: ContextVar[str] = ContextVar("mediadl_connecting_host", default
 """The host the connector is connecting to in this task (for the checks' messages, the gate)."""
 
 
-def _changed() -> str | None:
-    """What differs from the hooks the overrides expect (``None``: nothing)."""
+@functools.cache
+def changed() -> str | None:
+    """What differs from the hooks the overrides expect (``None``: nothing); looked at once,
+    the classes don't change (``changed.cache_clear()`` looks again)."""
     for name, params in _EXPECTED.items():
         found = _parameters(name)
         if found != params:
@@ -79,19 +89,13 @@ def _parameters(name: str) -> tuple[str, ...] | None:
         return None
 
 
-_PROBLEM: str | bool | None = False
-"""What :func:`_changed` found, looked at once per process (``False``: not yet)."""
-
-
 def private_hooks() -> bool:
     """Whether a new connector may use aiohttp's private hooks (else it goes public)."""
-    global _PROBLEM  # noqa: PLW0603 - looked at once, the classes don't change
     if not HOOKS.usable():
         return False
-    if _PROBLEM is False:
-        _PROBLEM = _changed()
-    if isinstance(_PROBLEM, str):
-        HOOKS.fell_back(_PROBLEM)
+    problem = changed()
+    if problem is not None:
+        HOOKS.fell_back(problem)
         return False
     HOOKS.worked()
     return True
