@@ -163,7 +163,7 @@ class Settings(BaseSettings):
     )
     disable_internals: Annotated[list[str], NoDecode] = Field(
         default=[],
-        description="Private yt-dlp or Python internals mediadl should not use (names as "
+        description="Private yt-dlp, aiohttp or Python internals mediadl should not use (names as "
         "'mediadl doctor' lists them, comma-separated; * for all): their public fallback is "
         "used instead.",
     )
