@@ -2,7 +2,7 @@
 clients pulling the file from the fixture site directly (the limit) and through nginx as a plain
 reverse proxy (what a proxying server costs at best); then resolve latency and tunnel memory.
 
-    .venv/bin/python bench/server_bench.py [--quick] [--out bench/results.md]
+    .venv/bin/python bench/server_bench.py [--quick] [--pool-off-too] [--out bench/results.md]
 
 Everything runs on this machine: the fixture site on 127.0.0.2 (a process of its own), the server
 on 127.0.0.1, nginx on 127.0.0.4 (Debian's ``nginx``, run as ``nobody`` from a temporary folder).
@@ -184,12 +184,20 @@ def open_tunnels(serve: ServeProcess, url: str, count: int) -> dict[str, float]:
 
 
 @contextmanager
-def running() -> Iterator[tuple[SiteProcess, ServeProcess, NginxProxy]]:
+def running(
+    pool_off: bool,
+) -> Iterator[tuple[SiteProcess, ServeProcess, NginxProxy, ServeProcess | None]]:
+    """The site, mediadl serve, nginx and, with ``pool_off``, a second mediadl serve whose
+    tunnels open their own connections (``MEDIADL_TUNNEL_POOL=false``)."""
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         site = stack.enter_context(SiteProcess("127.0.0.2", free_port("127.0.0.2")))
         serve = stack.enter_context(ServeProcess(Path(tmp) / "serve"))
         nginx = stack.enter_context(NginxProxy(site.base))
-        yield site, serve, nginx
+        off = None
+        if pool_off:
+            unpooled = ServeProcess(Path(tmp) / "off", {"MEDIADL_TUNNEL_POOL": "false"})
+            off = stack.enter_context(unpooled)
+        yield site, serve, nginx, off
 
 
 def main() -> int:
@@ -198,11 +206,16 @@ def main() -> int:
     parser.add_argument("--clients", type=int, nargs="*", default=list(CLIENTS))
     parser.add_argument("--out", type=Path, help="write the server section of this file")
     parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (medians)")
+    parser.add_argument(
+        "--pool-off-too",
+        action="store_true",
+        help="also a server with the tunnels' shared pool off, in the same rounds",
+    )
     args = parser.parse_args()
     budget = ROUND_BYTES // (10 if args.quick else 1)
     runs: list[Run] = []
     load = [os.getloadavg()]
-    with running() as (site_proc, serve, nginx):
+    with running(args.pool_off_too) as (site_proc, serve, nginx, off):
         site = site_proc.site
         file_url = site.url("progressive")
         size = site_proc.media_size("progressive")
@@ -215,6 +228,12 @@ def main() -> int:
             ("mediadl", "file", passthrough, size, serve),
             ("mediadl", "DASH remux", dash, dash_size, serve),
         ]
+        if off is not None:
+            cases += [
+                ("mediadl, pool off", "file", off.tunnel(site.pages["video"]), size, off),
+                ("mediadl, pool off", "DASH remux", off.tunnel(site.pages["dash"], quality=720),
+                 dash_size, off),
+            ]  # fmt: skip
         for _ in range(args.rounds):
             for clients in args.clients:
                 for target, payload, url, nbytes, procs in cases:
@@ -223,8 +242,9 @@ def main() -> int:
                     run = pull(target, payload, url, clients, nbytes, procs, budget)
                     print(row(run), flush=True)
                     runs.append(run)
-                    if serve.proc.poll() is not None:
-                        raise SystemExit(f"mediadl serve exited ({serve.proc.returncode})")
+                    for server in (serve, off):
+                        if server is not None and server.proc.poll() is not None:
+                            raise SystemExit(f"mediadl serve exited ({server.proc.returncode})")
         latency = resolve_latency(serve, site, 50 if args.quick else 200)
     with tempfile.TemporaryDirectory() as tmp, ServeProcess(Path(tmp)) as fresh, long_file() as url:
         memory = open_tunnels(fresh, fresh.tunnel(url), OPEN_TUNNELS)  # a server of its own

@@ -91,11 +91,10 @@ class Settings(BaseSettings):
         "after a minute without pushback.",
     )
     tunnel_pool: bool = Field(
-        default=False,
+        default=True,
         description="Tunnels borrow their connections to a site from one shared keep-alive pool "
-        "instead of opening their own (fewer TCP and TLS handshakes for many small files). Off "
-        "by default: on the fixture site a reused connection now and then failed an HLS feed at "
-        "once with fetch.timeout, and the cause is not found yet.",
+        "instead of opening their own (fewer TCP and TLS handshakes for many small files). "
+        "Off: each tunnel opens its own connections, as downloads do.",
     )
     fetch_retries: int = Field(
         default=10,
@@ -178,7 +177,7 @@ class Settings(BaseSettings):
     )
     disable_internals: Annotated[list[str], NoDecode] = Field(
         default=[],
-        description="Private yt-dlp or Python internals mediadl should not use (names as "
+        description="Private yt-dlp, aiohttp or Python internals mediadl should not use (names as "
         "'mediadl doctor' lists them, comma-separated; * for all): their public fallback is "
         "used instead.",
     )

@@ -1,4 +1,4 @@
-"""The private internals of yt-dlp and CPython that mediadl leans on, each with a public fallback.
+"""The private internals of yt-dlp, aiohttp and CPython mediadl leans on, each with a fallback.
 
 yt-dlp moves weekly and an operator may take a newer one than mediadl was tested with, so no
 private name is used bare: each is declared here as an :class:`Internal` with the public

@@ -12,10 +12,10 @@ alone; only a start past the end (``416``) asks with one ``Range: bytes=0-0`` re
 refusal can say the size. For HLS the media playlist's durations times the bitrate give an
 estimate.
 
-With ``tunnel_pool`` on, a server opens its formats with :func:`pooled_opener`: every stream's
-requests then reuse the connections of one :class:`~mediadl.engine.fetch.pool.SharedPool` (a
-reverse proxy's keep-alive upstream pool), instead of each stream opening its own. It is off by
-default until an HLS feed that now and then failed at once on a reused connection is explained.
+With ``tunnel_pool`` on (the default), a server opens its formats with :func:`pooled_opener`:
+every stream's requests then reuse the connections of one
+:class:`~mediadl.engine.fetch.pool.SharedPool` (a reverse proxy's keep-alive upstream pool),
+instead of each stream opening its own.
 """
 
 from __future__ import annotations

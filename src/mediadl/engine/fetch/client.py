@@ -16,6 +16,10 @@ on each other. Such streams may also borrow the connections of one
 :class:`~mediadl.engine.fetch.pool.SharedPool` (``pool``) instead of opening their own: a
 server's tunnels then reuse kept-alive connections.
 
+A kept-alive connection that went bad while idle is no failure of the site's: the connector drops
+one that holds an error, and a GET whose kept connection fails before any answer goes again once
+on a new connection (:func:`_send`).
+
 Statuses and transport failures become :class:`RequestFailed`, which says whether trying again can
 help and which ``fetch.*`` error the person sees if it never does. A site that answers slowly on
 purpose is one too: each request must bring its first body byte within ``first_byte_timeout``
@@ -40,7 +44,14 @@ from aiohttp.abc import AbstractResolver
 
 from mediadl import errors
 from mediadl.engine.egress import EgressPolicy
-from mediadl.engine.fetch.connector import GuardedConnector, PeerCheck, ProxiedConnector
+from mediadl.engine.fetch.connector import (
+    GuardedConnector,
+    PeerCheck,
+    ProxiedConnector,
+    new_connections_only,
+    reuse_tracing,
+    took_kept,
+)
 from mediadl.engine.fetch.hostgate import HostGate, gate_for
 from mediadl.engine.fetch.rate import ByteRate
 from mediadl.engine.proxy import proxy_of
@@ -333,10 +344,7 @@ class HttpClient:
         origin = host_of(url)
         for _ in range(MAX_REDIRECTS + 1):
             sent = {**_headers_at(headers, url, origin), **extra}
-            try:
-                response = await session.request("GET", url, headers=sent, allow_redirects=False)
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                raise failure_from(exc) from exc
+            response = await _send(session, url, sent)
             location = response.headers.get("Location")
             if response.status not in _REDIRECTS or not location:
                 return response
@@ -350,6 +358,33 @@ class HttpClient:
                     detail="redirected away from the web",
                 )
         raise RequestFailed(errors.FetchFailed, retryable=False, detail="too many redirects")
+
+
+async def _send(
+    session: aiohttp.ClientSession, url: str, headers: Mapping[str, str]
+) -> aiohttp.ClientResponse:
+    """GET ``url`` once. A kept connection that fails before any answer (the site closed it
+    while it was idle and our request crossed its FIN, or it broke) is no answer from the site:
+    the GET, idempotent, goes again on a new connection, once, as browsers do. aiohttp tries
+    once more by itself, but on whatever the pool gives next, often another connection the site
+    closed at the same time."""
+    try:
+        return await session.request("GET", url, headers=headers, allow_redirects=False)
+    except _STALE as exc:
+        if isinstance(exc, aiohttp.ClientConnectorError) or not took_kept():
+            raise failure_from(exc) from exc
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        raise failure_from(exc) from exc
+    try:
+        with new_connections_only():
+            return await session.request("GET", url, headers=headers, allow_redirects=False)
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        raise failure_from(exc) from exc
+
+
+_STALE = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, aiohttp.ServerTimeoutError)
+"""How a kept connection that went bad fails before its answer (a new one's connect errors,
+``ClientConnectorError``, are the site's)."""
 
 
 def guarded_connector(
@@ -382,7 +417,8 @@ def guarded_connector(
 def new_session(settings: Settings, connector: aiohttp.BaseConnector) -> aiohttp.ClientSession:
     """A session over ``connector`` as the fetcher uses it: bytes as sent (no decompression, no
     automatic ``Accept-Encoding``), no cookie jar (each request carries its own), the connect
-    and read deadlines of ``settings``."""
+    and read deadlines of ``settings``, and tracing that tells kept connections from new ones
+    (:func:`~mediadl.engine.fetch.connector.reuse_tracing`)."""
     timeout = aiohttp.ClientTimeout(
         total=None,
         connect=None,
@@ -396,6 +432,7 @@ def new_session(settings: Settings, connector: aiohttp.BaseConnector) -> aiohttp
         cookie_jar=aiohttp.DummyCookieJar(),
         skip_auto_headers=("Accept-Encoding",),
         read_bufsize=1 << 18,
+        trace_configs=[reuse_tracing()],
     )
 
 

@@ -20,6 +20,10 @@ it is tried and its peer after. A reused connection is one of those, kept under 
 and port (aiohttp never hands a connection to another host): a later request reaches the
 address that was checked, whatever the name resolves to meanwhile.
 
+Why a connection kept long is safe to reuse: the connector hands out no kept connection that
+went bad while idle (one aiohttp left an error on, or one the site closed: the GET then goes
+again on a new connection), see :mod:`~mediadl.engine.fetch.connector`.
+
 A pool belongs to one event loop (aiohttp's sessions do); a client on another loop gets no
 session from it and makes its own.
 """
