@@ -165,3 +165,27 @@ async def test_past_the_wait_a_tunnel_is_told_the_server_is_busy(
             assert not first.done(), "the tunnel that has the place goes on"
         finally:
             await leave(first)
+
+
+async def test_a_client_that_leaves_before_the_first_byte_gives_the_place_back(
+    launch: Callable[..., Server], site: FixtureSite, tmp_path: Path
+) -> None:
+    """An mp3 whose site stalls before ffmpeg has a first byte to send: the client leaving then
+    (the tunnel's handler is cancelled, no answer started) still gives the only place back, so
+    the next remux gets it and nobody waits in line."""
+    server = launch("early", **ONE_PLACE)
+    async with httpx.AsyncClient(timeout=120) as client:
+        page = site.url("/pages/audio.html", stall=2_000, stallsecs=3600)
+        sound = await links(client, server, page, audio="mp3")
+        assert sound["mode"] == "transcode"
+        early = asyncio.create_task(client.get(sound["tunnel"]))
+        await until(client, sound["events"], stage("mux"))
+        await leave(early)
+        await until(client, sound["events"], stage("error"))  # the server saw it leave
+        after = await links(client, server, site.pages["dash"], quality=360)
+        pulling = asyncio.create_task(client.get(after["tunnel"]))
+        first = await until(
+            client, after["events"], lambda s: s["stage"] in ("queued", "start", "done")
+        )
+        assert first["stage"] != "queued", "the place of the client that left was never freed"
+        assert_whole_remux(await pulling, tmp_path)

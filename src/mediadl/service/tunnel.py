@@ -136,32 +136,41 @@ async def _remux(
         del response.headers["content-length"]  # unknown: not 0
         return response
     place = await ctx.ffmpeg.take(reporter.queued)
-    reporter.stage("mux", mode=mode)
-    job = RemuxStream(plan, ctx.feeder, feeds, ctx.settings)
+    job: RemuxStream | None = None
 
     async def close() -> None:
         """ffmpeg ended (killed at worst), then its place goes to the next in line."""
         try:
-            await job.aclose()
+            if job is not None:
+                await job.aclose()
         finally:
             place.release()
 
-    try:
+    try:  # until the body owns it, every way out (a client leaving too) gives the place back
+        reporter.stage("mux", mode=mode)
+        job = RemuxStream(plan, ctx.feeder, feeds, ctx.settings)
         await job.start()
+        estimate = await _estimate(ctx, plan, feeds, job)
+        if estimate:
+            headers["Estimated-Content-Length"] = str(estimate)
+        reporter.stage("start", mode=mode, estimate=estimate)
+        body = _remux_body(ctx, job, reporter, close)
     except BaseException:
         await close()
         raise
+    return ClosingStream(body, close=close, reporter=reporter, headers=headers)
+
+
+async def _estimate(
+    ctx: ServiceContext, plan: Plan, feeds: list[Feed], job: RemuxStream
+) -> int | None:
+    """The output's size when it can be told (``ContentTooLarge`` past ``max_filesize``)."""
     estimate = estimate_output(plan, feeds)
-    if estimate is None and mode == "transcode" and plan.video is None:
+    if estimate is None and delivery_mode(plan) == "transcode" and plan.video is None:
         estimate = estimate_output(plan, feeds, await job.source_duration())
     if (error := too_large(ctx.settings, estimate)) is not None:
-        await close()
         raise error
-    if estimate:
-        headers["Estimated-Content-Length"] = str(estimate)
-    reporter.stage("start", mode=mode, estimate=estimate)
-    body = _remux_body(ctx, job, reporter, close)
-    return ClosingStream(body, close=close, reporter=reporter, headers=headers)
+    return estimate
 
 
 async def _remux_body(
