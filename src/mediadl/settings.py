@@ -179,7 +179,8 @@ class Settings(BaseSettings):
         default=[],
         description="Private yt-dlp, aiohttp or Python internals mediadl should not use (names as "
         "'mediadl doctor' lists them, comma-separated; * for all): their public fallback is "
-        "used instead.",
+        "used instead. Without aiohttp's connector hooks the fetcher refuses to go through "
+        "the proxy setting (it couldn't check where the proxy connects).",
     )
 
     # --- where links may lead (the egress guard) -------------------------------------------------
