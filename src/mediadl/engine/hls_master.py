@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from dataclasses import replace
 from urllib.parse import urljoin
 
 from mediadl.engine.codecs import CONTAINER_RULES, codec_family
+from mediadl.engine.fetch.hls import tag_attributes
 from mediadl.models import CancelToken, Plan
 from mediadl.settings import Settings
 
@@ -33,7 +33,6 @@ MASTER_LIMIT = 1 << 20
 """Bytes a master playlist may have (a real one is a few kilobytes)."""
 _VIDEO = frozenset({"h264", "hevc", "vp9", "vp8", "av1", "mpeg4", "theora"})
 _AUDIO = frozenset({"aac", "mp3", "opus", "vorbis", "flac", "ac3", "eac3", "alac"})
-_ATTRIBUTE = re.compile(r'([A-Z0-9-]+)=("[^"]*"|[^",]*)')
 _HLS = "m3u8_native"
 
 
@@ -47,12 +46,12 @@ def rendition_codec(text: str, master_url: str, video_url: str, audio_url: str) 
     for raw in text.splitlines():
         line = raw.strip()
         if line.startswith("#EXT-X-MEDIA:"):
-            media = _attributes(line)
+            media = tag_attributes(line.partition(":")[2])
             uri = media.get("URI")
             if media.get("TYPE") == "AUDIO" and uri and urljoin(master_url, uri) == audio_url:
                 groups.add(media.get("GROUP-ID", ""))
         elif line.startswith("#EXT-X-STREAM-INF:"):
-            pending = _attributes(line)
+            pending = tag_attributes(line.partition(":")[2])
         elif line and not line.startswith("#") and pending is not None:
             if urljoin(master_url, line) == video_url and variant is None:
                 variant = pending
@@ -70,11 +69,6 @@ def _audio_of(codecs: str) -> str | None:
     if len(video) != 1 or len(audio) != 1 or len(names) != 2:
         return None
     return audio[0]
-
-
-def _attributes(line: str) -> dict[str, str]:
-    body = line.partition(":")[2]
-    return {key: value.strip('"') for key, value in _ATTRIBUTE.findall(body)}
 
 
 def with_audio_claim(plan: Plan, settings: Settings, cancel: CancelToken | None = None) -> Plan:

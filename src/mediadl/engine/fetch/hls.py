@@ -19,7 +19,7 @@ from mediadl import errors
 from mediadl.engine.fetch.base import Unsupported
 from mediadl.engine.fetch.segments import KeyRef, Part, web_link
 
-__all__ = ["HlsOptions", "parse_media_playlist", "with_query"]
+__all__ = ["HlsOptions", "parse_media_playlist", "tag_attributes", "with_query"]
 
 _ATTRIBUTE = re.compile(r'([A-Z0-9-]+)=("[^"]*"|[^",]*)')
 _BYTERANGE = re.compile(r"(\d+)(?:@(\d+))?")
@@ -143,7 +143,7 @@ class _Reader:
         self.next_offset = start + length
 
     def key_tag(self, value: str) -> None:
-        attrs = _attributes(value)
+        attrs = tag_attributes(value)
         method = attrs.get("METHOD", "NONE").upper()
         if method == "NONE":
             self.key = None
@@ -159,7 +159,7 @@ class _Reader:
         self.key = _Key(uri, _iv(iv) if iv else None)
 
     def map_tag(self, value: str) -> None:
-        attrs = _attributes(value)
+        attrs = tag_attributes(value)
         uri = attrs.get("URI")
         if uri is None:
             raise errors.ContentInvalid("An EXT-X-MAP in the playlist has no URI.")
@@ -198,7 +198,8 @@ _TAGS = {
 }
 
 
-def _attributes(value: str) -> dict[str, str]:
+def tag_attributes(value: str) -> dict[str, str]:
+    """A tag's ``NAME=value`` list (after its ``:``), quotes taken off."""
     return {name: raw.strip('"') for name, raw in _ATTRIBUTE.findall(value)}
 
 
