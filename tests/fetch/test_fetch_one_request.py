@@ -169,3 +169,15 @@ def test_a_small_file_from_a_slow_site_still_gets_a_second_connection(
     assert (tmp_path / "out.mp4").read_bytes() == source
     ranges = asked(site)
     assert ranges[0] == "bytes=0-" and len(ranges) >= 2
+
+
+def test_under_the_persons_own_speed_cap_a_small_file_stays_one_request(
+    site: FixtureSite, format_for: FormatFor, fast: Settings, tmp_path: Path, source: bytes
+) -> None:
+    """The same slow pace, but set by ``fetch_rate_limit``, not the site: a second connection
+    would share the same cap, so the file stays one request."""
+    site.reset_counters()
+    capped = fast.model_copy(update={"fetch_rate_limit": 1_000_000})
+    fetch_formats([FetchItem(format_for("progressive"), tmp_path / "out.mp4")], settings=capped)
+    assert (tmp_path / "out.mp4").read_bytes() == source
+    assert asked(site) == ["bytes=0-"]

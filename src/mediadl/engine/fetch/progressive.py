@@ -13,9 +13,10 @@ response is read to the end on its own. Otherwise the size decides whether more 
   gained at all when the cap is the server's or the machine's) once it saves ``STEAL_SECONDS``:
   ``R ≥ r · (L + 2 · STEAL_SECONDS)``. ``L`` is the controller's measured latency; ``r`` the rate
   the site gave one connection so far (time the output held a request back doesn't count: a slow
-  reader of a stream is no reason for more connections), or before any is measured
-  ``ASSUMED_RATE``. With 16 MiB/s and a loopback latency, a file under ~8.5 MiB is one request,
-  read to its end (its connection goes back to the pool).
+  reader of a stream is no reason for more connections), or before any is measured, and under
+  the person's own speed cap (``fetch_rate_limit``), ``ASSUMED_RATE``. With 16 MiB/s and a
+  loopback latency, a file under ~8.5 MiB is one request, read to its end (its connection goes
+  back to the pool).
 * Above it, the first request keeps only its first ``FIRST_PIECE`` bytes (it stops reading there
   and its connection is closed: one lost connection per large file, against a first piece that
   would otherwise be a request of its own) and the rest is handed out at once, as before: pieces
@@ -258,7 +259,10 @@ class Progressive:
     def _worth_splitting(self, remaining: int) -> bool:
         """Whether ``remaining`` bytes on one request go faster enough on two (the module's
         arithmetic): ``remaining ≥ r · (L + 2 · STEAL_SECONDS)``."""
-        rate = self.site_rate.rate or ASSUMED_RATE
+        # under the person's own speed cap the rate measured is the cap's: more connections
+        # can't beat it, so the site counts as fast
+        measured = self.site_rate.rate if self.client.rate is None else None
+        rate = measured or ASSUMED_RATE
         least = rate * (self.pace.latency + 2 * STEAL_SECONDS)
         return remaining >= max(2 * MIN_STEAL, least)
 
