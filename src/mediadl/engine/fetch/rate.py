@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-__all__ = ["BURST_SECONDS", "MEASURE_SECONDS", "ByteRate", "SiteRate"]
+__all__ = ["BURST_SECONDS", "MEASURE_SECONDS", "ByteRate", "Sink", "SiteRate"]
 
 BURST_SECONDS = 0.25
 """How far ahead of the cap a download may run (it smooths the waits)."""
@@ -21,6 +21,8 @@ MEASURE_SECONDS = 0.1
 """Time spent waiting for the site before its rate is believed."""
 
 Sink = Callable[[int, bytes], Awaitable[None]]
+"""``(offset_in_resource, data)``: where a transfer puts what it reads; may wait (backpressure)
+or raise (too large, cancelled)."""
 
 
 class ByteRate:

@@ -20,22 +20,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mediadl import errors
 from mediadl.engine.fetch.adaptive import Pace
 from mediadl.engine.fetch.client import Headers, HttpClient, Reply, RequestFailed, host_of
+from mediadl.engine.fetch.rate import Sink
 from mediadl.engine.fetch.retry import Backoff
 
 __all__ = ["FRESH_START", "Cursor", "Resource", "Sink", "Source", "Transfer", "fetch_small"]
 
 FRESH_START = 16 * 1024
 """Bytes one try must bring for the count of failed tries to start again."""
-
-Sink = Callable[[int, bytes], Awaitable[None]]
-"""``(offset_in_resource, data)``; may wait (backpressure) or raise (too large, cancelled)."""
 
 
 @dataclass(slots=True, eq=False)
