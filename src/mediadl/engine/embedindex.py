@@ -29,14 +29,11 @@ changed: every extractor is asked, as yt-dlp does.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
 import re
 import sys
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -44,7 +41,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from mediadl.engine.internals import declare
-from mediadl.engine.urlindex import CANARY, RE_PARSER, Clause, required_literals
+from mediadl.engine.urlindex import CANARY, RE_PARSER, Clause, required_literals, write_cache
 
 __all__ = ["EMBED_REGEX", "LAZY", "EmbedIndex", "Pattern", "fold_page", "install"]
 
@@ -421,22 +418,6 @@ def _is_pattern(value: object) -> bool:
 
 
 def _write(path: Path, index: EmbedIndex) -> None:
-    """Atomically; a folder we can't write to only means building it again next time."""
-    temp: Path | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=".embed-index-")
-        temp = Path(name)
-        inert = [name for name, record in index.records.items() if not record]
-        by_pattern = {name: record for name, record in index.records.items() if record}
-        with os.fdopen(fd, "w") as out:
-            json.dump({"inert": inert, "by_pattern": by_pattern}, out, separators=(",", ":"))
-        temp.replace(path)
-        for old in path.parent.glob("embed-index-*.json"):  # a former yt-dlp's
-            if old != path:
-                old.unlink(missing_ok=True)
-    except OSError as exc:
-        log.debug("can't cache the embed index in %s: %s", path.parent, exc)
-        if temp is not None:
-            with contextlib.suppress(OSError):
-                temp.unlink(missing_ok=True)
+    inert = [name for name, record in index.records.items() if not record]
+    by_pattern = {name: record for name, record in index.records.items() if record}
+    write_cache(path, {"inert": inert, "by_pattern": by_pattern}, "embed-index")

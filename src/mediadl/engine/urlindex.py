@@ -38,7 +38,15 @@ from typing import Any, NamedTuple
 from mediadl.engine.internals import declare
 from mediadl.engine.suitable import base_method, default_suitable, fingerprint, needs_own_match
 
-__all__ = ["RE_PARSER", "VALID_URL", "UrlIndex", "first_suitable", "fold", "required_literals"]
+__all__ = [
+    "RE_PARSER",
+    "VALID_URL",
+    "UrlIndex",
+    "first_suitable",
+    "fold",
+    "required_literals",
+    "write_cache",
+]
 
 log = logging.getLogger("mediadl.ytdl")
 
@@ -318,19 +326,25 @@ def _read(path: Path) -> UrlIndex | None:
 
 
 def _write(path: Path, index: UrlIndex) -> None:
-    """Atomically; a folder we can't write to only means building it again next time."""
+    write_cache(path, index.requirements, "url-index")
+
+
+def write_cache(path: Path, data: object, stem: str) -> None:
+    """``data`` as JSON at ``path`` (``<stem>-<key>.json``), atomically, and the files of a
+    former yt-dlp's key removed; a folder we can't write to only means building it again."""
     temp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=".url-index-")
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{stem}-")
         temp = Path(name)
         with os.fdopen(fd, "w") as out:
-            json.dump(index.requirements, out, separators=(",", ":"))
+            json.dump(data, out, separators=(",", ":"))
         temp.replace(path)
-        for old in path.parent.glob("url-index-*.json"):  # a former yt-dlp's
+        for old in path.parent.glob(f"{stem}-*.json"):
             if old != path:
                 old.unlink(missing_ok=True)
     except OSError as exc:
-        log.debug("can't cache the URL index in %s: %s", path.parent, exc)
+        log.debug("can't cache %s in %s: %s", stem, path.parent, exc)
         if temp is not None:
-            temp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                temp.unlink(missing_ok=True)
