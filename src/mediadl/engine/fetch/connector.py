@@ -180,6 +180,7 @@ class GuardedConnector(aiohttp.TCPConnector):
         return connection
 
     def _check_literal(self, host: str) -> None:
+        """A host written as an address (in any notation) is checked as that address."""
         literal = parse_host_address(host)
         if literal is not None:
             self._peer_check(str(literal), host)
@@ -195,9 +196,7 @@ class GuardedConnector(aiohttp.TCPConnector):
         redirect) is checked before a connection to it is even tried."""
         if not self.private:
             return await super()._resolve_host(host, port, traces=traces)
-        literal = parse_host_address(host)
-        if literal is not None:
-            self._peer_check(str(literal), host)
+        self._check_literal(host)
         hosts = await super()._resolve_host(host, port, traces=traces)
         for resolved in hosts:
             self._peer_check(str(resolved["host"]), host)
