@@ -96,14 +96,21 @@ class StreamedMux:
                     os.close(fd)
             raise
         thumbnail, subtitles, ffmpeg = self._extra
-        args = build_args(
-            self.plan,
-            [f"pipe:{read}" for read, _ in pipes],
-            self.out,
-            thumbnail=thumbnail,
-            input_args=("-format_whitelist", INPUT_FORMATS),
-            subtitles=subtitles,
-        )
+        try:
+            args = build_args(
+                self.plan,
+                [f"pipe:{read}" for read, _ in pipes],
+                self.out,
+                thumbnail=thumbnail,
+                input_args=("-format_whitelist", INPUT_FORMATS),
+                subtitles=subtitles,
+            )
+        except BaseException:
+            for ends in pipes:
+                for fd in ends:
+                    os.close(fd)
+            self._unlink()
+            raise
         self._fed = [False] * len(pipes)
         reads = [read for read, _ in pipes]
         self._threads.append(
@@ -147,6 +154,12 @@ class StreamedMux:
     def _run(self, args: list[str], reads: list[int], ffmpeg: str | None) -> None:
         try:
             report = progress_reader(self.plan, {}, self._report)
+        except BaseException as exc:  # noqa: BLE001 - raised by wait() in the caller's thread
+            for fd in reads:  # no ffmpeg to hand them to: the feeders then see EPIPE and end
+                os.close(fd)
+            self._failure = exc
+            return
+        try:  # from here the read ends are run_ffmpeg's to close, whatever happens
             run_ffmpeg(args, cancel=self._stop, ffmpeg=ffmpeg, on_progress=report, pass_fds=reads)
         except BaseException as exc:  # noqa: BLE001 - raised by wait() in the caller's thread
             self._failure = exc
