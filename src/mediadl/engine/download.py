@@ -233,10 +233,11 @@ def _run(
     ]
     state = _Work(work, parts)
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch") as pool:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="fetch") as pool:
             job = pool.submit(fetch_formats, items, settings=settings, cancel=cancel)
             if plan.needs_ffmpeg:
-                plan = with_audio_claim(plan, settings, cancel)
+                # on a thread of its own too: its request runs a loop, and a caller's may run
+                plan = pool.submit(with_audio_claim, plan, settings, cancel).result()
                 # a part to probe after the fetch: its probe process loads PyAV meanwhile
                 state.prober = ProbeProcess() if unsure_parts(plan) else None
             state.cover = _cover(plan, work, settings)
