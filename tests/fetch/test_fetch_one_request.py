@@ -181,3 +181,21 @@ def test_under_the_persons_own_speed_cap_a_small_file_stays_one_request(
     fetch_formats([FetchItem(format_for("progressive"), tmp_path / "out.mp4")], settings=capped)
     assert (tmp_path / "out.mp4").read_bytes() == source
     assert asked(site) == ["bytes=0-"]
+
+
+@pytest.mark.parametrize("run", range(8))
+def test_a_stalled_first_try_then_a_second_connection_still_finishes(
+    run: int,
+    site: FixtureSite,
+    format_for: FormatFor,
+    fast: Settings,
+    tmp_path: Path,
+    source: bytes,
+) -> None:
+    """The first try stops after 200 kB until the read gives up; the site's measured rate then
+    makes a second connection worth it, and a piece it is given can be handed back before its
+    request even started: the download still ends, whole (it once waited forever then)."""
+    fmt = format_for("progressive", stall=200_000, stallfirst=1, stallsecs=5 + run / 100)
+    patient = fast.model_copy(update={"read_timeout": 1.0, "fetch_connections": 16})
+    fetch_formats([FetchItem(fmt, tmp_path / "out.mp4")], settings=patient)
+    assert (tmp_path / "out.mp4").read_bytes() == source

@@ -305,6 +305,9 @@ class Progressive:
         task = asyncio.get_running_loop().create_task(self._fetch(span, transfer))
         self._running[span] = task
         self._origin[span] = span.pos
+        # settled when the task is done, however: one cancelled before it ever ran (a piece
+        # given back at once, :meth:`_read_on`) runs no ``finally`` of its own
+        task.add_done_callback(lambda _task: self._settle(span))
 
     async def _fetch(self, span: Span, transfer: Transfer) -> None:
         try:
@@ -317,10 +320,12 @@ class Progressive:
         except Exception as exc:  # noqa: BLE001 - handed to the dispatcher, which raises it
             if self._failure is None:
                 self._failure = exc
-        finally:
-            del self._running[span], self._origin[span]
-            self.pace.release()
-            self._changed.set()
+
+    def _settle(self, span: Span) -> None:
+        """A piece's request is over: its place goes back, the dispatcher looks again."""
+        del self._running[span], self._origin[span]
+        self.pace.release()
+        self._changed.set()
 
     def _read_on(self, span: Span) -> None:
         """``span`` reached where another piece begins while its response goes on: when that
