@@ -195,6 +195,10 @@ class Progressive:
         self._known = False
         self._changed = asyncio.Event()
         self._failure: BaseException | None = None
+        self._cut: Span | None = None
+        """The first request, when it stops reading at ``FIRST_PIECE`` and closes."""
+        self._late: asyncio.TimerHandle | None = None
+        """Its place, given back a moment after it closed (:meth:`_settle`)."""
 
     async def run(self) -> None:
         """Fetch everything or raise; every request is finished or cancelled on return."""
@@ -209,6 +213,9 @@ class Progressive:
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(*self._running.values(), return_exceptions=True)
+            if self._late is not None:  # the download is over: no place is held back
+                self._late.cancel()
+                self._give_back()
         if self.total is not None and self.tally.done != self.total - self._from:
             raise errors.FetchIncomplete(
                 host=self.source.context.get("host"), received=self.tally.done, expected=self.total
@@ -246,6 +253,7 @@ class Progressive:
         if span.pos < answered < end:
             return answered  # read to its own end; the rest comes in pieces as usual
         if self.chunk is None and self._worth_splitting(self._left()):
+            self._cut = span
             return min(end, span.pos + FIRST_PIECE)
         return end
 
@@ -322,8 +330,20 @@ class Progressive:
                 self._failure = exc
 
     def _settle(self, span: Span) -> None:
-        """A piece's request is over: its place goes back, the dispatcher looks again."""
+        """A piece's request is over: its place goes back, the dispatcher looks again.
+
+        The first request cut at ``FIRST_PIECE`` closed its connection while the site was still
+        sending: the site sees it gone only a moment later, so its place comes back one request
+        latency later, or a new request would make one more connection than allowed there."""
         del self._running[span], self._origin[span]
+        if span is self._cut and self._failure is None:
+            self._cut = None
+            self._late = asyncio.get_running_loop().call_later(self.pace.latency, self._give_back)
+            return
+        self._give_back()
+
+    def _give_back(self) -> None:
+        self._late = None
         self.pace.release()
         self._changed.set()
 
