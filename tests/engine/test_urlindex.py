@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yt_dlp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from yt_dlp.extractor.common import InfoExtractor
 from yt_dlp.extractor.generic import GenericIE
 
@@ -48,14 +50,23 @@ def test_literals_of_common_pattern_shapes() -> None:
         ("vimeo.com/",),
     )
     # an alternation is one clause with an option per branch (re moves a shared prefix out)
-    assert ("vimeo.com", "dailymotion.com") in required_literals(
+    assert ("://vimeo.com/", "://dailymotion.com/") in required_literals(
         r"https?://(?:vimeo\.com|dailymotion\.com)/(?P<id>\w+)"
     )
     assert required_literals(r"https?://(?:youtube\.com|youtu\.be)/") == (
         ("http",),
         ("://youtu",),
-        ("be.com", ".be"),
+        ("://youtube.com/", "://youtu.be/"),
     )
+    # a branch is read with the literals around it: `w` alone is too short to check, `/w/` isn't
+    assert required_literals(r"https?://[^/]+/(?:videos/(?:watch|embed)|api/v\d/videos|w)/") == (
+        ("http",),
+        ("://",),
+        ("/videos/watch/", "/videos/embed/", "/videos/", "/w/"),
+    )
+    # a repeated part is read alone: after its first `ab` comes another `ab`, not `c`
+    assert required_literals(r"x(?:abc)+yz") == (("abc",),)
+    assert required_literals(r"(?:xab|yab)+c") == (("xab", "yab"),)
     # optional parts and branches that need nothing give nothing
     assert required_literals(r"(?:abc)?x") == ()
     assert required_literals(r"(?:abcd|x*)y") == ()
@@ -268,6 +279,7 @@ def test_a_page_on_an_unknown_site_asks_few_extractors(
     asked = [key for key in ies if index.candidates(key, link)]
     assert "YoutubeTab" not in asked
     assert "TwitchStream" not in asked
+    assert "PeerTube" not in asked  # its `/w/` is read with the slashes around the `w`
     assert asked[-1] == "Generic"
     assert len(asked) < 40
 
@@ -289,3 +301,42 @@ def test_the_cached_index_serves_the_next_process(tmp_path: Path) -> None:
         [cached] = tmp_path.glob("url-index-*.json")
         written.append((cached.name, cached.stat().st_mtime_ns))
     assert written[0] == written[1]
+
+
+SHAPES = [
+    r"https?://(?:www\.)?(?:example|sample)\.com/v(?:ideo)?/(?P<id>\d+)",
+    r"https?://[^/]+/(?:videos/(?:watch|embed)|api/v\d/videos|w)/(?P<id>[\da-f-]{8,})",
+    r"(?:peer:(?P<host>[^:]+):|https?://(?P<h>a\.org|bb\.net)/(?:v|w)/)(?P<id>\d+)",
+    r"x(?:abc)+yz",
+    r"(?:xab|yab)+c",
+    r"(?i)https?://(?:www\.)?(?:Video|clip)s?\.(?:tv|COM)/(?:(?:embed|e)/)?(?P<id>\w+)",
+    r"https?://(?:[^/]+\.)?host\.(?:com|net)/(?:(?!x)[^/])+/(?:a|bc|)/(?P<id>\d+)$",
+    r"(?:https?://(?:www\.)?site\.com/(?:watch|v)/|site:)(?P<id>[a-z]{3,})",
+]
+
+
+def _real_patterns() -> list[str]:
+    ydl = yt_dlp.YoutubeDL({"quiet": True}, auto_init=False)
+    ydl.add_default_info_extractors()
+    found = []
+    for ie in list(ydl._ies.values())[::40]:
+        value = getattr(ie, "_VALID_URL", None)
+        if isinstance(value, str):
+            found.append(value)
+    return found
+
+
+PATTERNS = _real_patterns()
+
+
+@given(st.data())
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_link_a_pattern_matches_holds_the_literals_it_requires(data: st.DataObject) -> None:
+    """Soundness, on links drawn from the patterns themselves: the synthetic shapes above (a
+    branch between literals, repeats, optional parts, case-insensitive ones) and a spread of
+    yt-dlp's own patterns."""
+    pattern = data.draw(st.sampled_from(SHAPES + PATTERNS))
+    link = data.draw(st.from_regex(pattern))
+    folded = fold(link)
+    for clause in required_literals(pattern):
+        assert any(option in folded for option in clause), (pattern, link, clause)

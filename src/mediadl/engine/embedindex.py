@@ -189,6 +189,8 @@ def install(ydl: Any, cache_dir: Path | None) -> EmbedIndex | None:
     registered = tuple(gen_extractor_classes())
     current = _current.value
     if current is not None and current.registered == registered:
+        LAZY.worked()  # in use for this YoutubeDL too (a state reset since the first one sees it)
+        EMBED_REGEX.worked()
         return current.index
     try:
         base, lazy = _lazy_classes(registered)

@@ -50,7 +50,7 @@ __all__ = [
 
 log = logging.getLogger("mediadl.ytdl")
 
-FORMAT = 2
+FORMAT = 3
 """Bump when the analysis changes: it is part of the cache's digest."""
 MIN_LITERAL = 3
 """Shorter substrings (``/``, ``.``) are in nearly every link: not worth a check."""
@@ -76,7 +76,7 @@ VALID_URL = declare(
 )
 
 CANARY = r"https?://(?:www\.)?(?:example|sample)\.com/v(?:ideo)?/(?P<id>\d+)"
-CANARY_CLAUSES = (("http",), ("://",), ("example", "sample"), (".com/v",))
+CANARY_CLAUSES = (("http",), ("://",), ("example.com/v", "sample.com/v"), (".com/v",))
 """A pattern and what the analysis must find in it: the parser is checked on it before use."""
 
 
@@ -147,33 +147,61 @@ def _analysis(grammar: _Grammar, pattern: str) -> tuple[Clause, ...]:
     return tuple(dict.fromkeys(_clauses(grammar, grammar.parse(pattern))))
 
 
-def _clauses(g: _Grammar, sequence: Iterable[tuple[Any, Any]]) -> list[Clause]:
-    clauses: list[Clause] = []
-    run: list[str] = []
+def _clauses(
+    g: _Grammar, sequence: Iterable[tuple[Any, Any]], before: str = "", after: str = ""
+) -> list[Clause]:
+    """The clauses of ``sequence``, which the literal text ``before`` and ``after`` surround.
 
-    def flush() -> None:
-        if len(run) >= MIN_LITERAL:
-            clauses.append(("".join(run),))
+    The surrounding text joins the sequence's own first and last literals: in
+    ``/(?:videos|w)/`` each branch is read as ``/videos/`` or ``/w/``, where the branch ``w``
+    alone is too short to be worth a check. Only a group or a branch, which match once, is read
+    with what surrounds it; a repeated part is read alone (``(?:ab)+c`` doesn't hold ``abc``
+    after its first ``ab``).
+    """
+    items = list(sequence)
+    clauses: list[Clause] = []
+    run: list[str] = list(before)
+
+    def flush(tail: str = "") -> None:
+        text = "".join(run) + tail
+        if len(text) >= MIN_LITERAL:
+            clauses.append((text,))
         run.clear()
 
-    for op, arg in sequence:
-        if op is g.literal and arg < 0x80:
+    for i, (op, arg) in enumerate(items):
+        if _ascii_literal(g, op, arg):
             run.append(fold(chr(arg)))
             continue
+        lead, follow = "".join(run), _literal_run(g, items, i + 1, after)
         flush()
         if op is g.subpattern:
-            clauses += _clauses(g, arg[3])
+            clauses += _clauses(g, arg[3], lead, follow)
         elif op is g.atomic_group:
-            clauses += _clauses(g, arg)
+            clauses += _clauses(g, arg, lead, follow)
         elif op in g.repeats and arg[0] >= 1:
             clauses += _clauses(g, arg[2])
         elif op is g.branch:
-            clause = _any_of([_clauses(g, branch) for branch in arg[1]])
+            clause = _any_of([_clauses(g, branch, lead, follow) for branch in arg[1]])
             if clause:
                 clauses.append(clause)
         # anything else (classes, anchors, lookarounds, optional parts) requires nothing
-    flush()
+    flush(after)
     return clauses
+
+
+def _ascii_literal(g: _Grammar, op: Any, arg: Any) -> bool:
+    return op is g.literal and arg < 0x80
+
+
+def _literal_run(g: _Grammar, items: list[tuple[Any, Any]], start: int, after: str) -> str:
+    """The literal text that follows ``items[start - 1]``: the literals from ``start`` on, and
+    ``after`` too when they reach the sequence's end."""
+    text: list[str] = []
+    for op, arg in items[start:]:
+        if not _ascii_literal(g, op, arg):
+            return "".join(text)
+        text.append(fold(chr(arg)))
+    return "".join(text) + after
 
 
 def _any_of(branches: list[list[Clause]]) -> Clause:
