@@ -30,6 +30,7 @@ from mediadl.cli.progress_view import ItemStats, ProgressView
 from mediadl.cli.render import plain, saved_text
 from mediadl.engine import Engine
 from mediadl.engine.filenames import NameTemplate, name_fields
+from mediadl.engine.preload import FetcherLoad
 from mediadl.engine.scheme import with_scheme
 from mediadl.models import CancelToken, Choice, Entry, MediaInfo, Plan
 
@@ -88,8 +89,11 @@ class GetRun:
     reading: bool = False
     """A page is being read (nothing of this run is being written)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    fetcher: FetcherLoad | None = None
+    """The fetcher, imported while the first page is on its way (:mod:`mediadl.engine.preload`)."""
 
     def run_all(self, urls: list[str]) -> None:
+        self.fetcher = FetcherLoad()
         for url in urls:
             for result in self._run_url(url):
                 self.results.append(result)
@@ -188,6 +192,8 @@ class GetRun:
                 self.view.line(note_text(note))
 
     def _download(self, plan: Plan, folder: Path, result: ItemResult) -> Path:
+        if self.fetcher is not None:
+            self.fetcher.settle()  # the download imports it now, never beside the load
         try:
             with self.view.task(plan.filename) as (hook, stats):
                 path = self.engine.download(

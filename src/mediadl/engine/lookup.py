@@ -24,6 +24,7 @@ from yt_dlp.utils import unified_strdate, unified_timestamp
 
 from mediadl.engine import embedindex
 from mediadl.engine.internals import declare
+from mediadl.engine.preload import REQUESTING
 from mediadl.engine.urlindex import UrlIndex, first_suitable
 
 __all__ = [
@@ -105,6 +106,12 @@ class IndexedYoutubeDL(yt_dlp.YoutubeDL):  # type: ignore[misc]
         if not asked and isinstance(url, str):
             kwargs["ie_key"] = self.extractor_key(url)
         return super().extract_info(url, *args, **kwargs)
+
+    def urlopen(self, req: Any) -> Any:
+        """yt-dlp's; the process's first request also tells :mod:`mediadl.engine.preload` that
+        a thread now waits on the network (a background import can use the time)."""
+        REQUESTING.set()
+        return super().urlopen(req)
 
     def get_info_extractor(self, ie_key: str) -> Any:
         """yt-dlp's; before the generic extractor's first use, the embed index is put in place.
