@@ -89,7 +89,8 @@ class Settings(BaseSettings):
         "its own, so each job has its own). CDNs answer more with 429s, "
         "throttling or a ban; aria2c allows at most 16 per server too. Each stream of a tunnel "
         "is capped on its own (its video and audio feed one ffmpeg together, so a shared cap "
-        "would let tunnels wait on each other). A host that pushes back (429, 503, resets) gets "
+        "would let tunnels wait on each other), and pushback lowers only its own connections. "
+        "A host that pushes back (429, 503, resets) gets "
         "half the connections open, then, after 5 s, one more per round of good answers, and "
         "all of them after a minute without pushback.",
     )
