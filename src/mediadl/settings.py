@@ -440,8 +440,8 @@ class Settings(BaseSettings):
     )
     queue: str = Field(
         default="sqlite",
-        description="Where jobs wait and their state lives: sqlite (jobs.db and queue.db in the "
-        "data directory; mediadl serve runs them itself) or redis://host:port/db (shared by "
+        description="Where jobs wait and their state lives: sqlite (jobs/jobs.db and jobs/queue.db in "
+        "the data directory; mediadl serve runs them itself) or redis://host:port/db (shared by "
         "every replica and `mediadl worker`; use a Redis that persists, e.g. appendonly).",
     )
     job_workers: int = Field(
@@ -493,7 +493,8 @@ class Settings(BaseSettings):
     metrics: bool = Field(
         default=False,
         description="Answer GET /metrics in Prometheus's text format (requests, tunnels, bytes "
-        "streamed, extractions, jobs, queue length, workers). Off by default: it tells about "
+        "streamed, ffmpeg places taken and waited for, extractions, jobs, queue length, "
+        "workers). Off by default: it tells about "
         "the server's traffic. When on it needs metrics_key unless metrics_open is set.",
     )
     metrics_key: SecretStr | None = Field(
