@@ -441,8 +441,9 @@ class Settings(BaseSettings):
     )
     queue: str = Field(
         default="sqlite",
-        description="Where jobs wait and their state lives: sqlite (jobs/jobs.db and jobs/queue.db in "
-        "the data directory; mediadl serve runs them itself) or redis://host:port/db (shared by "
+        description="Where jobs wait and their state lives: sqlite (jobs/jobs.db and "
+        "jobs/queue.db in the data directory; mediadl serve runs them itself) or "
+        "redis://host:port/db (shared by "
         "every replica and `mediadl worker`; use a Redis that persists, e.g. appendonly).",
     )
     job_workers: int = Field(
