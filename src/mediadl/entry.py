@@ -42,9 +42,9 @@ Commands:
   jobs    Add, list, cancel and retry jobs on a mediadl server.
 
   Settings: every MEDIADL_* environment variable is listed in docs/settings.md
-  (`mediadl doctor` shows the ones in force). Flags of `get` and `info` can
-  have their own defaults in ~/.config/mediadl/config.toml
-  ($XDG_CONFIG_HOME/mediadl/config.toml).
+  (`mediadl doctor` shows the proxy, cookies and JavaScript runtime in force).
+  Flags of `get` and `info` can have their own defaults in
+  ~/.config/mediadl/config.toml ($XDG_CONFIG_HOME/mediadl/config.toml).
 """
 
 

@@ -57,11 +57,12 @@ class Settings(BaseSettings):
     # --- where things live -------------------------------------------------------------------
     data_dir: Path = Field(
         default_factory=default_data_dir,
-        description="Directory for the server secret, job state, temporary work and caches "
-        "(cache/: the indexes of yt-dlp's URL patterns and of the extractors that can find a "
-        "video embedded in a page, rebuilt when yt-dlp changes; bin/: the "
+        description="Directory for the server secret, job state, temporary work and caches, "
+        "used by the CLI too (cache/: the indexes of yt-dlp's URL patterns and of the "
+        "extractors that can find a video embedded in a page, rebuilt when yt-dlp changes, and "
+        "cache/deno/, the JavaScript runtime's own; bin/: the "
         "bundled ffmpeg, linked there for yt-dlp, 0700 and remade when anyone else could write "
-        "to it).",
+        "to it; tmp/: what a tunnel can't hold in memory, see stream_disk_max).",
     )
     ffmpeg: str | None = Field(
         default=None,
@@ -74,26 +75,31 @@ class Settings(BaseSettings):
         ge=1,
         le=64,
         description="Most parallel connections for one download (its video and audio share them; "
-        "each stream of a tunnel has its own). The fetcher starts with 2 and adds more only "
-        "while each one keeps its speed, and goes down when the site answers 429 or 503 (waiting "
-        "as long as its Retry-After says) or resets connections.",
+        "each stream of a tunnel has its own), never more than host_connections. The fetcher "
+        "starts with 2 (a tunnel's stream of one file with 1; a small file is one request) and "
+        "adds more only while each one keeps its speed, and goes down when the site answers 429 "
+        "or 503 (waiting as long as its Retry-After in seconds says, up to 30 s) or resets "
+        "connections.",
     )
     host_connections: int = Field(
         default=16,
         ge=1,
         le=256,
         description="Most connections open to one host at once, for everything this process "
-        "downloads from it together (every file it downloads). CDNs answer more with 429s, "
+        "downloads from it together (every file it downloads; each job runs in a process of "
+        "its own, so each job has its own). CDNs answer more with 429s, "
         "throttling or a ban; aria2c allows at most 16 per server too. Each stream of a tunnel "
         "is capped on its own (its video and audio feed one ffmpeg together, so a shared cap "
-        "would let tunnels wait on each other). A host that pushes back (429, 503, resets) gets "
-        "half the connections open, then one more per round of good answers, and all of them "
-        "after a minute without pushback.",
+        "would let tunnels wait on each other), and pushback lowers only its own connections. "
+        "A host that pushes back (429, 503, resets) gets "
+        "half the connections open, then, after 5 s, one more per round of good answers, and "
+        "all of them after a minute without pushback.",
     )
     tunnel_pool: bool = Field(
         default=True,
         description="Tunnels borrow their connections to a site from one shared keep-alive pool "
-        "instead of opening their own (fewer TCP and TLS handshakes for many small files). "
+        "instead of opening their own (fewer TCP and TLS handshakes for many small files); it "
+        "keeps at most host_connections idle ones per host. "
         "Off: each tunnel opens its own connections, as downloads do.",
     )
     fetch_retries: int = Field(
@@ -281,7 +287,12 @@ class Settings(BaseSettings):
         description="Seconds a resolved link is kept in memory and answered without extraction.",
     )
     resolve_workers: int = Field(
-        default=4, ge=1, le=64, description="Threads that run extractions (yt-dlp) in the server."
+        default=4,
+        ge=1,
+        le=64,
+        description="Extractions (yt-dlp reading a link) the server runs at once, each in a "
+        "child process of its own (see extract_timeout, extract_memory); more wait for one to "
+        "end.",
     )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default=[],
@@ -373,12 +384,14 @@ class Settings(BaseSettings):
     )
     rate_limit: str = Field(
         default="20/minute;200/hour",
-        description="Requests that read a link (resolve, download, cobalt's POST /) one client "
-        "may make, in 'N/period' items separated by ';' (e.g. 20/minute;200/hour).",
+        description="Requests that read a link (resolve, download, POST /api/v1/jobs, cobalt's "
+        "POST /) one client may make, in 'N/period' items separated by ';' (e.g. "
+        "20/minute;200/hour).",
     )
     rate_limit_media: str = Field(
         default="300/minute",
-        description="Tunnel, thumbnail and progress requests one client may make.",
+        description="Tunnel, thumbnail, progress stream and saved job file requests one client "
+        "may make.",
     )
     rate_limit_keyed: str = Field(
         default="200/minute",
@@ -428,8 +441,9 @@ class Settings(BaseSettings):
     )
     queue: str = Field(
         default="sqlite",
-        description="Where jobs wait and their state lives: sqlite (jobs.db and queue.db in the "
-        "data directory; mediadl serve runs them itself) or redis://host:port/db (shared by "
+        description="Where jobs wait and their state lives: sqlite (jobs/jobs.db and "
+        "jobs/queue.db in the data directory; mediadl serve runs them itself) or "
+        "redis://host:port/db (shared by "
         "every replica and `mediadl worker`; use a Redis that persists, e.g. appendonly).",
     )
     job_workers: int = Field(
@@ -481,7 +495,8 @@ class Settings(BaseSettings):
     metrics: bool = Field(
         default=False,
         description="Answer GET /metrics in Prometheus's text format (requests, tunnels, bytes "
-        "streamed, extractions, jobs, queue length, workers). Off by default: it tells about "
+        "streamed, ffmpeg places taken and waited for, extractions, jobs, queue length, "
+        "workers). Off by default: it tells about "
         "the server's traffic. When on it needs metrics_key unless metrics_open is set.",
     )
     metrics_key: SecretStr | None = Field(

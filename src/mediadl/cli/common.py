@@ -62,7 +62,8 @@ EXIT_SETTINGS = 2
 
 
 PROXY_HELP = (
-    "Proxy for every connection to sites: http://, socks5:// or socks5h:// URL, with "
+    "Proxy for every connection to sites: http://, socks5://, socks5h://, socks4:// or "
+    "socks4a:// URL, with "
     "user:password@ if it needs them. Default: MEDIADL_PROXY, else HTTPS_PROXY, HTTP_PROXY or "
     "ALL_PROXY (and NO_PROXY); --proxy '' turns proxies off."
 )

@@ -97,7 +97,8 @@ def command(  # noqa: PLR0917 - one parameter per flag is how typer declares the
         metavar="N",
         min=1,
         max=64,
-        help="Most connections one download opens (default: MEDIADL_FETCH_CONNECTIONS, 64).",
+        help="Most connections one download opens (default: MEDIADL_FETCH_CONNECTIONS, 16); "
+        "never more than MEDIADL_HOST_CONNECTIONS (16) to one host.",
     ),
     selector: str | None = typer.Option(
         None,
