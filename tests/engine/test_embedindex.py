@@ -20,7 +20,14 @@ from yt_dlp.extractor.common import InfoExtractor
 from yt_dlp.extractor.lazy_extractors import LazyLoadExtractor
 
 from mediadl.engine import embedindex, internals
-from mediadl.engine.embedindex import EMBED_REGEX, LAZY, EmbedIndex, fold_page, install
+from mediadl.engine.embedindex import (
+    BASE_EMBEDS,
+    EMBED_REGEX,
+    LAZY,
+    EmbedIndex,
+    fold_page,
+    install,
+)
 from mediadl.engine.extract import resolve
 from mediadl.engine.lookup import EMBEDS
 from mediadl.engine.sandbox import ExtractorPool
@@ -174,6 +181,73 @@ def test_a_pattern_is_skipped_only_where_it_cannot_match(index: EmbedIndex) -> N
         assert embedindex._found(record, page) == truth, record
         matched += truth
     assert matched > 40
+
+
+def test_the_patterns_custom_code_searches_are_skipped_only_where_they_cannot_match(
+    index: EmbedIndex,
+) -> None:
+    """As above, for the patterns extractors with code of their own search through yt-dlp's
+    base method (PeerTube, Vimeo, Dailymotion, …)."""
+    players = []
+    for name in index.bases:
+        real = getattr(yt_dlp.extractor, name).real_class
+        for test in [*getattr(real, "_TESTS", []), *getattr(real, "_WEBPAGE_TESTS", [])]:
+            if isinstance(test, dict) and isinstance(test.get("url"), str):
+                players.append(test["url"])
+    frames = [f'<iframe src="{u}" width="640"></iframe>' for u in players]
+    frames += [f"<IFRAME SRC='{u.upper()}'>" for u in players]
+    page = "<html><body>\u0130\u017f\u212a " + "\n".join(frames) + "</body></html>"
+    assert {"PeerTubeIE", "VimeoIE", "DailymotionIE"} <= set(index.bases)
+    matched = 0
+    for record in index.bases.values():
+        truth = any(re.search(p.source, page) for p in record)
+        assert embedindex._found(record, page) == truth, record
+        matched += truth
+    assert matched > 10
+
+
+PEERTUBE_PAGE = (
+    "<html><body><p>A post.</p><iframe width=560 "
+    'src="https://framatube.org/videos/embed/oUXt8NMYRRyBTeeKAHDRZr"></iframe>'
+    "</body></html>"
+)
+
+
+@pytest.mark.usefixtures("restored")
+def test_a_custom_extractor_compiles_its_patterns_only_for_a_page_that_may_hold_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PeerTube's embed code searches its pattern of ~1,000 instances through yt-dlp's base
+    method: the same embeds as yt-dlp finds, and no compile for a page without one."""
+    from yt_dlp.extractor.peertube import PeerTubeIE
+
+    embedindex._remove_hook()
+    own = InfoExtractor._extract_embed_urls.__func__  # type: ignore[attr-defined]
+    monkeypatch.delattr(PeerTubeIE, "_EMBED_URL_RE", raising=False)  # as before a first search
+    url = "https://blog.example/post"
+    plain = "<html><body><p>A post.</p><video src=a.mp4></video></body></html>"
+    with new_ydl(Settings()) as ydl:
+        assert install(ydl, tmp_path) is not None
+        assert BASE_EMBEDS.state == "active"
+        assert not PeerTubeIE._extract_embed_urls(url, plain)
+        assert "_EMBED_URL_RE" not in vars(PeerTubeIE)  # yt-dlp compiles them on a first search
+        found = PeerTubeIE._extract_embed_urls(url, PEERTUBE_PAGE)
+    assert list(found) == list(own(PeerTubeIE, url, PEERTUBE_PAGE))
+    assert list(found) == ["https://framatube.org/videos/embed/oUXt8NMYRRyBTeeKAHDRZr"]
+    embedindex._remove_hook()
+    assert InfoExtractor._extract_embed_urls.__func__ is own  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("restored")
+def test_with_the_base_method_internal_off_yt_dlps_own_is_left(
+    site: FixtureSite, settings: Settings, tmp_path: Path
+) -> None:
+    embedindex._remove_hook()
+    own = vars(InfoExtractor)["_extract_embed_urls"]
+    off = settings.model_copy(update={"disable_internals": [BASE_EMBEDS.name]})
+    assert embeds_of(site, off) == own_embeds(site)
+    assert vars(InfoExtractor)["_extract_embed_urls"] is own
+    assert BASE_EMBEDS.state == "disabled"
 
 
 def test_folding_a_page_keeps_what_folding_a_link_keeps() -> None:

@@ -18,17 +18,23 @@ a digest of yt-dlp's version, its lazy extractors and plugins. :func:`install` g
 base class an ``extract_from_webpage``, which the lazy classes inherit: an inert extractor answers
 nothing unloaded; a by-pattern one has the page searched for its patterns (each compiled only when
 the page holds the substrings it needs, :func:`~mediadl.engine.urlindex.required_literals`) and
-its real class is asked only when one matches; a custom one is asked as yt-dlp asks it. The
-generic extractor's loop, its order and its answer stay yt-dlp's own.
+its real class is asked only when one matches; a custom one is asked as yt-dlp asks it. Many
+custom ones also have embed patterns that their code searches through yt-dlp's base
+``_extract_embed_urls`` (PeerTube: one pattern of ~1,000 instances, ~50 ms to compile); that base
+method, put in place too, skips a class's recorded patterns where the page lacks the substrings
+they need, without compiling them. The generic extractor's loop, its order and its answer stay
+yt-dlp's own.
 
-Two private internals (:mod:`mediadl.engine.internals`): the lazy classes' loading on a miss,
-checked before use, and yt-dlp's base embed methods over ``_EMBED_REGEX``, checked on a canary
-extractor. Without either, or without lazy extractors (``YTDLP_NO_LAZY_EXTRACTORS``), no class is
+Three private internals (:mod:`mediadl.engine.internals`): the lazy classes' loading on a miss,
+checked before use, yt-dlp's base embed methods over ``_EMBED_REGEX``, checked on a canary
+extractor, and the base ``_extract_embed_urls`` itself (:data:`BASE_EMBEDS`). Without either
+of the first two, or without lazy extractors (``YTDLP_NO_LAZY_EXTRACTORS``), no class is
 changed: every extractor is asked, as yt-dlp does.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -43,11 +49,11 @@ from typing import Any, NamedTuple
 from mediadl.engine.internals import declare
 from mediadl.engine.urlindex import CANARY, RE_PARSER, Clause, required_literals, write_cache
 
-__all__ = ["EMBED_REGEX", "LAZY", "EmbedIndex", "Pattern", "fold_page", "install"]
+__all__ = ["BASE_EMBEDS", "EMBED_REGEX", "LAZY", "EmbedIndex", "Pattern", "fold_page", "install"]
 
 log = logging.getLogger("mediadl.ytdl")
 
-FORMAT = 1
+FORMAT = 2
 """Bump when the analysis changes: it is part of the cache's digest."""
 HOOK = "extract_from_webpage"
 OWN_CODE = ("extract_from_webpage", "_extract_from_webpage", "_extract_embed_urls")
@@ -68,6 +74,13 @@ EMBED_REGEX = declare(
     "alone, and their patterns, so a page is searched for them before their extractor is loaded",
     fallback=_FALLBACK,
 )
+BASE_EMBEDS = declare(
+    "yt_dlp.InfoExtractor._extract_embed_urls",
+    purpose="extractors with embed code of their own that search their embed patterns through "
+    "yt-dlp's base method don't compile them for a page that lacks what they need (PeerTube's "
+    "pattern of ~1,000 instances: ~50 ms of each page no extractor claims)",
+    fallback="yt-dlp's own base method: those patterns are compiled and searched on every page",
+)
 
 
 class Pattern(NamedTuple):
@@ -82,10 +95,14 @@ Record = tuple[Pattern, ...]
 
 
 class EmbedIndex:
-    """The records of the inert and by-pattern extractors, by lazy class name (custom: absent)."""
+    """The records of the inert and by-pattern extractors, by lazy class name (custom: absent),
+    and the embed patterns of custom ones (``bases``: what yt-dlp's base method would search)."""
 
-    def __init__(self, records: Mapping[str, Record]) -> None:
+    def __init__(
+        self, records: Mapping[str, Record], bases: Mapping[str, Record] | None = None
+    ) -> None:
         self.records = dict(records)
+        self.bases = dict(bases or {})
 
     @classmethod
     def build(cls, lazy: Mapping[str, type]) -> EmbedIndex:
@@ -93,6 +110,7 @@ class EmbedIndex:
         from yt_dlp.extractor.common import InfoExtractor
 
         records: dict[str, Record] = {}
+        bases: dict[str, Record] = {}
         for name, ie in lazy.items():
             try:
                 real = ie.real_class  # type: ignore[attr-defined]
@@ -102,7 +120,9 @@ class EmbedIndex:
             sources = _sources(real, InfoExtractor)
             if sources is not None:
                 records[name] = tuple(Pattern(s, required_literals(s)) for s in sources)
-        return cls(records)
+            elif own := _patterns(real):
+                bases[name] = tuple(Pattern(s, required_literals(s)) for s in own)
+        return cls(records, bases)
 
     @classmethod
     def load(cls, lazy: Mapping[str, type], cache_dir: Path | None) -> EmbedIndex:
@@ -116,8 +136,8 @@ class EmbedIndex:
         return index
 
     def warm(self) -> None:
-        """Compile every by-pattern extractor's patterns (kept in ``re``'s cache)."""
-        for record in self.records.values():
+        """Compile every by-pattern and custom extractor's patterns (kept in ``re``'s cache)."""
+        for record in (*self.records.values(), *self.bases.values()):
             for pattern in record:
                 re.compile(pattern.source)
 
@@ -130,11 +150,9 @@ def _sources(real: type, base: type) -> tuple[str, ...] | None:
         return None
     if any(name in vars(klass) for klass in mro[: mro.index(base)] for name in OWN_CODE):
         return None
-    value = next((vars(k)["_EMBED_REGEX"] for k in mro if "_EMBED_REGEX" in vars(k)), None)
-    if not isinstance(value, (list, tuple)) or not all(isinstance(p, str) for p in value):
+    value = _patterns(real, empty=True)
+    if value is None:
         return None
-    if any(p.count("(?P<url>") != 1 for p in value):
-        return None  # yt-dlp's own check fails: let it say so
     try:
         compiled = [re.compile(p) for p in value]
         kept = vars(real).get("_EMBED_URL_RE")  # what yt-dlp compiled, once it has asked
@@ -145,6 +163,19 @@ def _sources(real: type, base: type) -> tuple[str, ...] | None:
     except (re.error, TypeError, AttributeError):
         return None
     return tuple(value)
+
+
+def _patterns(real: type, *, empty: bool = False) -> tuple[str, ...] | None:
+    """``real``'s embed patterns as yt-dlp's base method would search them (``()`` only with
+    ``empty``); ``None`` when they aren't a list of patterns with one ``url`` group each (yt-dlp's
+    own check then fails: let it say so)."""
+    mro = real.__mro__
+    value = next((vars(k)["_EMBED_REGEX"] for k in mro if "_EMBED_REGEX" in vars(k)), None)
+    if not isinstance(value, (list, tuple)) or not all(isinstance(p, str) for p in value):
+        return None
+    if any(p.count("(?P<url>") != 1 for p in value):
+        return None
+    return tuple(value) if value or empty else None
 
 
 # --- the hook on the lazy classes ------------------------------------------------------------
@@ -162,6 +193,8 @@ class _InPlace:
     base: type
     records: dict[type, Record]
     """The inert and by-pattern lazy classes' records (custom ones: absent)."""
+    base_replaced: bool = False
+    """Whether :func:`_base_embeds` is in place of yt-dlp's base ``_extract_embed_urls``."""
 
 
 class _Current:
@@ -189,6 +222,10 @@ def install(ydl: Any, cache_dir: Path | None) -> EmbedIndex | None:
     registered = tuple(gen_extractor_classes())
     current = _current.value
     if current is not None and current.registered == registered:
+        with _lock:  # the base method as the internal now says
+            replaced = _replace_base(current.index)
+            if replaced != current.base_replaced:
+                _current.value = dataclasses.replace(current, base_replaced=replaced)
         LAZY.worked()  # in use for this YoutubeDL too (a state reset since the first one sees it)
         EMBED_REGEX.worked()
         return current.index
@@ -209,7 +246,7 @@ def install(ydl: Any, cache_dir: Path | None) -> EmbedIndex | None:
         return None
     records = {ie: index.records[name] for name, ie in lazy.items() if name in index.records}
     with _lock:
-        _current.value = _InPlace(registered, index, base, records)
+        _current.value = _InPlace(registered, index, base, records, _replace_base(index))
         if not isinstance(vars(base).get(HOOK), _Hook):
             setattr(base, HOOK, _HOOK)
     LAZY.worked()
@@ -243,11 +280,72 @@ def _lazy_classes(registered: Iterable[Any]) -> tuple[type | None, dict[str, typ
 
 
 def _remove_hook() -> None:
-    """The lazy classes back as yt-dlp made them."""
+    """The lazy classes, and yt-dlp's base embed method, back as yt-dlp made them."""
     with _lock:
         current, _current.value = _current.value, None
         if current is not None and isinstance(vars(current.base).get(HOOK), _Hook):
             delattr(current.base, HOOK)
+        if current is not None and current.base_replaced:
+            from yt_dlp.extractor.common import InfoExtractor
+
+            if isinstance(vars(InfoExtractor).get(BASE_METHOD), _BaseHook):
+                setattr(InfoExtractor, BASE_METHOD, _yt_dlp_base)
+
+
+BASE_METHOD = "_extract_embed_urls"
+
+
+class _BaseHook(classmethod):  # type: ignore[type-arg]
+    """The base ``_extract_embed_urls`` :func:`install` puts in place of yt-dlp's."""
+
+
+_yt_dlp_base: Any = None
+"""yt-dlp's own base ``_extract_embed_urls``, as found before :func:`_replace_base` replaced it."""
+
+
+def _replace_base(index: EmbedIndex) -> bool:
+    """Put :func:`_base_embeds` in place of yt-dlp's base method (or yt-dlp's back, when the
+    internal is off or this index has no patterns for it); whether it is in place. Under
+    ``_lock``."""
+    global _yt_dlp_base  # noqa: PLW0603 - what yt-dlp had, kept for the process's life
+    from yt_dlp.extractor.common import InfoExtractor
+
+    own = vars(InfoExtractor).get(BASE_METHOD)
+    if not isinstance(own, _BaseHook):
+        _yt_dlp_base = own
+    usable = isinstance(_yt_dlp_base, classmethod)
+    if not usable and BASE_EMBEDS.usable():
+        BASE_EMBEDS.fell_back(TypeError(f"InfoExtractor.{BASE_METHOD} is no classmethod"))
+    if not (usable and index.bases and BASE_EMBEDS.usable()):
+        if isinstance(own, _BaseHook):
+            setattr(InfoExtractor, BASE_METHOD, _yt_dlp_base)
+        return False
+    if not isinstance(own, _BaseHook):
+        setattr(InfoExtractor, BASE_METHOD, _BASE_HOOK)
+    BASE_EMBEDS.worked()
+    return True
+
+
+def _base_embeds(cls: Any, url: str, webpage: Any) -> Any:
+    """yt-dlp's base ``_extract_embed_urls``, except for a class whose recorded patterns are the
+    ones it has and none of which can match the page: nothing, without compiling them."""
+    current = _current.value
+    bases = current.index.bases if current is not None and current.base_replaced else {}
+    record = bases.get(getattr(cls, "__name__", ""))
+    if record is not None and isinstance(webpage, str) and _patterns(cls) == _sources_of(record):
+        try:
+            if not _found(record, webpage):
+                return _nothing()
+        except re.error:  # yt-dlp's own compile says so
+            pass
+    return _yt_dlp_base.__func__(cls, url, webpage)
+
+
+def _sources_of(record: Record) -> tuple[str, ...]:
+    return tuple(p.source for p in record)
+
+
+_BASE_HOOK = _BaseHook(_base_embeds)
 
 
 def _scan(cls: Any, ydl: Any, url: str, webpage: Any) -> Any:
@@ -403,11 +501,15 @@ def _read(path: Path) -> EmbedIndex | None:
     if not isinstance(by_pattern, dict):
         return None
     records: dict[str, Record] = dict.fromkeys(inert, ())
-    for name, record in by_pattern.items():
-        if not isinstance(record, list) or not record or not all(map(_is_pattern, record)):
+    bases: dict[str, Record] = {}
+    for kept, stored in ((records, by_pattern), (bases, raw.get("bases", {}))):
+        if not isinstance(stored, dict):
             return None
-        records[name] = tuple(Pattern(s, tuple(tuple(c) for c in clauses)) for s, clauses in record)
-    return EmbedIndex(records)
+        for name, record in stored.items():
+            if not isinstance(record, list) or not record or not all(map(_is_pattern, record)):
+                return None
+            kept[name] = tuple(Pattern(s, tuple(tuple(c) for c in cl)) for s, cl in record)
+    return EmbedIndex(records, bases)
 
 
 def _is_pattern(value: object) -> bool:
@@ -422,4 +524,5 @@ def _is_pattern(value: object) -> bool:
 def _write(path: Path, index: EmbedIndex) -> None:
     inert = [name for name, record in index.records.items() if not record]
     by_pattern = {name: record for name, record in index.records.items() if record}
-    write_cache(path, {"inert": inert, "by_pattern": by_pattern}, "embed-index")
+    cache = {"inert": inert, "by_pattern": by_pattern, "bases": index.bases}
+    write_cache(path, cache, "embed-index")
