@@ -261,9 +261,13 @@ the same interleaved rounds, so a change is measured against what it changed."""
 
 
 def env_for(tool: str, env: dict[str, str], args: argparse.Namespace) -> dict[str, str]:
+    """The baseline runs with a data folder of its own: each tree keeps its own caches (the URL
+    and embed indexes), as an installation does; sharing one, each would replace the other's
+    (a cache built by other code is stale) and both would pay a first run every time."""
     if tool != BASELINE:
         return env
-    return {**env, "PYTHONPATH": str(args.baseline)}
+    data = Path(env["MEDIADL_DATA_DIR"])
+    return {**env, "PYTHONPATH": str(args.baseline), "MEDIADL_DATA_DIR": str(data.parent / "base")}
 
 
 def run_mode(mode: str, args: argparse.Namespace, media: Any) -> Results:
