@@ -78,7 +78,7 @@ class Settings(BaseSettings):
         "each stream of a tunnel has its own), never more than host_connections. The fetcher "
         "starts with 2 (a tunnel's stream of one file with 1; a small file is one request) and "
         "adds more only while each one keeps its speed, and goes down when the site answers 429 "
-        "or 503 (waiting as long as its Retry-After in seconds says, up to 30 s) or resets "
+        "or 503 (waiting as long as its Retry-After says, seconds or a date, up to 30 s) or resets "
         "connections.",
     )
     host_connections: int = Field(

@@ -8,7 +8,7 @@ from pathlib import Path
 from mediadl.engine.cookies import load_cookies
 from mediadl.engine.fetch import stream_format
 from mediadl.engine.fetch.headers import RequestHeaders
-from mediadl.engine.fetch.retry import Backoff
+from mediadl.engine.fetch.retry import Backoff, retry_after_seconds
 from mediadl.models import CookieRecord, Format
 from mediadl.settings import Settings
 from mediadl_fixtures.members import MEMBER_COOKIE, MEMBER_VALUE, cookie_file
@@ -121,3 +121,17 @@ def test_backoff_grows_to_its_cap_with_jitter_and_obeys_retry_after() -> None:
     assert 1.0 <= backoff.delay(10) <= 2.0
     assert backoff.delay(3, retry_after=0.0) == 0.0
     assert backoff.delay(3, retry_after=500.0) == backoff.max_retry_after
+
+
+def test_retry_after_is_seconds_or_an_http_date() -> None:
+    now = 1_800_000_000.0  # 2027-01-15 08:00:00 UTC
+    assert retry_after_seconds("3") == 3.0
+    assert retry_after_seconds("1.5") == 1.5
+    assert retry_after_seconds("-5") == 0.0
+    assert retry_after_seconds("Fri, 15 Jan 2027 09:00:00 GMT", now=now) == 3600.0
+    assert retry_after_seconds("Fri, 15 Jan 2027 07:00:00 GMT", now=now) == 0.0  # past: no wait
+    assert retry_after_seconds(None) is None
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds("nan") is None
+    backoff = Backoff(retries=5)
+    assert backoff.delay(0, retry_after_seconds("inf")) == backoff.max_retry_after

@@ -54,6 +54,7 @@ from mediadl.engine.fetch.connector import (
 )
 from mediadl.engine.fetch.hostgate import HostGate, gate_for
 from mediadl.engine.fetch.rate import ByteRate
+from mediadl.engine.fetch.retry import retry_after_seconds
 from mediadl.engine.proxy import proxy_of
 from mediadl.settings import Settings
 
@@ -517,7 +518,7 @@ def _status_failure(status: int, retry_after: str | None) -> RequestFailed:
             retryable=True,
             status=status,
             throttled=True,
-            retry_after=_seconds(retry_after),
+            retry_after=retry_after_seconds(retry_after),
         )
     if status in (403, 410):
         return RequestFailed(errors.FetchForbidden, retryable=False, status=status)
@@ -559,10 +560,3 @@ def _int(value: str | None) -> int | None:
     except ValueError:
         return None
     return number if number is not None and number >= 0 else None
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import random
+import time
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 
-__all__ = ["Backoff"]
+__all__ = ["Backoff", "retry_after_seconds"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,3 +30,22 @@ class Backoff:
             return min(retry_after, self.max_retry_after)
         ceiling = min(self.cap, self.base * 2.0 ** min(attempt, 16))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """A ``Retry-After`` header's wait in seconds: a number of seconds, or an HTTP date less the
+    time ``now`` (RFC 9110 allows both; a date in the past is no wait). ``None`` when absent or
+    unreadable."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:  # "-0000": the time is UTC, the zone unsaid
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    return max(0.0, seconds) if not math.isnan(seconds) else None
