@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -206,3 +208,25 @@ async def test_a_remux_whose_input_vanished_is_a_json_error(
     r = await client.get(tunnel)
     assert r.status_code == 502
     assert r.json()["error"]["code"].startswith("fetch.")
+
+
+async def test_a_failed_try_at_the_streams_size_is_tried_again(
+    site: FixtureSite, settings: Settings
+) -> None:
+    """An HLS stream's size is estimated from its media playlist: a site that fails that read
+    once (503, Retry-After: 0) is asked again, as the fetcher asks for its own requests."""
+    from mediadl.engine.extract import resolve
+
+    info = resolve(site.pages["hls"], settings)
+    fmt = next(f for f in info.formats if f.protocol.startswith("m3u8") and f.tbr)
+    path = urlsplit(fmt.url).path
+    flaky = dataclasses.replace(fmt, url=site.url(path, fail=1))
+    site.reset_counters()
+    upstream = await open_format(flaky, settings, 0)
+    try:
+        assert upstream.estimate is not None and upstream.estimate > 0
+        assert upstream.estimate == (await open_format(fmt, settings, 0)).estimate
+    finally:
+        await upstream.aclose()
+    first, again = [r.status for r in site.stats.log if r.path == path][:2]
+    assert first == 503 and again in (200, 206)

@@ -26,8 +26,10 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from mediadl.engine.fetch import SharedPool, stream_format
-from mediadl.engine.fetch.client import HttpClient, RequestFailed
+from mediadl.engine.fetch.client import HttpClient
 from mediadl.engine.fetch.headers import RequestHeaders
+from mediadl.engine.fetch.retry import Backoff
+from mediadl.engine.fetch.transfer import Cursor, Resource, Source, Transfer, fetch_small
 from mediadl.errors import FetchError
 from mediadl.models import Format
 from mediadl.settings import Settings
@@ -146,22 +148,26 @@ def _client(settings: Settings, pool: SharedPool | None) -> HttpClient:
 
 
 async def _probe_size(fmt: Format, settings: Settings, pool: SharedPool | None) -> int | None:
-    """The size a server gives for the first byte (``Content-Range``), or for all of it."""
-    headers = RequestHeaders.of(fmt)
-    try:
-        async with _client(settings, pool) as client, client.get(fmt.url, headers, end=1) as reply:
-            reply.abandon()
-            return reply.total
-    except RequestFailed as exc:
-        raise exc.error(format_id=fmt.id, status=exc.status) from exc
+    """The size a server gives for the first byte (``Content-Range``), or for all of it; a
+    failed try is tried again as the fetcher tries its own requests."""
+    resource = Resource()
+
+    async def sink(_offset: int, _data: bytes) -> None:
+        return None
+
+    source = Source(fmt.url, RequestHeaders.of(fmt), {"format_id": fmt.id})
+    async with _client(settings, pool) as client:
+        backoff = Backoff(settings.fetch_retries)
+        await Transfer(client, source, Cursor(0, 1), sink, backoff=backoff, resource=resource).run()
+    return resource.total
 
 
 async def _playlist_seconds(fmt: Format, settings: Settings, pool: SharedPool | None) -> float:
-    try:
-        async with _client(settings, pool) as client:
-            text = await client.read_small(fmt.url, RequestHeaders.of(fmt), limit=PLAYLIST_LIMIT)
-    except RequestFailed as exc:
-        raise exc.error(format_id=fmt.id, status=exc.status) from exc
+    """The media playlist's length in seconds (its ``#EXTINF`` durations), read with retries."""
+    source = Source(fmt.url, RequestHeaders.of(fmt), {"format_id": fmt.id})
+    async with _client(settings, pool) as client:
+        backoff = Backoff(settings.fetch_retries)
+        text, _ = await fetch_small(client, source, backoff=backoff, limit=PLAYLIST_LIMIT)
     return sum(float(m) for m in _EXTINF.findall(text.decode("utf-8", "replace")))
 
 
