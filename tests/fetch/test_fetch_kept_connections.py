@@ -13,8 +13,8 @@ Two ways a connection kept for reuse goes bad, each driven here by a real local 
   failed at once with ``fetch.timeout`` (aio-libs/aiohttp#12953, whose fix misses this case).
   A kept connection that holds an error is dropped instead of used.
 
-Both requests below are single tries (``read_small``, as a tunnel reads a playlist), so any
-failure would be the user's.
+Both requests below are single tries (``read_small``, as the HLS master and thumbnails are
+read), so any failure would be the user's.
 """
 
 from __future__ import annotations
