@@ -43,9 +43,10 @@ class ReadyYdl:
         )
 
     def warm(self) -> None:
-        """Pay before the link what finding its extractor would: the URL index in place, the
-        patterns of the extractors given here compiled (the warm process they are forked from
-        compiled yt-dlp's own, not these)."""
+        """Pay before the link what finding its extractor would: the patterns of the extractors
+        given here compiled (the warm process this one is forked from compiled yt-dlp's own, not
+        these) and one lookup run, which also copies the memory pages a lookup writes (after a
+        fork each page written costs a copy: ~500 of them, no longer during the extraction)."""
         _, extractors, _ = self._key
         for ie in extractors:
             ie.suitable(PROBE_URL)
