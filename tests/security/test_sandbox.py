@@ -74,11 +74,20 @@ async def test_a_slow_drip_is_killed_at_the_deadline(
 
 
 async def test_a_manifest_bomb_meets_the_memory_cap(
-    bounded: Settings, hostile: HostileSite, pools: Callable[..., ExtractorPool]
+    bounded: Settings, hostile: HostileSite
 ) -> None:
-    pool = pools(bounded.model_copy(update={"extract_timeout": 60.0}), workers=1)
+    """The process it filled is gone, a spare waits for the next link, and closing the pool
+    leaves no process behind."""
+    pool = ExtractorPool(bounded.model_copy(update={"extract_timeout": 60.0}), workers=1)
     with pytest.raises(errors.ContentTooLarge):
         await pool.resolve(hostile.url("/dash/bomb.mpd?seconds=2000"))
+    for _ in range(1200):  # a minute at most: the replacement is forked in the background
+        if pool.waiting:
+            break
+        await asyncio.sleep(0.05)
+    assert len(pool.waiting) == 1
+    await pool.close()
+    assert not [p for p in multiprocessing.active_children() if p.name == "mediadl-extract"]
 
 
 async def test_errors_cross_the_process_boundary_whole(
