@@ -80,6 +80,22 @@ class Processes:
             )
         return total
 
+    def tree_pss(self) -> tuple[int, int]:
+        """Proportional resident bytes of the tree now (a page shared by n processes counts 1/n
+        in each: forked children are not counted again for what they share with their parent),
+        and how many processes it holds."""
+        total, pids = 0, _tree(self.proc.pid)
+        for pid in pids:
+            try:
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            except OSError:
+                continue
+            total += next(
+                (int(x.split()[1]) * 1024 for x in rollup.splitlines() if x.startswith("Pss:")),
+                0,
+            )
+        return total, len(pids)
+
     @contextmanager
     def watch(self, every: float = 0.1) -> Iterator[Callable[[], int]]:
         """Sample the tree's RSS while the block runs; yields a getter of the peak."""

@@ -17,7 +17,7 @@ from yt_dlp.postprocessor.ffmpeg import FFmpegPostProcessor
 from mediadl.engine import ffmpeg_versions, internals
 from mediadl.engine.ffmpeg_versions import VERSIONS, check_versions, warm_versions
 from mediadl.engine.lookup import keep_patterns
-from mediadl.engine.sandbox import WARM_MODULE, preload
+from mediadl.engine.sandbox import CHILD_MODULE, WARM_MODULE, preload
 from mediadl.engine.warm_page import PAGE_URL, warm_page
 from mediadl.engine.ytdl import new_ydl
 from mediadl.settings import Settings
@@ -129,6 +129,6 @@ def test_after_the_canned_page_an_extraction_compiles_almost_nothing(
 
 def test_the_forkserver_imports_the_site_extractors_modules() -> None:
     modules = preload(extractors())
-    assert modules[0] == WARM_MODULE
-    assert {ie.__module__ for ie in extractors()} == set(modules[1:])
+    assert modules[:2] == [WARM_MODULE, CHILD_MODULE]  # the child's own code, imported once
+    assert {ie.__module__ for ie in extractors()} == set(modules[2:])
     assert len(modules) == len(set(modules))

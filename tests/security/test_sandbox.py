@@ -8,7 +8,9 @@ import json
 import multiprocessing
 import os
 import sys
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -36,8 +38,24 @@ def bounded(settings: Settings) -> Settings:
     )
 
 
-async def test_a_page_resolves_in_a_child(bounded: Settings, site: FixtureSite) -> None:
-    pool = ExtractorPool(bounded, workers=2)
+@pytest.fixture
+async def pools() -> AsyncIterator[Callable[..., ExtractorPool]]:
+    """``pools(settings, ...)``: an ``ExtractorPool``, closed (its spares ended) after the test."""
+    made: list[ExtractorPool] = []
+
+    def make(*args: Any, **kwargs: Any) -> ExtractorPool:
+        made.append(ExtractorPool(*args, **kwargs))
+        return made[-1]
+
+    yield make
+    for pool in made:
+        await pool.close()
+
+
+async def test_a_page_resolves_in_a_child(
+    bounded: Settings, site: FixtureSite, pools: Callable[..., ExtractorPool]
+) -> None:
+    pool = pools(bounded, workers=2)
     info = await pool.resolve(site.pages["video"])
     assert info.title.startswith("Fixture video")
     assert info.formats[0].url.startswith("http://127.0.0.2:")
@@ -51,21 +69,31 @@ async def test_a_slow_drip_is_killed_at_the_deadline(
     with pytest.raises(errors.FetchTimeout):
         await pool.resolve(hostile.url("/slow"))
     assert hostile.drips_finished == finished  # killed while the page still dripped
+    await pool.close()  # ends the spares, not an extraction left running
     assert not [p for p in multiprocessing.active_children() if p.name == "mediadl-extract"]
 
 
 async def test_a_manifest_bomb_meets_the_memory_cap(
     bounded: Settings, hostile: HostileSite
 ) -> None:
+    """The process it filled is gone, a spare waits for the next link, and closing the pool
+    leaves no process behind."""
     pool = ExtractorPool(bounded.model_copy(update={"extract_timeout": 60.0}), workers=1)
     with pytest.raises(errors.ContentTooLarge):
         await pool.resolve(hostile.url("/dash/bomb.mpd?seconds=2000"))
+    for _ in range(1200):  # a minute at most: the replacement is forked in the background
+        if pool.waiting:
+            break
+        await asyncio.sleep(0.05)
+    assert len(pool.waiting) == 1
+    await pool.close()
+    assert not [p for p in multiprocessing.active_children() if p.name == "mediadl-extract"]
 
 
 async def test_errors_cross_the_process_boundary_whole(
-    bounded: Settings, canary: Canary, untouched: Canary
+    bounded: Settings, canary: Canary, untouched: Canary, pools: Callable[..., ExtractorPool]
 ) -> None:
-    pool = ExtractorPool(bounded, workers=1)
+    pool = pools(bounded, workers=1)
     with pytest.raises(errors.LinkForbidden) as caught:
         await pool.resolve(canary.url())
     assert caught.value.context["host"] == "127.0.0.3"
@@ -93,7 +121,9 @@ class Gate:
         raise web.HTTPFound(self.targets[request.match_info["name"]])
 
 
-async def test_extractions_run_side_by_side(bounded: Settings, site: FixtureSite) -> None:
+async def test_extractions_run_side_by_side(
+    bounded: Settings, site: FixtureSite, pools: Callable[..., ExtractorPool]
+) -> None:
     names = ("video", "og", "jsonld", "audio")
     gate = Gate(len(names), {name: site.pages[name] for name in names})
     app = web.Application()
@@ -104,7 +134,7 @@ async def test_extractions_run_side_by_side(bounded: Settings, site: FixtureSite
     await tcp.start()
     port = tcp._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
-        pool = ExtractorPool(bounded, workers=4)
+        pool = pools(bounded, workers=4)
         pages = [f"http://127.0.0.2:{port}/gate/{name}" for name in names]
         infos = await asyncio.gather(*(pool.resolve(page) for page in pages))
     finally:

@@ -10,6 +10,8 @@ from yt_dlp.extractor.common import InfoExtractor
 from yt_dlp.postprocessor.ffmpeg import FFmpegPostProcessor
 
 IMPORTED_BY = os.getpid()
+EXTRACTED = [0]
+"""Extractions this process ran (the forkserver that imports this module runs none)."""
 
 
 class ProbeIE(InfoExtractor):  # type: ignore[misc]
@@ -17,9 +19,12 @@ class ProbeIE(InfoExtractor):  # type: ignore[misc]
     IE_NAME = "probe"
 
     def _real_extract(self, url: str) -> dict[str, Any]:
+        EXTRACTED[0] += 1
         state = {
             "ffmpeg_version_kept": bool(FFmpegPostProcessor._version_cache.get("ffmpeg")),
             "pid": os.getpid(),
+            "extractions_here": EXTRACTED[0],
+            "noplaylist": self.get_param("noplaylist"),
         }
         return {
             "id": self._match_id(url),

@@ -10,7 +10,7 @@ import copy
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from yt_dlp.extractor.common import InfoExtractor
@@ -22,6 +22,9 @@ from mediadl.engine.internals import declare
 from mediadl.engine.ytdl import close_responses, guard_of, map_ytdl_error, new_ydl
 from mediadl.models import CookieRecord, Entry, Format, LiveStatus, MediaInfo
 from mediadl.settings import Settings
+
+if TYPE_CHECKING:
+    from mediadl.engine.ready_ydl import ReadyYdl
 
 __all__ = ["SELECT_FORMATS", "info_to_media", "normalize_url", "resolve", "select_formats"]
 
@@ -77,12 +80,16 @@ def resolve(
     *,
     extractors: Sequence[type[InfoExtractor]] = (),
     playlist: bool = True,
+    ready: ReadyYdl | None = None,
 ) -> MediaInfo:
-    """Read ``url`` and return what it points at. Blocking: run it in a worker thread."""
+    """Read ``url`` and return what it points at. Blocking: run it in a worker thread.
+
+    ``ready``: a ``YoutubeDL`` built ahead (an extraction process waiting for its link), used
+    when it was built for these options."""
     clean = normalize_url(url)
     for attempt in range(EXTRACT_ATTEMPTS):
         try:
-            raw, cookies = _extract(clean, settings, extractors, playlist)
+            raw, cookies = _extract(clean, settings, extractors, playlist, ready)
             break
         except (errors.FetchRateLimited, errors.FetchFailed) as err:
             transient = isinstance(err, errors.FetchRateLimited) or (
@@ -97,11 +104,18 @@ def resolve(
 
 
 def _extract(
-    url: str, settings: Settings, extractors: Sequence[type[InfoExtractor]], playlist: bool
+    url: str,
+    settings: Settings,
+    extractors: Sequence[type[InfoExtractor]],
+    playlist: bool,
+    ready: ReadyYdl | None,
 ) -> tuple[object, tuple[CookieRecord, ...]]:
     """yt-dlp's info dict, and its jar's cookies afterwards (the configured ones plus any the
     site set while it was read) for the fetcher."""
-    with new_ydl(settings, extractors, noplaylist=not playlist) as ydl:
+    opened = (ready.open if ready is not None else new_ydl)(
+        settings, extractors, noplaylist=not playlist
+    )
+    with opened as ydl:
         guard = guard_of(ydl)
         try:
             return ydl.extract_info(url, download=False), records_of(ydl.cookiejar)

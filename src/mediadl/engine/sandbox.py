@@ -18,10 +18,20 @@ work — an MPD bomb or a runaway regex burns CPU and memory with no socket in s
 process per extraction and not a reused pool: killing a ``ProcessPoolExecutor`` worker breaks the
 whole pool, and a fresh process leaves nothing behind. The cost is kept small by a ``forkserver``
 that imports yt-dlp and compiles its ~1,800 URL patterns once
-(:mod:`mediadl.engine.sandbox_warm`): each extraction then forks an already warm process
-(about 10–30 ms, against 0.3–0.9 s for a cold one). The answer is returned as soon as the child
-sends it; the child's exit (its interpreter's teardown, 5–20 ms) is waited for in the background,
-and a child still there after two seconds is killed with its group.
+(:mod:`mediadl.engine.sandbox_warm`): each extraction forks an already warm process (about
+10–30 ms, against 0.3–0.9 s for a cold one).
+
+Why spares: that fork, and the set-up that needs no link (process group, memory cap, logging, a
+``YoutubeDL`` built for the server's options: 10–25 ms more), are done before the link arrives.
+``spares`` processes (one by default) wait, set up, on their pipe (:mod:`.sandbox_child`); a
+resolve hands its link to one and a replacement is forked in the background. Each still serves one
+extraction and ends, so no state passes from one link to the next. One that dies while it waits is
+replaced (after a growing pause when that keeps happening); the pool's ``close`` ends them, and a
+server that dies without closing takes them along: each waits on a pipe whose other end only the
+server holds, and leaves when it closes. With none waiting (a burst), a resolve forks its own, as
+before. The answer is returned as soon as the child sends it; the child's exit (its interpreter's
+teardown, 5–20 ms) is waited for in the background, and a child still there after two seconds is
+killed with its group.
 
 Why ``PYTHONSAFEPATH``: multiprocessing starts its forkserver (and its resource tracker) with
 ``python -c``, which puts the working directory first on ``sys.path``, so a ``limits.py`` or
@@ -38,26 +48,39 @@ import contextlib
 import logging
 import multiprocessing
 import os
-import resource
 import signal
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Coroutine, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import Any, NamedTuple
 
 from yt_dlp.extractor.common import InfoExtractor
 
 from mediadl import errors
-from mediadl.engine.cookies import configured_cookies, remember_cookies
-from mediadl.logsetup import bind_request_id, configure, current_request_id
-from mediadl.models import CookieRecord, MediaInfo
+from mediadl.engine.cookies import configured_cookies
+from mediadl.engine.sandbox_child import Request, out_of_memory, serve_one
+from mediadl.logsetup import current_request_id
+from mediadl.models import MediaInfo
 from mediadl.settings import Settings
 
-__all__ = ["ExtractorPool", "preload"]
+__all__ = ["SPARES", "ExtractorPool", "preload"]
 
 log = logging.getLogger("mediadl.sandbox")
 
 WARM_MODULE = "mediadl.engine.sandbox_warm"
+CHILD_MODULE = "mediadl.engine.sandbox_child"
+SPARES = 1
+"""Processes waiting for a link: one covers requests one after another (its replacement is ready
+before the next link); a burst beyond them forks on demand."""
+MAX_PAUSE = 30.0
+"""The longest pause before replacing a spare, when spares keep dying while they wait."""
+
+
+class _Child(NamedTuple):
+    proc: BaseProcess
+    conn: Connection
+    """The server's end of the child's pipe: the request goes out, the answer comes back."""
 
 
 class ExtractorPool:
@@ -65,10 +88,16 @@ class ExtractorPool:
 
     The child's own errors come back as they are; past ``extract_timeout`` the child's process
     group is killed (``fetch.timeout``); out of memory it fails with ``content.too_large``.
+    ``spares`` children are kept forked and set up, waiting for a link (see above).
     """
 
     def __init__(
-        self, settings: Settings, extractors: Sequence[type[InfoExtractor]] = (), *, workers: int
+        self,
+        settings: Settings,
+        extractors: Sequence[type[InfoExtractor]] = (),
+        *,
+        workers: int,
+        spares: int = SPARES,
     ) -> None:
         self.settings = _absolute(settings)
         self.extractors = tuple(extractors)
@@ -76,56 +105,139 @@ class ExtractorPool:
         """Read here, at start (``config.cookies`` if it can't be); each child gets them as
         read, so a file changed or gone later doesn't change what extractions send."""
         self._slots = asyncio.Semaphore(workers)
-        self._reaping: set[asyncio.Task[int | None]] = set()
+        self._spares = spares
+        self._waiting: deque[_Child] = deque()
+        self._forking = 0
+        self._lost = 0
+        """Spares that died while they waited, since a child last answered."""
+        self._closed = False
+        self._started = False
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._mp = multiprocessing.get_context("forkserver")
         self._mp.set_forkserver_preload(preload(self.extractors))
 
-    async def start(self) -> None:
-        """Start the warm forkserver (seconds, once per process) without blocking the loop."""
-        from multiprocessing import forkserver
+    @property
+    def waiting(self) -> list[int]:
+        """The process ids of the spares waiting for a link."""
+        return [child.proc.pid for child in self._waiting if child.proc.pid is not None]
 
-        os.environ["PYTHONSAFEPATH"] = "1"  # before the first ``python -c`` (see above)
-        await asyncio.to_thread(forkserver.ensure_running)
+    async def start(self) -> None:
+        """Start the warm forkserver (seconds, once per process) without blocking the loop, and
+        the spares."""
+        if not self._started:
+            from multiprocessing import forkserver
+
+            os.environ["PYTHONSAFEPATH"] = "1"  # before the first ``python -c`` (see above)
+            await asyncio.to_thread(forkserver.ensure_running)
+            self._started = True
+        self._refill()
 
     async def resolve(self, url: str, *, playlist: bool = True) -> MediaInfo:
         async with self._slots:
             await self.start()
-            return await self._run(url, playlist)
+            request = Request(url, playlist, current_request_id(), _log_level())
+            return await self._run(await self._hand(request), url)
 
-    async def _run(self, url: str, playlist: bool) -> MediaInfo:
-        receive, send = self._mp.Pipe(duplex=False)
-        args = (send, self.settings, self.extractors)
-        kwargs = {
-            "url": url,
-            "playlist": playlist,
-            "cookies": self.cookies,
-            "request_id": current_request_id(),  # its lines name the request, in this format
-            "log_level": logging.getLogger().getEffectiveLevel(),
-        }
-        proc = self._mp.Process(
-            target=_child, args=args, kwargs=kwargs, daemon=True, name="mediadl-extract"
-        )
+    async def close(self) -> None:
+        """End the spares, and wait for every child to be gone (each within seconds)."""
+        self._closed = True
+        while self._waiting:
+            self._background(self._dismiss(self._unwatch(self._waiting.popleft())))
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _hand(self, request: Request) -> _Child:
+        """A child holding ``request``: a spare if one waits (one that died meanwhile is
+        passed over), else one forked now; either way a replacement is started."""
+        while self._waiting:
+            child = self._unwatch(self._waiting.popleft())
+            if _sent(child, request):
+                self._refill()
+                return child
+            self._background(self._dismiss(child))
+        child = await asyncio.to_thread(self._fork)
+        self._refill()
+        if _sent(child, request):
+            return child
+        await self._dismiss(child)
+        log.error("an extraction process ended before it got its link")
+        raise errors.InternalError()
+
+    async def _run(self, child: _Child, url: str) -> MediaInfo:
+        proc, conn = child
         try:
-            proc.start()
-        finally:
-            send.close()
-        try:
-            message = await self._receive(receive, proc.pid)
+            message = await self._receive(conn, proc.pid)
         except BaseException:
-            receive.close()
+            conn.close()
             await _reap(proc, 0)
             raise
-        receive.close()
+        conn.close()
         if _answered(message):  # the answer needn't wait for the child's exit
-            reaping = asyncio.create_task(_reap(proc, 2))
-            self._reaping.add(reaping)
-            reaping.add_done_callback(self._reaping.discard)
+            self._lost = 0
+            self._refill()
+            self._background(_reap(proc, 2))
             return _unpack(message, url, None)
         return _unpack(message, url, await _reap(proc, 2))
 
-    async def close(self) -> None:
-        """Wait for the children that answered to be gone (each within seconds)."""
-        await asyncio.gather(*self._reaping, return_exceptions=True)
+    def _fork(self) -> _Child:
+        """A new child, set up and waiting on its pipe (blocking: run in a thread)."""
+        mine, theirs = self._mp.Pipe(duplex=True)
+        args = (theirs, self.settings, self.extractors, self.cookies, _log_level())
+        proc = self._mp.Process(target=serve_one, args=args, daemon=True, name="mediadl-extract")
+        try:
+            proc.start()
+        except BaseException:
+            mine.close()
+            raise
+        finally:
+            theirs.close()  # the child's end lives in the child only: its end is ours to see
+        return _Child(proc, mine)
+
+    def _refill(self) -> None:
+        while not self._closed and len(self._waiting) + self._forking < self._spares:
+            self._forking += 1
+            self._background(self._add_spare())
+
+    async def _add_spare(self) -> None:
+        try:
+            if self._lost > 1:  # dying again and again: don't fork in a tight loop
+                await asyncio.sleep(min(0.25 * 2 ** (self._lost - 2), MAX_PAUSE))
+            child = await asyncio.to_thread(self._fork)
+        except Exception:  # no spare: the next resolve forks its own, and tries again
+            log.exception("starting a spare extraction process failed")
+            return
+        finally:
+            self._forking -= 1
+        if self._closed:
+            await self._dismiss(child)
+            return
+        self._waiting.append(child)
+        asyncio.get_running_loop().add_reader(child.conn.fileno(), self._died, child)
+
+    def _died(self, child: _Child) -> None:
+        """A spare's pipe became readable while it waited: it ended (it never speaks first)."""
+        if child not in self._waiting:
+            return
+        self._waiting.remove(child)
+        self._lost += 1
+        log.info("spare extraction process %s ended while it waited", child.proc.pid)
+        self._background(self._dismiss(self._unwatch(child)))
+        self._refill()
+
+    def _unwatch(self, child: _Child) -> _Child:
+        with contextlib.suppress(ValueError, OSError):  # a closed pipe has no reader left
+            asyncio.get_running_loop().remove_reader(child.conn.fileno())
+        return child
+
+    async def _dismiss(self, child: _Child) -> None:
+        """End a child that holds no request: its pipe closes, it leaves; else it's killed."""
+        child.conn.close()
+        await _reap(child.proc, 2)
+
+    def _background(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _receive(self, conn: Connection, pid: int | None) -> Any:
         loop = asyncio.get_running_loop()
@@ -147,11 +259,24 @@ class ExtractorPool:
 
 
 def preload(extractors: Sequence[type[InfoExtractor]]) -> list[str]:
-    """What the forkserver imports once: the warm-up, then the modules of ``extractors``, which
-    each child would otherwise import again when it unpickles them (about 20 ms for mediadl's
-    own sites)."""
+    """What the forkserver imports once: the warm-up, the child's own module, then the modules
+    of ``extractors``, which each child would otherwise import again when it unpickles them
+    (about 20 ms for mediadl's own sites)."""
     modules = dict.fromkeys(ie.__module__ for ie in extractors if ie.__module__ != "__main__")
-    return [WARM_MODULE, *modules]
+    return [WARM_MODULE, CHILD_MODULE, *modules]
+
+
+def _sent(child: _Child, request: Request) -> bool:
+    """Whether ``request`` reached ``child``'s pipe (not, when the child is already gone)."""
+    try:
+        child.conn.send(tuple(request))
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _log_level() -> int:
+    return logging.getLogger().getEffectiveLevel()
 
 
 async def _reap(proc: BaseProcess, grace: float) -> int | None:
@@ -185,15 +310,9 @@ def _unpack(message: Any, url: str, exitcode: int | None) -> MediaInfo:
         cls = next((c for c in errors.error_classes() if c.__name__ == name), errors.InternalError)
         raise cls(text, **context)
     if exitcode is not None and exitcode < 0 and -exitcode in (signal.SIGKILL, signal.SIGSEGV):
-        raise _out_of_memory(url)
+        raise out_of_memory(url)
     log.error("extraction of %s ended without an answer (exit %s)", url, exitcode)
     raise errors.InternalError()
-
-
-def _out_of_memory(url: str) -> errors.ContentTooLarge:
-    return errors.ContentTooLarge(
-        "Reading this page needs more memory than this server allows.", url=url
-    )
 
 
 def _kill_group(pid: int | None) -> None:
@@ -201,49 +320,3 @@ def _kill_group(pid: int | None) -> None:
         return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-
-
-def _child(
-    conn: Connection,
-    settings: Settings,
-    extractors: tuple[type[InfoExtractor], ...],
-    *,
-    url: str,
-    playlist: bool,
-    cookies: tuple[CookieRecord, ...],
-    request_id: str | None = None,
-    log_level: int = logging.WARNING,
-) -> None:
-    """In the child: own process group, capped data, one extraction, one message back."""
-    os.setsid()
-    configure(settings.log_format, log_level)  # on the server's stderr, like its own lines
-    bind_request_id(request_id)
-    limit = settings.extract_memory
-    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
-    from mediadl.engine.extract import resolve
-
-    remember_cookies(settings, cookies)
-
-    message: tuple[Any, ...]
-    try:
-        message = ("ok", resolve(url, settings, extractors=extractors, playlist=playlist))
-    except errors.MediadlError as exc:
-        message = ("error", type(exc).__name__, exc.message, _plain(exc.context))
-    except MemoryError:
-        oom = _out_of_memory(url)
-        message = ("error", type(oom).__name__, oom.message, _plain(oom.context))
-    except Exception:  # a bug: its traceback goes to this process's log
-        logging.getLogger("mediadl.sandbox").exception("extraction of %s failed", url)
-        message = ("error", "InternalError", errors.InternalError.default_message, {})
-    try:
-        conn.send(message)
-    except MemoryError:
-        oom = _out_of_memory(url)
-        conn.send(("error", type(oom).__name__, oom.message, _plain(oom.context)))
-    finally:
-        conn.close()
-
-
-def _plain(context: dict[str, Any]) -> dict[str, Any]:
-    """Context that survives pickling as plain data."""
-    return {k: v for k, v in context.items() if isinstance(v, (str, int, float, bool, list))}

@@ -69,8 +69,10 @@ class ServiceContext:
         return self.warm is not None and self.warm.done() and not self.warm.cancelled()
 
     async def start(self) -> None:
-        """Open the feeder and warm yt-dlp in a thread: the server is ready meanwhile."""
+        """Open the feeder, warm yt-dlp in a thread and start the extraction processes: the server
+        is ready meanwhile."""
         await self.feeder.start()
+        self.resolver.start()
         loop = asyncio.get_running_loop()
         self.warm = loop.run_in_executor(self.executor, self._warm_up)
         if self.job_worker is not None:

@@ -48,6 +48,20 @@ class Resolver:
         """Where extractions run when given: killable child processes (the server's bound)."""
         ttl = engine.settings.resolve_cache_ttl
         self._cached = alru_cache(maxsize=CACHE_SIZE, ttl=ttl)(self._extract)
+        self._starting: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the extraction processes in the background (the warm forkserver takes seconds,
+        then the spares wait set up), so the first link doesn't wait for them."""
+        if self._pool is not None and self._starting is None:
+            self._starting = asyncio.create_task(self._start_pool(self._pool))
+
+    @staticmethod
+    async def _start_pool(pool: ExtractorPool) -> None:
+        try:
+            await pool.start()
+        except Exception:  # the first resolve tries again
+            log.exception("starting the extraction processes failed")
 
     async def resolve(self, url: str, *, playlist: bool = True) -> MediaInfo:
         return await self._cached(normalize_url(url), playlist)
@@ -87,6 +101,9 @@ class Resolver:
         self.forget(url)
 
     async def close(self) -> None:
+        if self._starting is not None:
+            self._starting.cancel()
+            await asyncio.gather(self._starting, return_exceptions=True)
         await self._cached.cache_close()
         if self._pool is not None:
             await self._pool.close()
