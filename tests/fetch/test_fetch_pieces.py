@@ -93,3 +93,9 @@ async def test_a_body_comes_whole_and_in_order(local: str, path: str, tmp_path: 
         pieces = [piece async for piece in reply.chunks()]
     assert b"".join(pieces) == BODY
     assert all(pieces)
+
+
+async def test_an_empty_body_ends_at_once() -> None:
+    content = aiohttp.streams.EmptyStreamReader()
+    assert await read_piece(content) == b""
+    assert await read_piece(content) == b""  # asked again: still the end, never a wait

@@ -28,7 +28,7 @@ async def read_piece(content: aiohttp.StreamReader) -> bytes:
         data, boundary = await content.readchunk()
         if data:
             break
-        if not boundary:  # (b"", False): the end of the body
+        if not boundary or content.at_eof():  # (b"", False): the end of the body
             return b""
         # (b"", True): a chunked-encoding chunk ended on a piece's end; read on
     if len(data) < SMALL_PIECE and not content.at_eof():
