@@ -75,16 +75,20 @@ def command(
 
 def _run(app: Any, settings: Settings, *, host: str, port: int, log_level: str) -> None:
     """uvicorn with the connection limits: heads on time, idle keep-alives closed, connections
-    bounded per client and in all, and as many descriptors as the system lets this process have."""
+    bounded per client and in all, as many descriptors as the system lets this process have, and
+    an allocator that keeps the memory of relayed pieces for the next ones
+    (:mod:`mediadl.service.allocator`)."""
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
     from mediadl.engine.egress import parse_networks
+    from mediadl.service.allocator import tune_allocator
     from mediadl.service.connections import guarded_protocol, raise_descriptor_limit
 
     before, after = raise_descriptor_limit()
     log = logging.getLogger("mediadl.serve")
     log.info("open-file limit: %d%s", after, f" (raised from {before})" if after != before else "")
+    log.info("allocator thresholds %s", "set" if tune_allocator() else "left as they are")
     for line in startup_lines(settings, host=host, port=port):
         log.info("%s", line)
     protocol = guarded_protocol(

@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 from mediadl import errors
 from mediadl.models import Plan
 from mediadl.service.headers import ByteRange, content_disposition, media_type, parse_range
+from mediadl.service.leaving import WATCHED
 from mediadl.service.metrics import metrics_of
 from mediadl.service.problems import RangeNotSatisfiable, error_body, error_response
 from mediadl.service.progress import Reporter
@@ -47,7 +48,11 @@ class ClosingStream(StreamingResponse):
     """A streamed body whose source is closed however the response ends — even when the client
     left before the first byte and the body was never iterated (ffmpeg is never left running).
     A response that ends without a final state (the client left) tells its followers so. It is
-    an open tunnel for the metrics while it sends, and adds its bytes to them when it ends."""
+    an open tunnel for the metrics while it sends, and adds its bytes to them when it ends.
+
+    Under :func:`~mediadl.service.leaving.until_client_leaves` (every tunnel's ``GET``) the body
+    is sent straight away: that already cancels the answer when the client leaves, so
+    Starlette's own listener (a task group and a task per answer) would only watch twice."""
 
     def __init__(
         self,
@@ -66,7 +71,10 @@ class ClosingStream(StreamingResponse):
         if metrics is not None:
             metrics.tunnels_open.inc()
         try:
-            await super().__call__(scope, receive, send)
+            if scope.get(WATCHED):
+                await self.stream_response(send)
+            else:
+                await super().__call__(scope, receive, send)
         finally:
             if metrics is not None:  # once per tunnel: nothing added to the path of a chunk
                 metrics.tunnels_open.dec()

@@ -8,6 +8,10 @@ forever. :func:`until_client_leaves` reads the client's side of the connection f
 cancels the request's work the moment it reads ``http.disconnect``; the work's own clean-up
 (``finally`` blocks, context managers) then kills ffmpeg and closes upstream connections, and the
 caller's (the slot's release) runs once that is done.
+
+It marks the request's scope (:data:`WATCHED`): a streamed answer inside needs no listener of
+its own (Starlette's ``StreamingResponse`` starts a task group with one per answer), see
+:class:`~mediadl.service.delivery.ClosingStream`.
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ import contextlib
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["until_client_leaves"]
+__all__ = ["WATCHED", "until_client_leaves"]
 
 _LEFT: Message = {"type": "http.disconnect"}
+WATCHED = "mediadl.client_watched"
+"""Scope key, true under :func:`until_client_leaves`: the request's work is cancelled the moment
+its client leaves."""
 
 
 async def until_client_leaves(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
@@ -51,6 +58,7 @@ async def until_client_leaves(app: ASGIApp, scope: Scope, receive: Receive, send
         if message["type"] == "http.response.body" and not message.get("more_body"):
             answered.set()
 
+    scope[WATCHED] = True
     work = asyncio.ensure_future(app(scope, relayed, sending))
     watcher = asyncio.ensure_future(watch())
     try:

@@ -6,7 +6,8 @@ per valid API key); tunnels, thumbnails, progress streams and jobs' saved files 
 ``rate_limit_media``. Everything else (the page, ``/healthz``, ``/api/v1/info``, the OpenAPI
 document, reading jobs' state) is free. Counters live in memory, or in
 Redis (``rate_limit_storage``) so replicas share them; the moving-window strategy of the
-``limits`` library counts them.
+``limits`` library counts them (in memory, the same window counted on the event loop:
+:mod:`mediadl.service.window`).
 
 Every counted answer carries ``RateLimit-Limit``, ``RateLimit-Remaining``, ``RateLimit-Reset``
 (seconds) and ``RateLimit-Policy``; a refused one is ``429`` with ``Retry-After`` and the error
@@ -37,8 +38,7 @@ from typing import Literal, Protocol
 from limits import RateLimitItem, WindowStats, parse_many
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import MemoryStorage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter as SyncMovingWindow
+from limits.storage import storage_from_string
 from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -48,6 +48,7 @@ from mediadl.service.clients import ClientId, identify
 from mediadl.service.leaving import until_client_leaves
 from mediadl.service.problems import error_body
 from mediadl.service.slots import StreamSlots, stream_slots
+from mediadl.service.window import InProcessWindow
 from mediadl.settings import Settings
 
 __all__ = ["RATE_HEADERS", "RateLimits", "kind_of"]
@@ -217,29 +218,10 @@ class _Limiter(Protocol):
     async def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats: ...
 
 
-class _InProcess:
-    """The library's moving window over its in-process storage, called on the event loop.
-
-    Its async in-memory storage sends each counter to a worker thread on every expiry pass,
-    and a pass starts on nearly every request under load: a thread hop per client per request
-    for a few list operations. The synchronous storage does the same sums in place (its expiry
-    runs on a timer thread of its own, at most every 10 ms, taking each counter's lock for a
-    slice), so here it is called directly; a shared store (Redis…) keeps the async client."""
-
-    def __init__(self) -> None:
-        self._limiter = SyncMovingWindow(MemoryStorage())
-
-    async def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
-        return self._limiter.hit(item, *identifiers)
-
-    async def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
-        return self._limiter.get_window_stats(item, *identifiers)
-
-
 def _limiter(uri: str) -> _Limiter:
     scheme = uri.split("://", 1)[0].lower()
     if scheme == "memory":
-        return _InProcess()
+        return InProcessWindow()
     options: dict[str, str] = {}
     if scheme.startswith(("redis", "rediss")):
         options["implementation"] = "redispy"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
 import time
 from concurrent.futures import Executor
@@ -28,6 +29,9 @@ __all__ = ["Resolver"]
 log = logging.getLogger("mediadl.service.resolve")
 
 CACHE_SIZE = 512
+_normalized = functools.lru_cache(maxsize=4 * CACHE_SIZE)(normalize_url)
+"""The same links come back on every tunnel of them: checked and brought to one form once (a
+refused link raises each time, nothing of it is kept)."""
 
 
 class Resolver:
@@ -64,7 +68,7 @@ class Resolver:
             log.exception("starting the extraction processes failed")
 
     async def resolve(self, url: str, *, playlist: bool = True) -> MediaInfo:
-        return await self._cached(normalize_url(url), playlist)
+        return await self._cached(_normalized(url), playlist)
 
     async def resolve_item(self, url: str, item: int | None) -> MediaInfo:
         """The info of ``url`` or, with ``item`` (1-based), of that entry of it."""
@@ -86,7 +90,7 @@ class Resolver:
 
     def forget(self, url: str) -> None:
         """Drop what was cached for ``url`` (and its entry), e.g. once its media links expired."""
-        key = normalize_url(url)
+        key = _normalized(url)
         for playlist in (True, False):
             self._cached.cache_invalidate(key, playlist)
 

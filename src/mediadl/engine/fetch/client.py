@@ -53,6 +53,7 @@ from mediadl.engine.fetch.connector import (
     took_kept,
 )
 from mediadl.engine.fetch.hostgate import HostGate, gate_for
+from mediadl.engine.fetch.pieces import read_piece
 from mediadl.engine.fetch.rate import ByteRate
 from mediadl.engine.fetch.retry import retry_after_seconds
 from mediadl.engine.proxy import proxy_of
@@ -173,7 +174,8 @@ class Reply:
         return self.status == 206
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        """The body as it arrives; transport failures become ``RequestFailed``."""
+        """The body as it arrives, in the pieces the connection brought (:mod:`.pieces`);
+        transport failures become ``RequestFailed``."""
         content, speed = self.response.content, self.speed
         loop = asyncio.get_running_loop()
         try:
@@ -183,7 +185,7 @@ class Reply:
                     data = await _first_read(content, speed.first_by)
                     speed.started = True
                 else:
-                    data = await content.readany()
+                    data = await read_piece(content)
                 if not data:
                     return
                 if speed is not None and speed.min_speed:
@@ -440,7 +442,7 @@ def new_session(settings: Settings, connector: aiohttp.BaseConnector) -> aiohttp
 async def _first_read(content: aiohttp.StreamReader, first_by: float) -> bytes:
     try:
         async with asyncio.timeout_at(first_by):
-            return await content.readany()
+            return await read_piece(content)
     except TimeoutError as exc:
         raise _late() from exc
 

@@ -27,14 +27,19 @@ __all__ = ["DiskBound", "stream_temp_dir", "sweep_leftovers", "temp_prefix"]
 
 _OWNED = re.compile(r"stream-(?P<host>.+)-(?P<pid>\d+)-[^-]+")
 _swept: set[Path] = set()
+_folders: dict[Path, Path] = {}
 
 
 def stream_temp_dir(settings: Settings) -> Path:
     """``data_dir/tmp``: where streams keep what they can't hold in memory (owner-only).
 
-    The first call of a process for a folder clears what dead processes left in it."""
-    folder = settings.data_dir / "tmp"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    Made when missing (one ``stat`` per stream otherwise: a server opens one per tunnel). The
+    first call of a process for a folder clears what dead processes left in it."""
+    folder = _folders.get(settings.data_dir)
+    if folder is None:
+        folder = _folders.setdefault(settings.data_dir, settings.data_dir / "tmp")
+    if not folder.is_dir():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     if folder not in _swept:
         _swept.add(folder)
         sweep_leftovers(folder)
