@@ -2,7 +2,7 @@
 
 Video + audio become fragmented MP4, WebM or MKV with ``-c copy``; audio is copied or transcoded
 (mp3, m4a, opus). The response starts once ffmpeg wrote its first bytes (the container header,
-a few hundred milliseconds in), so a failure before that is still a proper JSON error; a failure
+tens of milliseconds in), so a failure before that is still a proper JSON error; a failure
 after it cuts the connection, so a client never keeps a truncated file for a whole one. A client
 that leaves while ffmpeg hasn't written yet is seen all the same
 (:mod:`mediadl.service.leaving`): the start is cancelled and ffmpeg killed.
