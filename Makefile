@@ -80,11 +80,11 @@ pytest: $(STAMP)
 fixtures: $(FIXTURES_STAMP)
 	$(BIN)/mediadl-fixtures --port 8800
 
-## bench: mediadl get vs curl, aria2c, yt-dlp on the fixture site (~20 min; QUICK=1 ~5 min)
+## bench: mediadl get vs curl, aria2c, yt-dlp on the fixture site (~35 min; QUICK=1 ~20 min)
 bench: system-deps $(STAMP)
 	$(BIN)/python bench/fetch_bench.py $(if $(QUICK),--quick) --out bench/results.md
 
-## bench-server: 1/16/64/256 clients at once through mediadl serve, the site direct and nginx (~15 min; QUICK=1 ~5 min)
+## bench-server: 1/16/64/256 clients at once through mediadl serve, the site direct and nginx (~1 min; QUICK=1 ~35 s)
 bench-server: system-deps $(STAMP)
 	$(BIN)/python bench/server_bench.py $(if $(QUICK),--quick) --out bench/results.md
 

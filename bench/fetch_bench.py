@@ -46,6 +46,7 @@ from mediadl.engine.fetch.hls import parse_media_playlist
 from mediadl.models import Format
 from mediadl.settings import Settings
 from mediadl_fixtures import FixtureSite, Recipe, running_site
+from results_file import write_section
 
 HOST = "127.0.0.2"
 TIME = "/usr/bin/time"
@@ -520,7 +521,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     media = ensure_media(Recipe.big())
     load_before = _load()
     env = child_env(Path(tempfile.mkdtemp(prefix="mediadl-bench-env-")))
-    report = [f"## mediadl fetch benchmark: median of {args.runs} interleaved rounds", ""]
+    report = [
+        "## mediadl fetch benchmark (`make bench`)",
+        "",
+        f"Medians of {args.runs} interleaved rounds after {args.warmup} untimed.",
+        "",
+    ]
     report += startup(args.runs, env)
     all_results = {mode: run_mode(mode, args, media) for mode in args.modes}
     for mode, results in all_results.items():
@@ -530,7 +536,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = "\n".join(report)
     print(text)
     if args.out:
-        args.out.write_text(text + "\n")
+        write_section(args.out, text + "\n")
     return 0
 
 

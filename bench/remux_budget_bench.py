@@ -24,7 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from server_bench import Run, percentile, pull, tunnel_size, write_section
+from results_file import write_section
+from server_bench import Run, percentile, pull, tunnel_size
 from server_procs import ServeProcess, SiteProcess, _tree, free_port
 
 UNLIMITED = 1000

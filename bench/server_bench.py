@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 
 from mediadl_fixtures.server import FixtureSite
+from results_file import write_section
 from server_procs import (
     NginxProxy,
     Processes,
@@ -342,19 +343,6 @@ def report(
         f"| {'yes' if memory['per_tunnel'] <= TUNNEL_BUDGET else 'NO'} |",
     ]
     return "\n".join(lines) + "\n"
-
-
-def write_section(path: Path, text: str) -> None:
-    """Replace this benchmark's section of ``path`` (from its heading to the next ``## ``)."""
-    old = path.read_text() if path.exists() else ""
-    head = text.split("\n", 1)[0]
-    if head in old:
-        before, rest = old.split(head, 1)
-        after = rest[rest.find("\n## ") + 1 :] if "\n## " in rest else ""
-        new = before + text + ("\n" + after if after else "")
-    else:
-        new = old.rstrip("\n") + ("\n\n" if old else "") + text
-    path.write_text(new)
 
 
 if __name__ == "__main__":
