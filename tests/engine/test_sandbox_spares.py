@@ -19,6 +19,7 @@ from mediadl.engine.sandbox import ExtractorPool
 from mediadl.settings import Settings
 from mediadl_fixtures.server import FixtureSite
 from support.probe_extractor import ProbeIE
+from support.procs import descendants
 from support.server import serving
 
 pytestmark = pytest.mark.slow
@@ -130,21 +131,6 @@ async def test_close_leaves_no_process(bounded: Settings) -> None:
     assert not [p for p in multiprocessing.active_children() if p.name == "mediadl-extract"]
 
 
-def _tree(pid: int) -> set[int]:
-    """``pid``'s descendants now."""
-    found, stack = set(), [pid]
-    while stack:
-        current = stack.pop()
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            try:
-                children = [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
-            found.update(children)
-            stack += children
-    return found
-
-
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
 def test_the_servers_processes_leave_with_it(
     tmp_path: Path, site: FixtureSite, how: signal.Signals
@@ -155,7 +141,7 @@ def test_the_servers_processes_leave_with_it(
             f"{server.base}/api/v1/resolve", json={"url": site.pages["video"]}, timeout=60
         )
         assert r.status_code == 200, r.text
-        tree = _tree(server.proc.pid)
+        tree = {pid for pid, _ in descendants(server.proc.pid)}
         assert len(tree) >= 3  # the forkserver, its resource tracker, a spare at least
         server.proc.send_signal(how)
         server.proc.wait(PATIENCE)
