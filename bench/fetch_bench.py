@@ -498,7 +498,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--payloads", nargs="+", default=list(PAYLOADS), choices=PAYLOADS)
     parser.add_argument("--skip", nargs="*", default=[], choices=list(TOOLS), help="tools")
-    parser.add_argument("--out", type=Path, help="also write the report (markdown) here")
+    parser.add_argument(
+        "--out", type=Path, help="write the report (markdown) into its section of this file"
+    )
     parser.add_argument(
         "--baseline",
         type=Path,
