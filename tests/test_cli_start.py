@@ -69,18 +69,25 @@ import os, sys, threading, time
 host = sys.argv[1]
 held = []
 
+def say(line):  # one write per line: the two threads' lines must not interleave
+    sys.stderr.write(line + "\\n")
+    sys.stderr.flush()
+
+def loaded():  # a module is in sys.modules from the start of its import: the thread must be done
+    loading = any(t.name == "mediadl-load" for t in threading.enumerate())
+    return "mediadl.engine.download" in sys.modules and not loading
+
 def hooks(event, args):
     if event == "import" and args[0] == "aiohttp":  # the fetcher's first import of it
-        print("IMPORTED BY", threading.current_thread().name, file=sys.stderr, flush=True)
+        say(f"IMPORTED BY {threading.current_thread().name}")
     elif event == "socket.connect" and isinstance(args[1], tuple) and args[1][0] == host:
         if held:
             return
         held.append(1)  # the page's request: hold it until the fetcher is loaded (or never is)
         deadline = time.monotonic() + 60
-        while "mediadl.engine.download" not in sys.modules and time.monotonic() < deadline:
+        while not loaded() and time.monotonic() < deadline:
             time.sleep(0.01)
-        print("LOADED BEFORE THE PAGE CAME", "mediadl.engine.download" in sys.modules,
-              file=sys.stderr, flush=True)
+        say(f"LOADED BEFORE THE PAGE CAME {loaded()}")
 
 sys.addaudithook(hooks)
 sys.argv = ["mediadl", *sys.argv[2:]]
