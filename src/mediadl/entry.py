@@ -117,6 +117,10 @@ def main() -> None:
     if args in HELP_FLAGS and shutil.get_terminal_size().columns >= HELP_COLUMNS:
         print(ROOT_HELP, end="")
         sys.exit(0)
+    from mediadl import regexcache
+    from mediadl.paths import data_dir_from_env
+
+    regexcache.install(data_dir_from_env() / "cache")
     from mediadl.cli import main as cli_main
 
     cli_main()

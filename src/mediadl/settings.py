@@ -14,20 +14,13 @@ from uuid import UUID
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from mediadl.paths import default_data_dir
 from mediadl.runtimes import JS_RUNTIMES, check_js_runtime
 
 __all__ = ["JS_RUNTIMES", "Settings", "default_data_dir"]
 
 MiB = 1 << 20
 GiB = 1 << 30
-
-
-def default_data_dir() -> Path:
-    """``$XDG_DATA_HOME/mediadl`` or ``~/.local/share/mediadl``."""
-    import os
-
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "mediadl"
 
 
 def default_ffmpeg_tunnels() -> int:
@@ -59,7 +52,8 @@ class Settings(BaseSettings):
         default_factory=default_data_dir,
         description="Directory for the server secret, job state, temporary work and caches, "
         "used by the CLI too (cache/: the indexes of yt-dlp's URL patterns and of the "
-        "extractors that can find a video embedded in a page, rebuilt when yt-dlp changes, and "
+        "extractors that can find a video embedded in a page, rebuilt when yt-dlp changes, the "
+        "command line's compiled regular expressions (regex-*.marshal), and "
         "cache/deno/, the JavaScript runtime's own; bin/: the "
         "bundled ffmpeg, linked there for yt-dlp, 0700 and remade when anyone else could write "
         "to it; tmp/: what a tunnel can't hold in memory, see stream_disk_max).",

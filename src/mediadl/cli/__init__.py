@@ -9,6 +9,7 @@ import sys
 
 import typer
 
+from mediadl import regexcache
 from mediadl.cli import doctor, get, info, jobs, serve, sites, worker
 from mediadl.cli.helptext import SETTINGS_EPILOG, HelpCommand, HelpGroup
 
@@ -97,4 +98,5 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError):  # a reader that went away (``| head``)
             stream.flush()
+    regexcache.save()
     os._exit(code or 0)

@@ -27,7 +27,7 @@ from yt_dlp.utils import (
     UnsupportedError,
 )
 
-from mediadl import errors
+from mediadl import errors, regexcache
 from mediadl.engine import internals
 from mediadl.engine.cookies import configured_cookies, jar_of
 from mediadl.engine.egress import EgressPolicy
@@ -154,6 +154,7 @@ def new_ydl(
     which would write the jar back into the operator's file).
     """
     internals.disable(settings.disable_internals)
+    regexcache.settle()
     ffmpeg_on_path(settings.ffmpeg, settings.data_dir)
     check_versions()
     params = base_params(settings)
