@@ -30,7 +30,7 @@ from mediadl.cli.progress_view import ItemStats, ProgressView
 from mediadl.cli.render import plain, saved_text
 from mediadl.engine import Engine
 from mediadl.engine.filenames import NameTemplate, name_fields
-from mediadl.engine.preload import FetcherLoad
+from mediadl.engine.preload import AHEAD, FetcherLoad
 from mediadl.engine.scheme import with_scheme
 from mediadl.models import CancelToken, Choice, Entry, MediaInfo, Plan
 
@@ -93,6 +93,7 @@ class GetRun:
     """The fetcher, imported while the first page is on its way (:mod:`mediadl.engine.preload`)."""
 
     def run_all(self, urls: list[str]) -> None:
+        AHEAD.set()  # a command-line run forks no workers: it may work ahead on threads
         self.fetcher = FetcherLoad()
         for url in urls:
             for result in self._run_url(url):

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 import socket
 import threading
 import zlib
@@ -41,6 +42,7 @@ from yt_dlp.networking.exceptions import RequestError
 from mediadl import errors
 from mediadl.engine import internals
 from mediadl.engine.egress import EgressPolicy
+from mediadl.engine.preload import AHEAD
 from mediadl.engine.proxy import Proxy, proxy_addresses, tunnel
 
 __all__ = [
@@ -56,7 +58,10 @@ __all__ = [
     "install_guard",
     "require_guard",
     "warm_tls",
+    "warm_tls_aside",
 ]
+
+log = logging.getLogger("mediadl.engine")
 
 READ_CHUNK = 1 << 16
 
@@ -389,6 +394,34 @@ def warm_tls(ydl: Any) -> None:
             handler._make_sslcontext()
     finally:
         director.close()
+
+
+def warm_tls_aside(ydl: Any) -> threading.Thread | None:
+    """:func:`warm_tls` on a thread of its own, once, in a process that works ahead
+    (:data:`~mediadl.engine.preload.AHEAD`: a ``mediadl get``) and has no TLS context yet.
+
+    OpenSSL reads the CA bundle (~30 ms) without holding the interpreter, so on a second core it
+    is done while this thread finds the link's extractor; the first request waits for it, if at
+    all, on the context's lock.
+    """
+    global _tls_aside  # noqa: PLW0603 - once per process
+    with _TLS_LOCK:
+        if _tls_aside or _TLS_CONTEXTS or not TLS.usable() or not AHEAD.is_set():
+            return None
+        _tls_aside = True
+    thread = threading.Thread(target=_warm_quietly, args=(ydl,), name="mediadl-tls", daemon=True)
+    thread.start()
+    return thread
+
+
+_tls_aside = False
+
+
+def _warm_quietly(ydl: Any) -> None:
+    try:
+        warm_tls(ydl)
+    except Exception as exc:  # noqa: BLE001 - the first request makes its context as before
+        log.debug("making the TLS context ahead failed: %s", exc)
 
 
 def guard_of(ydl: Any) -> Guard | None:

@@ -23,8 +23,9 @@ from yt_dlp.extractor.common import InfoExtractor, UnsupportedURLIE
 from yt_dlp.utils import unified_strdate, unified_timestamp
 
 from mediadl.engine import embedindex
+from mediadl.engine.ffmpeg_versions import ask_aside
 from mediadl.engine.internals import declare
-from mediadl.engine.preload import REQUESTING
+from mediadl.engine.preload import AHEAD, REQUESTING
 from mediadl.engine.urlindex import UrlIndex, first_suitable
 
 __all__ = [
@@ -109,8 +110,15 @@ class IndexedYoutubeDL(yt_dlp.YoutubeDL):  # type: ignore[misc]
 
     def urlopen(self, req: Any) -> Any:
         """yt-dlp's; the process's first request also tells :mod:`mediadl.engine.preload` that
-        a thread now waits on the network (a background import can use the time)."""
-        REQUESTING.set()
+        a thread now waits on the network (a background import can use the time); in a process
+        that works ahead (:data:`~mediadl.engine.preload.AHEAD`) it starts asking ffmpeg's version
+        on a thread of its own, which yt-dlp would ask once the page is read, to choose the
+        formats (:func:`~mediadl.engine.ffmpeg_versions.ask_aside`).
+        """
+        if not REQUESTING.is_set():
+            REQUESTING.set()
+            if AHEAD.is_set():
+                ask_aside(self)
         return super().urlopen(req)
 
     def get_info_extractor(self, ie_key: str) -> Any:

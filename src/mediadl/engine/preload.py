@@ -17,13 +17,19 @@ import importlib
 import logging
 import threading
 
-__all__ = ["FETCHER", "REQUESTING", "FetcherLoad"]
+__all__ = ["AHEAD", "FETCHER", "REQUESTING", "FetcherLoad"]
 
 log = logging.getLogger("mediadl.engine")
 
 REQUESTING = threading.Event()
 """Set when a ``YoutubeDL`` of this process first sends a request: its thread then waits on the
 network, and another thread can use the time."""
+AHEAD = threading.Event()
+"""Set by a process that starts threads of its own to work ahead of what it waits for (``mediadl
+get``): the fetcher's import here, yt-dlp's TLS context and ffmpeg's version
+(:func:`~mediadl.engine.egress_ytdl.warm_tls_aside`,
+:func:`~mediadl.engine.ffmpeg_versions.ask_aside`). Never a process that forks workers: a child
+forked while such a thread holds a lock would inherit the lock held, for good."""
 FETCHER = "mediadl.engine.download"
 """The module whose import brings in the fetcher and everything a download runs."""
 

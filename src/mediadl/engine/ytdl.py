@@ -38,6 +38,7 @@ from mediadl.engine.egress_ytdl import (
     guard_of,
     install_guard,
     warm_tls,
+    warm_tls_aside,
 )
 from mediadl.engine.ffmpeg import ffmpeg_on_path
 from mediadl.engine.ffmpeg_versions import check_versions, warm_versions
@@ -164,6 +165,8 @@ def new_ydl(
     ydl = _YoutubeDL(params, auto_init=False)
     ydl.url_index_dir = settings.data_dir / "cache"
     install_guard(ydl, _guard(settings, purpose, policy))
+    if purpose == "extract":
+        warm_tls_aside(ydl)
     jar_of(configured_cookies(settings) if cookies is None else cookies, ydl.cookiejar)
     for ie_class in extractors:
         ydl.add_info_extractor(ie_class())
