@@ -10,17 +10,20 @@ which ``fetch_bench.py`` times.
 
 Rounds interleave the source trees given (``--tree NAME=SRC`` runs ``mediadl`` with
 ``PYTHONPATH=SRC``; an empty SRC is the installed mediadl). Each tree keeps its own data folder
-across its runs, so its caches (the URL and embed indexes) are what a second run finds: one
-untimed run per tree fills them first.
+across its runs, so its caches are what a second run finds.
 
     .venv/bin/python bench/first_request.py [--payload progressive] [--runs 7] \\
-        [--tree before=/path/to/old/src] [--tree after=]
+        [--tree before=/path/to/old/src] [--tree after=] [--peer yt-dlp]
+
+``--peer yt-dlp`` times ``yt-dlp -o OUT <page>`` of the same venv beside it, the same way.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -49,10 +52,24 @@ def record(seen: Seen) -> None:
     FixtureSite._respond = respond  # type: ignore[method-assign]
 
 
-def one(url: str, env: dict[str, str], out: Path, seen: Seen) -> tuple[float, float]:
-    """Seconds from exec to the page's request and to the first media request."""
+PEERS = {"yt-dlp": ["yt-dlp", "--no-part", "-o"]}
+"""Other tools timed the same way: the command before ``OUT URL``."""
+
+
+def one(
+    url: str,
+    env: dict[str, str],
+    out: Path,
+    seen: Seen,
+    peer: str | None = None,
+    *,
+    whole: bool = False,
+) -> tuple[float, float]:
+    """Seconds from exec to the page's request and to the first media request; with ``whole``
+    the command runs to its end (what it keeps for the next run, it writes as it exits)."""
     seen.clear()
-    command = [str(BIN / "mediadl"), "get", "--no-metadata", "-o", str(out), url]
+    head = PEERS[peer] if peer else ["mediadl", "get", "--no-metadata", "-o"]
+    command = [str(BIN / head[0]), *head[1:], str(out), url]
     started = time.monotonic()
     proc = subprocess.Popen(
         command,
@@ -62,16 +79,17 @@ def one(url: str, env: dict[str, str], out: Path, seen: Seen) -> tuple[float, fl
         start_new_session=True,
     )
     try:
-        while not _media(seen) and proc.poll() is None:
+        while (whole or not _media(seen)) and proc.poll() is None:
             if time.monotonic() - started > TIMEOUT:
                 raise TimeoutError(f"no media request within {TIMEOUT} s")
             time.sleep(0.002)
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # a whole run that ended
+            os.killpg(proc.pid, signal.SIGKILL)
         _, err = proc.communicate()
     media = _media(seen)
     if not media:
-        raise RuntimeError(f"mediadl ended without a media request: {err.decode()[-500:]}")
+        raise RuntimeError(f"{head[0]} ended without a media request: {err.decode()[-500:]}")
     page = min(t for t, path in seen if "/pages/" in path)
     return page - started, media[0] - started
 
@@ -85,8 +103,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--payload", choices=sorted(PAGES), default="progressive")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--tree", action="append", default=[], help="NAME=SRC (repeatable)")
+    parser.add_argument(
+        "--peer", action="append", default=[], choices=sorted(PEERS), help="time it beside"
+    )
     args = parser.parse_args(argv)
     trees = [tuple(t.split("=", 1)) for t in args.tree] or [("mediadl", "")]
+    trees += [(peer, "") for peer in args.peer]
+    peers = set(args.peer)
     seen: Seen = []
     record(seen)
     load_before = os.getloadavg()
@@ -99,10 +122,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             envs[name] = child_env(Path(d) / name)
             if src:
                 envs[name]["PYTHONPATH"] = src
-            first[name] = one(url, envs[name], Path(d) / name / "out", seen)  # fills the caches
+            out = Path(d) / name / "out"
+            peer = name if name in peers else None
+            first[name] = one(url, envs[name], out, seen, peer, whole=True)  # fills the caches
+            shutil.rmtree(out, ignore_errors=True)  # or the next runs find it downloaded
         for run in range(args.runs):
             for name, _ in trees if run % 2 == 0 else reversed(trees):
-                times[name].append(one(url, envs[name], Path(d) / name / "out", seen))
+                out = Path(d) / name / "out"
+                peer = name if name in peers else None
+                times[name].append(one(url, envs[name], out, seen, peer))
     load_after = os.getloadavg()
     _report(times, first, args.payload, (load_before, load_after))
     return 0
@@ -114,7 +142,7 @@ def _report(
     payload: str,
     load: tuple[tuple[float, float, float], tuple[float, float, float]],
 ) -> None:
-    print(f"`mediadl get --no-metadata` of the {payload} page, seconds from exec (medians)\n")
+    print(f"`mediadl get --no-metadata` and peers, {payload} page: seconds from exec (medians)\n")
     print("| tree | runs | page request | first media request | page → media |")
     print("|---|---:|---:|---:|---:|")
     for name, samples in times.items():
