@@ -3,8 +3,8 @@
 A ``mediadl get`` compiles about 500 regular expressions before its first media request: yt-dlp's
 and pydantic's at import, the URL patterns of the extractors a link is offered to (YouTube's alone
 takes ~25 ms), the generic extractor's on the page. CPython keeps compiled patterns only for the
-life of a process, so every run paid that again: about 0.1 s of the ~0.5 s before the page's
-request, and more before the first media request.
+life of a process, so every run paid that again: ~65 ms of the ~0.5 s before the page's request,
+~0.1 s before the first media request.
 
 :func:`install`, called before anything else is imported, puts :class:`RegexCache` in front of
 CPython's compiler (``re._compiler.compile``, which ``re``'s own in-process cache calls on a
@@ -16,9 +16,10 @@ user's own (no one else can write to it or its folder), since a pattern's code d
 pattern matches.
 
 This leans on CPython internals (``re._parser.parse``, ``re._compiler._code``, ``_sre.compile``),
-declared like the others (:mod:`mediadl.engine.internals`, ``disable_internals``). Before use,
-:func:`install` compiles a few patterns both ways and requires equal results; when anything is
-missing or different, CPython's compiler is left alone and nothing is kept between runs.
+declared like the others (:mod:`mediadl.engine.internals`, ``disable_internals``; the registry
+hears of it with a process's first ``YoutubeDL``, :func:`settle`). Before use, :func:`install`
+compiles a few patterns both ways and requires equal results; when anything is missing or
+different, CPython's compiler is left alone and nothing is kept between runs.
 """
 
 from __future__ import annotations

@@ -66,7 +66,8 @@ def check_versions() -> None:
     operator's ``disable_internals`` turns off): yt-dlp then asks that program itself."""
     if not _warmed:
         return
-    stale = [p for p, found in _warmed.items() if not VERSIONS.usable() or _found(p) != found]
+    warmed = list(_warmed.items())  # a copy: a version asked aside may be landing now
+    stale = [p for p, found in warmed if not VERSIONS.usable() or _found(p) != found]
     if not stale:
         return
     versions, features = _caches()
