@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 from mediadl_fixtures import Recipe, ensure_media, running_site
 from mediadl_fixtures.server import FixtureSite
+from trees import INSTALLED, named
 
 HOST = "127.0.0.2"
 RATE = 2_500_000
@@ -91,9 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--payloads", nargs="+", default=list(PAGES), choices=list(PAGES))
-    parser.add_argument("--tree", action="append", default=[], help="NAME=SRC (repeatable)")
+    parser.add_argument(
+        "--tree", action="append", default=[], type=named, help="NAME=SRC (repeatable)"
+    )
     args = parser.parse_args(argv)
-    trees = [tuple(t.split("=", 1)) for t in args.tree] or [("mediadl", "")]
+    trees = args.tree or [INSTALLED]
     media = ensure_media(Recipe.big())
     print(f"load before: {os.getloadavg()}", file=sys.stderr)
     print("| mode | payload | tree | fetch s | limit / fetch | at once | requests | 429s |")

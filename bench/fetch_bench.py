@@ -47,6 +47,7 @@ from mediadl.models import Format
 from mediadl.settings import Settings
 from mediadl_fixtures import FixtureSite, Recipe, running_site
 from results_file import write_section
+from trees import source
 
 HOST = "127.0.0.2"
 TIME = "/usr/bin/time"
@@ -503,7 +504,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--baseline",
-        type=Path,
+        type=source,
         help=f"a source tree (its src/) whose mediadl runs too, as '{BASELINE}'",
     )
     args = parser.parse_args(argv)

@@ -29,6 +29,7 @@ from mediadl_fixtures.media import ensure_media
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fetch_bench import HOST, MODES, PAGES, child_env
+from trees import source
 
 _LINE = re.compile(r"^(\d+)\s+(\d+\.\d+)\s+(.*)$")
 _SENT: list[float] = []
@@ -131,7 +132,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--payloads", nargs="+", default=["hls", "dash"], choices=["hls", "dash"])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--src", type=Path, help="another source tree's mediadl (PYTHONPATH)")
+    parser.add_argument("--src", type=source, help="another source tree's mediadl (PYTHONPATH)")
     args = parser.parse_args()
     _record_sends()
     media = ensure_media(Recipe.big())

@@ -35,6 +35,7 @@ from typing import Any
 
 from fetch_bench import BIN, HOST, MODES, PAGES, child_env
 from mediadl_fixtures import FixtureSite, running_site
+from trees import INSTALLED, named
 
 Seen = list[tuple[float, str]]
 """(monotonic time the request's head was read, path), in order."""
@@ -102,12 +103,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--payload", choices=sorted(PAGES), default="progressive")
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--tree", action="append", default=[], help="NAME=SRC (repeatable)")
+    parser.add_argument(
+        "--tree", action="append", default=[], type=named, help="NAME=SRC (repeatable)"
+    )
     parser.add_argument(
         "--peer", action="append", default=[], choices=sorted(PEERS), help="time it beside"
     )
     args = parser.parse_args(argv)
-    trees = [tuple(t.split("=", 1)) for t in args.tree] or [("mediadl", "")]
+    trees = args.tree or [INSTALLED]
     trees += [(peer, "") for peer in args.peer]
     peers = set(args.peer)
     seen: Seen = []

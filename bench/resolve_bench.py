@@ -20,12 +20,15 @@ from pathlib import Path
 
 from server_bench import resolve_latency
 from server_procs import ServeProcess, SiteProcess, free_port
+from trees import source
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tries", type=int, default=100)
-    parser.add_argument("--tree", help="a source tree of mediadl to serve from (its src/)")
+    parser.add_argument(
+        "--tree", type=source, help="a source tree of mediadl to serve from (its src/)"
+    )
     args = parser.parse_args()
     before = os.getloadavg()
     with (

@@ -21,16 +21,19 @@ from pathlib import Path
 
 from server_bench import CLIENTS, ROUND_BYTES, Run, pull
 from server_procs import NginxProxy, ServeProcess, SiteProcess, free_port
+from trees import INSTALLED, named
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tree", action="append", default=[], help="NAME=SRC (repeatable)")
+    parser.add_argument(
+        "--tree", action="append", default=[], type=named, help="NAME=SRC (repeatable)"
+    )
     parser.add_argument("--clients", type=int, nargs="*", default=list(CLIENTS))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="a tenth of the bytes")
     args = parser.parse_args()
-    trees = [tuple(t.split("=", 1)) for t in args.tree] or [("mediadl", "")]
+    trees = args.tree or [INSTALLED]
     budget = ROUND_BYTES // (10 if args.quick else 1)
     runs: dict[tuple[str, int], list[tuple[Run, float]]] = {}
     load = [os.getloadavg()]

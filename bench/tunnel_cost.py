@@ -21,17 +21,20 @@ import httpx
 
 from mediadl_fixtures.threaded import running_site
 from server_procs import ServeProcess
+from trees import INSTALLED, named
 
 PATH = "/media/progressive.mp4"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tree", action="append", default=[], help="NAME=SRC (repeatable)")
+    parser.add_argument(
+        "--tree", action="append", default=[], type=named, help="NAME=SRC (repeatable)"
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--tunnels", type=int, default=100)
     args = parser.parse_args()
-    trees = [tuple(t.split("=", 1)) for t in args.tree] or [("mediadl", "")]
+    trees = args.tree or [INSTALLED]
     load = [os.getloadavg()]
     rows: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name, _ in trees}
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
