@@ -86,9 +86,12 @@ def _runtime_version() -> str:
     binary is the wheel's version; any other binary is named by its path, and ``mediadl doctor``
     runs it and reports its version.
     """
+    from mediadl.paths import env_setting
     from mediadl.runtimes import check_js_runtime, wheel_deno
 
-    wanted = next((v for k, v in os.environ.items() if k.upper() == "MEDIADL_JS_RUNTIME"), "deno")
+    wanted = env_setting("js_runtime")
+    if wanted is None:
+        wanted = "deno"
     try:
         spec = check_js_runtime(wanted)
     except ValueError as exc:

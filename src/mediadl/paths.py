@@ -1,11 +1,12 @@
-"""Where mediadl keeps its state, read before the settings load (they cost a tenth of a second)."""
+"""Settings read before the settings load (they cost a tenth of a second): where mediadl keeps
+its state, and any one setting's variable as the settings would read it."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-__all__ = ["data_dir_from_env", "default_data_dir"]
+__all__ = ["data_dir_from_env", "default_data_dir", "env_setting"]
 
 
 def default_data_dir() -> Path:
@@ -14,8 +15,14 @@ def default_data_dir() -> Path:
     return Path(base) / "mediadl"
 
 
+def env_setting(name: str) -> str | None:
+    """The value of setting ``name``'s variable (``MEDIADL_<NAME>``, the variable's name not
+    case-sensitive, as the settings read it), or ``None``."""
+    wanted = f"MEDIADL_{name}".upper()
+    return next((v for k, v in os.environ.items() if k.upper() == wanted), None)
+
+
 def data_dir_from_env() -> Path:
-    """The ``data_dir`` setting as the settings read it (``MEDIADL_DATA_DIR``, the name not
-    case-sensitive, else :func:`default_data_dir`), without loading them."""
-    wanted = next((v for k, v in os.environ.items() if k.upper() == "MEDIADL_DATA_DIR"), None)
+    """The ``data_dir`` setting as the settings read it (else :func:`default_data_dir`)."""
+    wanted = env_setting("data_dir")
     return Path(wanted) if wanted else default_data_dir()
