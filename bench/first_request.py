@@ -53,8 +53,9 @@ def record(seen: Seen) -> None:
     FixtureSite._respond = respond  # type: ignore[method-assign]
 
 
-PEERS = {"yt-dlp": ["yt-dlp", "--no-part", "-o"]}
-"""Other tools timed the same way: the command before ``OUT URL``."""
+MEDIADL = ("mediadl", "get", "--no-metadata", "-o")
+PEERS = {"yt-dlp": ("yt-dlp", "--no-part", "-o")}
+"""Other tools timed the same way: each command before ``OUT URL``, as ``MEDIADL``'s."""
 
 
 def one(
@@ -62,14 +63,13 @@ def one(
     env: dict[str, str],
     out: Path,
     seen: Seen,
-    peer: str | None = None,
+    head: Sequence[str] = MEDIADL,
     *,
     whole: bool = False,
 ) -> tuple[float, float]:
     """Seconds from exec to the page's request and to the first media request; with ``whole``
     the command runs to its end (what it keeps for the next run, it writes as it exits)."""
     seen.clear()
-    head = PEERS[peer] if peer else ["mediadl", "get", "--no-metadata", "-o"]
     command = [str(BIN / head[0]), *head[1:], str(out), url]
     started = time.monotonic()
     proc = subprocess.Popen(
@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     trees = args.tree or [INSTALLED]
     trees += [(peer, "") for peer in args.peer]
-    peers = set(args.peer)
+    heads = {name: PEERS[name] if name in args.peer else MEDIADL for name, _ in trees}
     seen: Seen = []
     record(seen)
     load_before = os.getloadavg()
@@ -126,14 +126,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             if src:
                 envs[name]["PYTHONPATH"] = src
             out = Path(d) / name / "out"
-            peer = name if name in peers else None
-            first[name] = one(url, envs[name], out, seen, peer, whole=True)  # fills the caches
+            first[name] = one(url, envs[name], out, seen, heads[name], whole=True)  # fills caches
             shutil.rmtree(out, ignore_errors=True)  # or the next runs find it downloaded
         for run in range(args.runs):
             for name, _ in trees if run % 2 == 0 else reversed(trees):
                 out = Path(d) / name / "out"
-                peer = name if name in peers else None
-                times[name].append(one(url, envs[name], out, seen, peer))
+                times[name].append(one(url, envs[name], out, seen, heads[name]))
     load_after = os.getloadavg()
     _report(times, first, args.payload, (load_before, load_after))
     return 0

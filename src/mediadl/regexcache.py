@@ -118,9 +118,14 @@ class RegexCache:
         indexgroup: list[str | None] = [None] * parsed.state.groups
         for name, number in groupindex.items():
             indexgroup[number] = name
-        entry = (int(flags | parsed.state.flags), code, parsed.state.groups - 1, groupindex)
-        full: Entry = (*entry, tuple(indexgroup))
-        return self._build(pattern, full), full
+        entry: Entry = (
+            int(flags | parsed.state.flags),
+            code,
+            parsed.state.groups - 1,
+            groupindex,
+            tuple(indexgroup),
+        )
+        return self._build(pattern, entry), entry
 
     def _build(self, pattern: str | bytes, entry: Entry) -> re.Pattern[Any]:
         flags, code, groups, groupindex, indexgroup = entry
@@ -136,7 +141,7 @@ class RegexCache:
         when this run compiled at least ``worth`` new ones; an unwritable folder only means
         compiling again."""
         with self._lock:
-            if not self.misses or self.misses < worth:
+            if self.misses < max(1, worth):
                 return
             merged = dict(self.used)  # copies (other threads may still compile)
             for key, entry in list(self.kept.items()):

@@ -396,7 +396,7 @@ def warm_tls(ydl: Any) -> None:
         director.close()
 
 
-def warm_tls_aside(ydl: Any) -> threading.Thread | None:
+def warm_tls_aside(ydl: Any) -> None:
     """:func:`warm_tls` on a thread of its own, once, in a process that works ahead
     (:data:`~mediadl.engine.preload.AHEAD`: a ``mediadl get``) and has no TLS context yet.
 
@@ -407,11 +407,9 @@ def warm_tls_aside(ydl: Any) -> threading.Thread | None:
     global _tls_aside  # noqa: PLW0603 - once per process
     with _TLS_LOCK:
         if _tls_aside or _TLS_CONTEXTS or not TLS.usable() or not AHEAD.is_set():
-            return None
+            return
         _tls_aside = True
-    thread = threading.Thread(target=_warm_quietly, args=(ydl,), name="mediadl-tls", daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=_warm_quietly, args=(ydl,), name="mediadl-tls", daemon=True).start()
 
 
 _tls_aside = False

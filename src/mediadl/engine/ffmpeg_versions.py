@@ -49,16 +49,14 @@ def warm_versions(ydl: Any) -> None:
     VERSIONS.run(ask, lambda: None)
 
 
-def ask_aside(ydl: Any) -> threading.Thread:
+def ask_aside(ydl: Any) -> None:
     """:func:`warm_versions` on a thread of its own, started when a fresh process (a ``mediadl
     get``) sends its first request: ``ffmpeg -bsfs`` then runs while the page is on its way
     instead of after it came (~30 ms of every download's start). yt-dlp keeps the answer per
     program; a process forked from a warm one finds it there and starts nothing."""
-    thread = threading.Thread(
+    threading.Thread(
         target=warm_versions, args=(ydl,), name="mediadl-versions", daemon=True
-    )
-    thread.start()
-    return thread
+    ).start()
 
 
 def check_versions() -> None:
