@@ -97,16 +97,20 @@ async def simulate_requests(
     *,
     latency: float = 0.05,
     tick: float = 0.002,
+    sent: list[float] | None = None,
 ) -> tuple[int, float]:
     """Requests with a latency before their body, under ``rate_of(receiving)`` per request.
 
-    Returns the highest level reached and when the last request ended.
+    Returns the highest level reached and when the last request ended; ``sent`` gets the time
+    each request went out.
     """
     queue, running, highest = list(sizes), [], pace.limit
     while queue or running:
         while queue and pace.active < pace.limit:
             await pace.acquire()
             pace.sent()
+            if sent is not None:
+                sent.append(clock.now)
             running.append(Request(queue.pop(0), latency))
         receiving = sum(r.receiving for r in running) or 1
         for request in list(running):
@@ -141,6 +145,24 @@ async def test_small_segments_beside_large_ones_dont_hide_a_per_connection_cap()
     assert highest == 64
     # every segment in flight early: about one segment's time (0.72 s) after the ramp
     assert finished < 1.3
+
+
+async def test_the_first_step_goes_out_as_the_first_answers_come() -> None:
+    """Doubling from two is decided before anything is measured: its requests leave when the
+    first two are answered, not a window later, and the first window still measures two."""
+    clock = Clock()
+    pace = AdaptiveConcurrency(16, initial=2, clock=clock)
+    sent: list[float] = []
+    sizes = [1_800_000] * 40  # each takes 0.72 s at the per-connection rate
+    highest, _ = await simulate_requests(
+        pace, clock, sizes, lambda n: PER_CONNECTION, latency=0.1, sent=sent
+    )
+    assert highest == 16
+    assert sent[:2] == [0.0, 0.0]
+    first_answers = 0.1
+    assert first_answers <= sent[2] == sent[3] < first_answers + 0.01  # a tick or two after
+    # the doubled level paid in full: every other request is out a latency and a window later
+    assert all(t < first_answers + 2 * 0.1 + 0.1 for t in sent[4:16])
 
 
 async def test_small_segments_beside_large_ones_under_a_server_wide_cap() -> None:
@@ -196,3 +218,31 @@ async def test_pushback_never_leaves_more_than_the_host_now_allows() -> None:
     assert pace.limit == 3
     pace.throttled(None, 2)  # the same burst: no second halving, but the host's ceiling holds
     assert pace.limit == 2
+
+
+def test_sound_sends_one_at_a_time_while_the_picture_is_no_further_along() -> None:
+    pace = AdaptiveConcurrency(16)
+    with pace.lane(picture=True, parts=30) as video, pace.lane(picture=False, parts=30) as audio:
+        assert not pace.holds_back(audio, 0)  # nothing out: the sound always has a request
+        assert pace.holds_back(audio, 1)  # both at 0 % done: the picture's parts go first
+        assert not pace.holds_back(video, 15)
+        audio.done = 3
+        video.done = 2
+        assert pace.holds_back(audio, 1)  # the sound is ahead (10 % against 7 %)
+        video.done = 4
+        assert not pace.holds_back(audio, 1)  # behind: it takes slots as they come
+        assert not pace.holds_back(audio, 5)
+        video.done = 2
+        video.sending = False  # the picture's parts are all out: nothing to give way to
+        assert not pace.holds_back(audio, 1)
+
+
+def test_streams_of_one_kind_share_slots_as_they_ask() -> None:
+    pace = AdaptiveConcurrency(16)
+    with pace.lane(picture=False, parts=10) as one, pace.lane(picture=False, parts=10) as two:
+        assert not pace.holds_back(one, 4)
+        assert not pace.holds_back(two, 4)
+    with pace.lane(picture=True, parts=10) as one, pace.lane(picture=True, parts=10) as two:
+        assert not pace.holds_back(one, 4)
+    with pace.lane(picture=False, parts=10) as sound:
+        assert not pace.holds_back(sound, 8)  # the picture's lane ended with its stream

@@ -12,27 +12,40 @@ It starts at two requests, waits until the requests of a new level have their an
 short window and decides: doubling first (under a server-wide cap that costs two connections, and
 four is all it ever opens), then doubling again, or growing sixteenfold once a step paid off in
 full, so a site that caps each connection has every segment of a short download in flight a few
-tenths of a second after the first answer. A level that doesn't pay is looked at twice (one short
-window is often noisy), then the controller goes back to where the rate says the cap begins (never
-below the last level that paid off); a second miss keeps it there for half a minute before it tries
-one step up (conditions change during a long download), a first one only for a second before the
-same step is tried again (a loaded machine can spoil the windows of one try). A ``429``/``503`` or a
-connection the server resets halves the level (once for a burst of them, and at most to the
-connections the process now allows the host) and holds it too; a ``Retry-After`` keeps every new
-request of the download waiting that long (the server asked the client, not one request, to wait).
+tenths of a second after the first answer. The first doubling depends on nothing the first window
+shows, so its requests go out when the first requests are answered, timed by the fastest answer so
+far to be answered as that window closes: the window still measures the first level alone, and
+the doubled level is measured a window and a request's latency sooner. A level that doesn't pay is
+looked at twice (one short window is often noisy), then the controller goes back to where the
+rate says the cap begins (never below the last level that paid off); a second miss keeps it there
+for half a minute before it tries one step up (conditions change during a long download), a first
+one only for a second before the same step is tried again (a loaded machine can spoil the windows
+of one try). A ``429``/``503`` or a connection the server resets halves the level (once for a
+burst of them, and at most to the connections the process now allows the host) and holds it too;
+a ``Retry-After`` keeps every new request of the download waiting that long (the server asked
+the client, not one request, to wait).
+
+The streams of one download share its slots. A stream of sound beside one of picture (DASH, HLS
+renditions) has small parts, whose requests spend most of their time waiting for an answer: it
+sends one at a time while the picture still has parts to send and is no further along than the
+sound (a share of its parts done), and so the slots of each step go to the picture, whose parts
+carry the bytes. Falling behind, the sound takes slots as they come, so the two stay in step for
+whatever reads them together.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["AdaptiveConcurrency", "Pace"]
+__all__ = ["AdaptiveConcurrency", "Lane", "Pace"]
 
 log = logging.getLogger("mediadl.fetch")
 
@@ -100,6 +113,14 @@ class AdaptiveConcurrency:
         self._doubling = True
         self._factor = 2
         self._first_step = True
+        self._measured: int | None = None
+        """Once the first step's requests are out, until the first window is judged: the level
+        that window measures (below ``limit``)."""
+        self._step_at: float | None = None
+        """When the first step's requests go out (the first level is answered, not yet judged)."""
+        self._step_counts = (0, 0, 0)
+        """Requests sent and answered before the first step, and the slots it added."""
+        self._fastest = math.inf
         self._disappointed = 0
         self._first_look: Window | None = None
         self._changed_at = 0.0
@@ -113,6 +134,7 @@ class AdaptiveConcurrency:
         self._paused_until = 0.0
         self._quiet_until = 0.0
         self._saturated = True
+        self._lanes: list[Lane] = []
         self._restart_window(clock())
 
     # --- slots --------------------------------------------------------------------------------
@@ -153,6 +175,27 @@ class AdaptiveConcurrency:
                 self.active += 1
                 waiter.set_result(None)
 
+    # --- the streams sharing the slots ------------------------------------------------------------
+
+    @contextmanager
+    def lane(self, *, picture: bool, parts: int) -> Iterator[Lane]:
+        """One stream's parts, from the first sent to the last one done."""
+        lane = Lane(picture, parts)
+        self._lanes.append(lane)
+        try:
+            yield lane
+        finally:
+            self._lanes.remove(lane)
+
+    def holds_back(self, lane: Lane, in_flight: int) -> bool:
+        """Whether ``lane``, with ``in_flight`` requests out, waits before sending another: a
+        stream of sound with a request out, while a stream of picture has parts to send and is
+        no further along."""
+        if lane.picture or in_flight == 0:
+            return False
+        share = lane.share_done
+        return any(o.picture and o.sending and o.share_done <= share for o in self._lanes)
+
     # --- what transfers report ------------------------------------------------------------------
 
     def sent(self) -> None:
@@ -163,7 +206,24 @@ class AdaptiveConcurrency:
         """A request got its response headers after ``latency`` seconds (``None``: it failed)."""
         if latency is not None:
             self._latency = 0.7 * self._latency + 0.3 * max(0.0, latency)
+            self._fastest = min(self._fastest, max(0.0, latency))
         self._answered += 1
+        if (
+            self._first_step
+            and self._base is None
+            and self._count_from is None
+            and self._step_at is None
+            and self._answered >= min(self._started, self.limit)
+            and self.limit < self.maximum
+        ):  # the first level is answered: its window opens with the next bytes, and the first
+            # step goes out in time to be answered as the window ends
+            now = self._clock()
+            self._step_at = now + max(0.0, self._window - min(self._fastest, self._latency))
+            self._step_when_due(now)
+
+    def _step_when_due(self, now: float) -> None:
+        if self._step_at is not None and now >= self._step_at and now >= self._settled_until:
+            self._step_early()
 
     def receiving(self, started: bool) -> None:
         """A response body started (``True``) or stopped (``False``) streaming."""
@@ -197,14 +257,16 @@ class AdaptiveConcurrency:
         """Bytes arrived on one of the requests."""
         now = self._clock()
         self._mark(now)
+        self._step_when_due(now)
         if self._count_from is None:
             waiting = max(self._started, self._new_slots)
-            if self._answered < waiting and now < self._changed_at + MAX_SETTLE:
+            first = self._step_at is not None or self._measured is not None
+            if self._answered < waiting and not first and now < self._changed_at + MAX_SETTLE:
                 return
             self._count_from, self._body_time = now, 0.0
             return
         self._bytes += nbytes
-        if self.active < self.limit:
+        if self.active < (self._measured or self.limit):
             self._saturated = False
         elapsed = now - self._count_from
         if elapsed >= self._window or (elapsed >= EARLY_WINDOW and self._clearly_pays()):
@@ -245,6 +307,8 @@ class AdaptiveConcurrency:
             "" if self._saturated else " (not saturated)",
         )
         if not self._saturated:
+            if self._measured is not None:  # the first step can't be judged against this window
+                self.limit, self._first_step = self._measured, True
             self._restart_window(now)  # too little work to judge this level
             return
         if self._first_look is not None:  # judge both windows together
@@ -274,7 +338,11 @@ class AdaptiveConcurrency:
             self._set_limit(max(self._base_limit, min(self.limit - 1, fit)), now)
 
     def _accept(self, seen: Window, now: float, *, grow: bool) -> None:
-        self._base_limit, self._base = self.limit, seen
+        stepped = self._measured
+        self._base_limit, self._base = stepped or self.limit, seen
+        if stepped is not None:  # the first step's requests are out: the next window is theirs
+            self._restart_window(now, stepped=True)
+            return
         if not grow:
             self._doubling, self._settled_until = False, now + SETTLE_SECONDS
         if now < self._settled_until or self.limit >= self.maximum:
@@ -288,6 +356,16 @@ class AdaptiveConcurrency:
             step = max(1, self.limit // 4)
         self._set_limit(min(self.maximum, self.limit + step), now)
 
+    def _step_early(self) -> None:
+        """The first step, taken before the first window is judged: its requests are answered
+        about as that window closes, and the next window measures them."""
+        self._first_step, self._step_at, self._measured = False, None, self.limit
+        grown = min(self.maximum, 2 * self.limit) - self.limit
+        self._step_counts = (self._started, self._answered, grown)
+        self.limit += grown
+        self.peak = max(self.peak, self.limit)
+        self._dispatch()
+
     def _set_limit(self, limit: int, now: float) -> None:
         grown = limit - self.limit
         self.limit = limit
@@ -296,15 +374,38 @@ class AdaptiveConcurrency:
         self._new_slots = max(0, grown)  # the window opens once their requests are answered
         self._dispatch()
 
-    def _restart_window(self, now: float) -> None:
+    def _restart_window(self, now: float, *, stepped: bool = False) -> None:
+        """A new window, opened once the requests of the level are answered; ``stepped``: those
+        are the first step's, counted since they went out."""
         self._first_look = None
         self._changed_at = now
         self._count_from = None
-        self._started = self._answered = self._new_slots = 0
+        self._measured = self._step_at = None
+        if stepped:  # the window waits for the answers to the first step's requests
+            started, answered, self._new_slots = self._step_counts
+            self._started -= started
+            self._answered -= answered
+        else:
+            self._started = self._answered = self._new_slots = 0
         self._window = max(MIN_WINDOW, WINDOW_LATENCIES * self._latency)
         self._bytes = 0
         self._body_time = 0.0
         self._saturated = True
+
+
+@dataclass(eq=False, slots=True)
+class Lane:
+    """One stream of a download as the slots are shared: picture or sound, how far along."""
+
+    picture: bool
+    parts: int
+    done: int = 0
+    sending: bool = True
+    """Parts are left to send."""
+
+    @property
+    def share_done(self) -> float:
+        return self.done / self.parts if self.parts else 1.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,6 +131,7 @@ class Job:
             tally=self.tally,
             ahead=2 * self.settings.fetch_connections,
             before=before,
+            picture=self.fmt.has_video,
         ).run()
 
     def _progressive(

@@ -2,7 +2,8 @@
 
 Each :class:`Part` (an init section, a media segment, or a byte range of one file) is fetched by
 its own resilient :class:`Transfer`, as many at once as :class:`AdaptiveConcurrency` allows and at
-most ``ahead`` parts past the one the consumer is reading. Bytes go to the part's slot of an
+most ``ahead`` parts past the one the consumer is reading (a stream of sound beside one of
+picture shares the slots as :class:`AdaptiveConcurrency` says). Bytes go to the part's slot of an
 :class:`InOrder` stream as they arrive (decrypted on the fly for AES-128), so the head part streams
 straight through and the others wait in bounded memory or spill to disk.
 """
@@ -18,7 +19,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from mediadl import errors
-from mediadl.engine.fetch.adaptive import AdaptiveConcurrency
+from mediadl.engine.fetch.adaptive import AdaptiveConcurrency, Lane
 from mediadl.engine.fetch.client import HttpClient
 from mediadl.engine.fetch.crypto import SegmentDecryptor
 from mediadl.engine.fetch.ordering import InOrder
@@ -96,13 +97,15 @@ class Segments:
         tally: Tally,
         ahead: int,
         before: tuple[int, int] = (0, 0),
+        picture: bool = True,
     ) -> None:
         """``before``: parts and bytes of the stream already written (a resumed download), which
-        ``tally`` counts too and ``parts`` leaves out."""
+        ``tally`` counts too and ``parts`` leaves out; ``picture``: the stream has video."""
         self.client, self.parts, self.order = client, parts, order
         self.headers_for, self.context = headers_for, context
         self.pace, self.backoff, self.tally = pace, backoff, tally
         self.ahead = max(1, ahead)
+        self.picture = picture
         self._running: set[asyncio.Task[None]] = set()
         self._keys: dict[str, asyncio.Task[bytes]] = {}
         self._changed = asyncio.Event()
@@ -117,7 +120,8 @@ class Segments:
         self.order.end_at(len(self.parts))
         self._expect_total()
         try:
-            await self._dispatch()
+            with self.pace.lane(picture=self.picture, parts=len(self.parts)) as lane:
+                await self._dispatch(lane)
         finally:
             pending = [*self._running, *self._keys.values()]
             for task in pending:
@@ -125,16 +129,19 @@ class Segments:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _dispatch(self) -> None:
+    async def _dispatch(self, lane: Lane) -> None:
         for index in range(len(self.parts)):
-            while index >= self.order.head_key + self.ahead:
+            while index >= self.order.head_key + self.ahead or self.pace.holds_back(
+                lane, len(self._running)
+            ):
                 await self._idle()
             await self.pace.acquire()
             if self._failure is not None:
                 self.pace.release()
                 raise self._failure
-            task = asyncio.get_running_loop().create_task(self._fetch(index))
+            task = asyncio.get_running_loop().create_task(self._fetch(index, lane))
             self._running.add(task)
+        lane.sending = False
         while self._running:
             await self._idle()
 
@@ -148,10 +155,11 @@ class Segments:
         if self._failure is not None:
             raise self._failure
 
-    async def _fetch(self, index: int) -> None:
+    async def _fetch(self, index: int, lane: Lane) -> None:
         task = asyncio.current_task()
         try:
             await self._fetch_part(index)
+            lane.done += 1
         except Exception as exc:  # noqa: BLE001 - handed to the dispatcher, which raises it
             if self._failure is None:
                 self._failure = exc
