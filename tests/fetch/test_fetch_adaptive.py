@@ -246,3 +246,59 @@ def test_streams_of_one_kind_share_slots_as_they_ask() -> None:
         assert not pace.holds_back(one, 4)
     with pace.lane(picture=False, parts=10) as sound:
         assert not pace.holds_back(sound, 8)  # the picture's lane ended with its stream
+
+
+class Long:
+    """A request that goes on for the whole simulation."""
+
+    def __init__(self, answer: float) -> None:
+        self.answer, self.next = answer, -1.0
+
+
+async def bursty(
+    pace: AdaptiveConcurrency, clock: Clock, period_of: Callable[[int], float], seconds: float
+) -> list[int]:
+    """A large file by ranges: its first request alone until its answer tells the size, then
+    as many as the pace allows, each answered 50 ms after it is sent and then receiving 64 KB
+    bursts every ``period_of(receiving)`` seconds, all in step (a step's requests start
+    together); the levels the pace went through."""
+    burst, latency, tick = 65_536, 0.05, 0.0005
+    requests: list[Long] = []
+    levels = [pace.limit]
+    while clock.now < seconds:
+        while pace.active < pace.limit:
+            if len(requests) == 1 and requests[0].next < 0:
+                break  # the size isn't known yet
+            await pace.acquire()
+            pace.sent()
+            requests.append(Long(clock.now + latency))
+        receiving = sum(r.next >= 0 for r in requests) or 1
+        for request in requests:
+            if request.next < 0 and clock.now >= request.answer:
+                pace.answered(latency)
+                pace.receiving(True, request)
+                request.next = clock.now  # the first burst leaves with the answer
+            if 0 <= request.next <= clock.now:
+                pace.add(burst, request)
+                request.next = clock.now + period_of(receiving)
+        clock.now += tick
+        if pace.limit != levels[-1]:
+            levels.append(pace.limit)
+    return levels
+
+
+async def test_bursts_count_by_the_time_they_took() -> None:
+    """At 2.5 MB/s a connection gets 64 KB every 26 ms: a 50 ms window holds one or two bursts
+    of each request, depending on where its edges fall. Counted as they came, the step from four
+    read as 0.7 of proportional and the level went 4 -> 8 -> 16; by their time, it pays in full."""
+    clock = Clock()
+    pace = AdaptiveConcurrency(16, initial=2, clock=clock)
+    levels = await bursty(pace, clock, lambda n: 65_536 / PER_CONNECTION, 1.0)
+    assert levels == [2, 4, 16]
+
+
+async def test_bursts_under_a_server_wide_cap_dont_grow_past_four() -> None:
+    clock = Clock()
+    pace = AdaptiveConcurrency(16, initial=2, clock=clock)
+    levels = await bursty(pace, clock, lambda n: 65_536 * n / 10_000_000.0, 3.0)
+    assert max(levels) <= 4

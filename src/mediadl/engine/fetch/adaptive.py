@@ -45,7 +45,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["AdaptiveConcurrency", "Lane", "Pace"]
+__all__ = ["AdaptiveConcurrency", "Flow", "Lane", "Pace"]
 
 log = logging.getLogger("mediadl.fetch")
 
@@ -77,13 +77,13 @@ for half a minute is a costly mistake. A second disappointment settles the level
 class Pace(Protocol):
     """What a transfer tells the concurrency controller."""
 
-    def add(self, nbytes: int) -> None: ...
+    def add(self, nbytes: int, request: object = None) -> None: ...
 
     def sent(self) -> None: ...
 
     def answered(self, latency: float | None) -> None: ...
 
-    def receiving(self, started: bool) -> None: ...
+    def receiving(self, started: bool, request: object = None) -> None: ...
 
     def throttled(self, retry_after: float | None = None, ceiling: int | None = None) -> None: ...
 
@@ -135,6 +135,8 @@ class AdaptiveConcurrency:
         self._quiet_until = 0.0
         self._saturated = True
         self._lanes: list[Lane] = []
+        self._flows: dict[object, Flow] = {}
+        """Each receiving request that says which it is: when its last bytes came, at what rate."""
         self._restart_window(clock())
 
     # --- slots --------------------------------------------------------------------------------
@@ -225,10 +227,17 @@ class AdaptiveConcurrency:
         if self._step_at is not None and now >= self._step_at and now >= self._settled_until:
             self._step_early()
 
-    def receiving(self, started: bool) -> None:
-        """A response body started (``True``) or stopped (``False``) streaming."""
-        self._mark(self._clock())
+    def receiving(self, started: bool, request: object = None) -> None:
+        """A response body started (``True``) or stopped (``False``) streaming; ``request``:
+        which one (its bytes then count by the time they took, see :meth:`add`)."""
+        now = self._clock()
+        self._mark(now)
         self._receiving += 1 if started else -1
+        if request is not None:
+            if started:
+                self._flows[request] = Flow(now)
+            else:
+                self._flows.pop(request, None)
 
     def _mark(self, now: float) -> None:
         """Integrate, since the last event, the number of requests receiving."""
@@ -253,11 +262,29 @@ class AdaptiveConcurrency:
         self._settled_until = now + SETTLE_SECONDS
         self._set_limit(max(1, min(most, self.limit // 2)), now)
 
-    def add(self, nbytes: int) -> None:
-        """Bytes arrived on one of the requests."""
+    def add(self, nbytes: int, request: object = None) -> None:
+        """Bytes arrived on one of the requests (``request``: which, as told to
+        :meth:`receiving`).
+
+        Bytes come in bursts (a socket read, a server's write: 64 KB every 26 ms on a connection
+        at 2.5 MB/s), and a window of 50 ms holds only two or three of them per request: counted
+        as they arrive, a window's rate depends on where its edges fall among them, and requests
+        started together fall alike (the first window of a step read 25 % low). So the bytes of a
+        request that says which it is count by the time they took: a burst that began before the
+        window counts for the part of its time inside, and a window ends with what each request
+        has received since its last burst, at that burst's rate. Its first burst doesn't count: it
+        leaves with the answer, as much as the server had ready (a segment of 32 KB is one burst
+        and no time), and says nothing of the pace after it."""
         now = self._clock()
         self._mark(now)
         self._step_when_due(now)
+        flow = self._flows.get(request) if request is not None else None
+        since = flow.last if flow is not None else None
+        if flow is not None:
+            opening = not flow.bursts
+            flow.arrived(now, nbytes)
+            if opening:  # sent as soon as the answer was: no measure of the pace after it
+                nbytes = 0
         if self._count_from is None:
             waiting = max(self._started, self._new_slots)
             first = self._step_at is not None or self._measured is not None
@@ -265,6 +292,8 @@ class AdaptiveConcurrency:
                 return
             self._count_from, self._body_time = now, 0.0
             return
+        if since is not None and since < self._count_from < now:
+            nbytes = round(nbytes * (now - self._count_from) / (now - since))
         self._bytes += nbytes
         if self.active < (self._measured or self.limit):
             self._saturated = False
@@ -282,7 +311,9 @@ class AdaptiveConcurrency:
 
     def _window_seen(self, now: float) -> Window:
         assert self._count_from is not None
-        return Window(self._bytes, now - self._count_from, self._body_time)
+        start = self._count_from
+        owed = sum(f.owed(now, start) for f in self._flows.values())
+        return Window(self._bytes + round(owed), now - start, self._body_time)
 
     @property
     def latency(self) -> float:
@@ -391,6 +422,30 @@ class AdaptiveConcurrency:
         self._bytes = 0
         self._body_time = 0.0
         self._saturated = True
+
+
+@dataclass(eq=False, slots=True)
+class Flow:
+    """One receiving request's bursts of bytes."""
+
+    last: float
+    """When its last bytes came (or its body began)."""
+    rate: float = 0.0
+    """Bytes per second over the time its last burst took (0 until a burst follows another:
+    the first comes as fast as the answer was ready, whatever the pace after it)."""
+    gap: float = 0.0
+    """The time its last burst took."""
+    bursts: int = 0
+
+    def arrived(self, now: float, nbytes: int) -> None:
+        if self.bursts and now > self.last:
+            self.rate, self.gap = nbytes / (now - self.last), now - self.last
+        self.last, self.bursts = now, self.bursts + 1
+
+    def owed(self, now: float, start: float) -> float:
+        """Bytes received since ``start`` and its last burst, at that burst's rate (at most
+        one burst: a request that stalls owes no more)."""
+        return self.rate * min(now - max(self.last, start), self.gap)
 
 
 @dataclass(eq=False, slots=True)

@@ -185,12 +185,12 @@ class Transfer:
         if cursor.end is None and reply.length is not None:
             cursor.end = reply.offset + reply.length
         if self.pace is not None:
-            self.pace.receiving(True)
+            self.pace.receiving(True, self)
         try:
             await self._read(reply, skip)
         finally:
             if self.pace is not None:
-                self.pace.receiving(False)
+                self.pace.receiving(False, self)
 
     async def _read(self, reply: Reply, skip: int) -> None:
         cursor = self.cursor
@@ -226,7 +226,7 @@ class Transfer:
         await self.sink(self.cursor.pos, data)
         self.cursor.pos += len(data)
         if self.pace is not None:
-            self.pace.add(len(data))
+            self.pace.add(len(data), self)
 
     def learn(self, reply: Reply) -> None:
         """Note the resource's size and validator; a change means the file changed under us."""
