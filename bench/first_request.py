@@ -16,6 +16,14 @@ across its runs, so its caches are what a second run finds.
         [--tree before=/path/to/old/src] [--tree after=] [--peer yt-dlp]
 
 ``--peer yt-dlp`` times ``yt-dlp -o OUT <page>`` of the same venv beside it, the same way.
+
+``--timeline`` runs each tree (and peer) to its end instead, on the benchmark-sized media of
+``fetch_bench.py``, once untimed and then ``--runs`` times, and prints every request of the last
+run: when the site read its head and when it finished the answer, against exec, and the path.
+That is where the time of a whole download goes: the page, the manifest, each level of
+concurrency as its requests go out, the tail, and what the command does after the last byte.
+
+    .venv/bin/python bench/first_request.py --timeline --payload dash --runs 1
 """
 
 from __future__ import annotations
@@ -39,16 +47,24 @@ from trees import INSTALLED, named
 
 Seen = list[tuple[float, str]]
 """(monotonic time the request's head was read, path), in order."""
+Answered = list[tuple[float, float, str]]
+"""(head read, answer finished, path) of each request the site has finished with."""
 TIMEOUT = 60.0
 
 
-def record(seen: Seen) -> None:
-    """Note every request the fixture site reads (wraps its handler in this process)."""
+def record(seen: Seen, answered: Answered | None = None) -> None:
+    """Note every request the fixture site reads (wraps its handler in this process), and with
+    ``answered`` when the site was done with each."""
     original = FixtureSite._respond
 
     async def respond(self: FixtureSite, exchange: Any) -> bool:
-        seen.append((time.monotonic(), exchange.req.path))
-        return await original(self, exchange)
+        started = time.monotonic()
+        seen.append((started, exchange.req.path))
+        try:
+            return await original(self, exchange)
+        finally:
+            if answered is not None:
+                answered.append((started, time.monotonic(), exchange.req.path))
 
     FixtureSite._respond = respond  # type: ignore[method-assign]
 
@@ -109,10 +125,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--peer", action="append", default=[], choices=sorted(PEERS), help="time it beside"
     )
+    parser.add_argument(
+        "--timeline", action="store_true", help="run to the end; print each request's times"
+    )
     args = parser.parse_args(argv)
     trees = args.tree or [INSTALLED]
     trees += [(peer, "") for peer in args.peer]
     heads = {name: PEERS[name] if name in args.peer else MEDIADL for name, _ in trees}
+    if args.timeline:
+        return timeline(trees, heads, args.payload, args.runs)
     seen: Seen = []
     record(seen)
     load_before = os.getloadavg()
@@ -134,6 +155,43 @@ def main(argv: Sequence[str] | None = None) -> int:
                 times[name].append(one(url, envs[name], out, seen, heads[name]))
     load_after = os.getloadavg()
     _report(times, first, args.payload, (load_before, load_after))
+    return 0
+
+
+def timeline(
+    trees: Sequence[tuple[str, str]], heads: dict[str, Sequence[str]], payload: str, runs: int
+) -> int:
+    """Each tree's whole download of ``payload``'s page, ``runs`` times after an untimed one;
+    the requests of its last run, in the order they were sent."""
+    from mediadl_fixtures import Recipe, ensure_media
+
+    seen: Seen = []
+    answered: Answered = []
+    record(seen, answered)
+    media = ensure_media(Recipe.big())
+    with (
+        running_site(HOST, media=media, **MODES["per-connection"]) as site,
+        tempfile.TemporaryDirectory() as d,
+    ):
+        url = site.url(PAGES[payload])
+        for name, src in trees:
+            (Path(d) / name).mkdir()
+            env = child_env(Path(d) / name)
+            if src:
+                env["PYTHONPATH"] = src
+            out = Path(d) / name / "out"
+            for _ in range(runs + 1):
+                shutil.rmtree(out, ignore_errors=True)
+                answered.clear()
+                started = time.monotonic()
+                one(url, env, out, seen, heads[name], whole=True)
+                wall = time.monotonic() - started
+            print(f"\n{name}, {payload}: {wall:.3f} s from exec to exit; each request (s)\n")
+            print("| sent | answered | took | path |")
+            print("|---:|---:|---:|---|")
+            for head, end, path in sorted(answered):
+                sent, done = head - started, end - started
+                print(f"| {sent:.3f} | {done:.3f} | {done - sent:.3f} | {path} |")
     return 0
 
 
